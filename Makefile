@@ -1,0 +1,54 @@
+# Entry points for newcomers and CI. Every target bootstraps what it needs from python3 alone:
+# a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments in .hatch/.
+.DEFAULT_GOAL := help
+.PHONY: help bootstrap test test-core test-django test-drf test-integration coverage lint typecheck bench demo serve clean
+
+PYTHON ?= python3
+VENV := .venv
+HATCH := $(VENV)/bin/hatch
+export HATCH_ENV_TYPE_VIRTUAL_UV_PATH := $(CURDIR)/$(VENV)/bin/uv
+
+help: ## show the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-18s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(HATCH):
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet "hatch>=1.16" "uv>=0.4"
+
+bootstrap: $(HATCH) ## create .venv with hatch (done automatically by every target)
+
+test: $(HATCH) ## run every package's tests and the integration suite, then print one summary
+	@bash scripts/test-all.sh
+
+test-core: $(HATCH) ## bulk-signals-core alone (Django absent), with coverage
+	$(HATCH) run core:test
+
+test-django: $(HATCH) ## bulk-signals-django (+ core), Django 4.2 and 5.2
+	$(HATCH) run django:test
+
+test-drf: $(HATCH) ## bulk-drf (+ the layers below), Django 4.2 and 5.2
+	$(HATCH) run drf:test
+
+test-integration: $(HATCH) ## the cross-layer suite (real worker, Redis, PostgreSQL when reachable)
+	$(HATCH) run integration:test
+
+coverage: test-core ## core coverage (also printed by make test)
+
+lint: $(HATCH) ## ruff over the repository
+	$(HATCH) run lint:check
+
+typecheck: $(HATCH) ## mypy --strict on the core
+	$(HATCH) run core:typecheck
+
+bench: $(HATCH) ## benchmarks against vanilla Django and the peer libraries (prints ratio tables)
+	@bash scripts/bench-all.sh
+
+demo: $(HATCH) ## a walkthrough of the whole stack that prints what happens
+	@bash scripts/demo.sh
+
+serve: $(HATCH) ## run the example project (http://127.0.0.1:8000/api/)
+	$(HATCH) run integration:serve
+
+clean: ## remove the virtual environments and caches
+	rm -rf $(VENV) .hatch .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+def test_placeholder():
+    import bulk_drf
+    assert bulk_drf.__version__

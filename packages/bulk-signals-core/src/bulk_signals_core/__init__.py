@@ -1,0 +1,23 @@
+"""bulk-signals-core: a fast, typed, thread-safe in-process signal dispatcher."""
+
+from .exceptions import BulkSignalsError, InvalidReceiver, ReceiversFailed
+from .group import SignalGroup
+from .priority import Priority
+from .receivers import ANY
+from .signal import Receiver, Signal
+from .strategies import ErrorStrategy
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ANY",
+    "BulkSignalsError",
+    "ErrorStrategy",
+    "InvalidReceiver",
+    "Priority",
+    "Receiver",
+    "ReceiversFailed",
+    "Signal",
+    "SignalGroup",
+    "__version__",
+]

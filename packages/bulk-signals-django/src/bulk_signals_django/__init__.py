@@ -1,0 +1,3 @@
+"""bulk-signals-django."""
+
+__version__ = "0.1.0"

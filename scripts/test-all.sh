@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# `make test`: every layer alone (only it and the layers below installed), then the integration
+# suite; SQLite always, PostgreSQL too when it answers. Prints one summary at the end.
+set -u
+cd "$(dirname "$0")/.."
+HATCH=.venv/bin/hatch
+source scripts/services.sh
+
+declare -a NAMES=() RESULTS=()
+run() {  # run <label> <command...>
+  local label=$1; shift
+  printf '\n==================== %s ====================\n' "$label"
+  local start=$SECONDS
+  if "$@"; then RESULTS+=("PASS  $label ($((SECONDS - start))s)"); else RESULTS+=("FAIL  $label ($((SECONDS - start))s)"); fi
+}
+
+run "lint (ruff)" $HATCH run lint:check
+run "core: mypy --strict" $HATCH run core:typecheck
+run "core: tests + coverage (Django absent)" $HATCH run core:test
+for dj in 4.2 5.2; do
+  run "django $dj: bulk-signals-django on SQLite" env -u DATABASE_URL $HATCH run "django.django-$dj:test"
+  run "django $dj: bulk-drf on SQLite" env -u DATABASE_URL $HATCH run "drf.django-$dj:test"
+done
+if [ -n "${DATABASE_URL:-}" ]; then
+  run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.django-5.2:test"
+  run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.django-5.2:test"
+fi
+run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis'))" $HATCH run integration:test
+
+printf '\n==================== summary ====================\n'
+failed=0
+for r in "${RESULTS[@]}"; do echo "$r"; [[ $r == FAIL* ]] && failed=1; done
+if [ ${#SKIPPED[@]} -gt 0 ]; then printf 'SKIPPED:\n'; printf '  - %s\n' "${SKIPPED[@]}"; fi
+[ $failed -eq 0 ] && echo "ALL GREEN" || echo "FAILED"
+exit $failed

@@ -1,0 +1,79 @@
+"""bulk-drf settings: flat ``BULK_DRF_*`` names read from ``django.conf.settings`` on every access.
+
+Reading on access (django-allauth's pattern) means ``override_settings`` just works. ``DEFAULTS``
+is the single list of settings; ``docs/settings.md`` documents each one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings as django_settings
+
+__all__ = ["DEFAULTS", "bulk_settings"]
+
+DEFAULTS: dict[str, Any] = {
+    "CHUNK_SIZE": 1000,  # records a job processes (and commits) per transaction
+    "MAX_RECORDS": 100_000,  # most records one request or job may carry (413 above it)
+    "BATCH_SIZE": None,  # batch_size passed to bulk_create/bulk_update (None: Django's default)
+    "SYNC_MAX_ITEMS": 1000,  # most items a synchronous array request may carry (413 above, pointing at /bulk/)
+    "AUTO_ASYNC": False,  # answer an oversized sync request with a 202 job instead of a 413
+    "MAX_IDS": 1000,  # most ids one ?ids= request may name
+    "CACHE_ALIAS": "default",  # Django cache holding job progress counters (Redis in production)
+    "CACHE_TIMEOUT": 86_400,  # seconds progress counters live in the cache
+    "PROGRESS_UPDATE_INTERVAL": 500,  # records between two progress writes to the cache
+    "RESULTS_TTL": 7 * 86_400,  # seconds a finished job's per-record results are kept
+}
+
+
+class BulkDRFSettings:
+    """Typed access to the ``BULK_DRF_*`` settings; each property reads Django's settings now."""
+
+    prefix = "BULK_DRF_"
+
+    def _get(self, name: str) -> Any:
+        return getattr(django_settings, self.prefix + name, DEFAULTS[name])
+
+    @property
+    def CHUNK_SIZE(self) -> int:  # noqa: N802 - setting names are upper case, as in settings.py
+        return int(self._get("CHUNK_SIZE"))
+
+    @property
+    def MAX_RECORDS(self) -> int:  # noqa: N802
+        return int(self._get("MAX_RECORDS"))
+
+    @property
+    def BATCH_SIZE(self) -> int | None:  # noqa: N802
+        value = self._get("BATCH_SIZE")
+        return None if value is None else int(value)
+
+    @property
+    def SYNC_MAX_ITEMS(self) -> int:  # noqa: N802
+        return int(self._get("SYNC_MAX_ITEMS"))
+
+    @property
+    def AUTO_ASYNC(self) -> bool:  # noqa: N802
+        return bool(self._get("AUTO_ASYNC"))
+
+    @property
+    def MAX_IDS(self) -> int:  # noqa: N802
+        return int(self._get("MAX_IDS"))
+
+    @property
+    def CACHE_ALIAS(self) -> str:  # noqa: N802
+        return str(self._get("CACHE_ALIAS"))
+
+    @property
+    def CACHE_TIMEOUT(self) -> int:  # noqa: N802
+        return int(self._get("CACHE_TIMEOUT"))
+
+    @property
+    def PROGRESS_UPDATE_INTERVAL(self) -> int:  # noqa: N802
+        return int(self._get("PROGRESS_UPDATE_INTERVAL"))
+
+    @property
+    def RESULTS_TTL(self) -> int:  # noqa: N802
+        return int(self._get("RESULTS_TTL"))
+
+
+bulk_settings = BulkDRFSettings()

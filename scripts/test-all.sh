@@ -18,12 +18,12 @@ run "lint (ruff)" $HATCH run lint:check
 run "core: mypy --strict" $HATCH run core:typecheck
 run "core: tests + coverage (Django absent)" $HATCH run core:test
 for dj in 4.2 5.2; do
-  run "django $dj: bulk-signals-django on SQLite" env -u DATABASE_URL $HATCH run "django.django-$dj:test"
-  run "django $dj: bulk-drf on SQLite" env -u DATABASE_URL $HATCH run "drf.django-$dj:test"
+  run "django $dj: bulk-signals-django on SQLite" env -u DATABASE_URL $HATCH run "django.$dj:test"
+  run "django $dj: bulk-drf on SQLite" env -u DATABASE_URL $HATCH run "drf.$dj:test"
 done
 if [ -n "${DATABASE_URL:-}" ]; then
-  run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.django-5.2:test"
-  run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.django-5.2:test"
+  run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"
+  run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
 fi
 run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis'))" $HATCH run integration:test
 

@@ -35,44 +35,44 @@ class BulkDRFSettings:
         return getattr(django_settings, self.prefix + name, DEFAULTS[name])
 
     @property
-    def CHUNK_SIZE(self) -> int:  # noqa: N802 - setting names are upper case, as in settings.py
+    def CHUNK_SIZE(self) -> int:  # upper case, as in settings.py
         return int(self._get("CHUNK_SIZE"))
 
     @property
-    def MAX_RECORDS(self) -> int:  # noqa: N802
+    def MAX_RECORDS(self) -> int:
         return int(self._get("MAX_RECORDS"))
 
     @property
-    def BATCH_SIZE(self) -> int | None:  # noqa: N802
+    def BATCH_SIZE(self) -> int | None:
         value = self._get("BATCH_SIZE")
         return None if value is None else int(value)
 
     @property
-    def SYNC_MAX_ITEMS(self) -> int:  # noqa: N802
+    def SYNC_MAX_ITEMS(self) -> int:
         return int(self._get("SYNC_MAX_ITEMS"))
 
     @property
-    def AUTO_ASYNC(self) -> bool:  # noqa: N802
+    def AUTO_ASYNC(self) -> bool:
         return bool(self._get("AUTO_ASYNC"))
 
     @property
-    def MAX_IDS(self) -> int:  # noqa: N802
+    def MAX_IDS(self) -> int:
         return int(self._get("MAX_IDS"))
 
     @property
-    def CACHE_ALIAS(self) -> str:  # noqa: N802
+    def CACHE_ALIAS(self) -> str:
         return str(self._get("CACHE_ALIAS"))
 
     @property
-    def CACHE_TIMEOUT(self) -> int:  # noqa: N802
+    def CACHE_TIMEOUT(self) -> int:
         return int(self._get("CACHE_TIMEOUT"))
 
     @property
-    def PROGRESS_UPDATE_INTERVAL(self) -> int:  # noqa: N802
+    def PROGRESS_UPDATE_INTERVAL(self) -> int:
         return int(self._get("PROGRESS_UPDATE_INTERVAL"))
 
     @property
-    def RESULTS_TTL(self) -> int:  # noqa: N802
+    def RESULTS_TTL(self) -> int:
         return int(self._get("RESULTS_TTL"))
 
 

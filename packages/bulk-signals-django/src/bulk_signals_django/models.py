@@ -1,0 +1,173 @@
+"""``BulkSignalModelMixin``: single-record writes (``save``, ``delete``, ``clean``) send the bulk signals."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.db import models, router, transaction
+from django.db.models import NOT_PROVIDED
+
+from . import signals as s
+from .bypass import bypass_signals as _bypass_block
+from .dispatch import emit, wants
+from .events import BulkEvent, Operation, Source
+from .managers import BulkSignalManager
+from .queryset import SAVE_SOURCE
+from .records import changed_fields, clone_record
+
+__all__ = ["BulkSignalModelMixin"]
+
+_SAVE_SIGNALS = (s.bulk_pre_create, s.bulk_post_create, s.bulk_pre_update, s.bulk_post_update)
+_DELETE_SIGNALS = (s.bulk_pre_delete, s.bulk_post_delete)
+_VALIDATE_SIGNALS = (s.bulk_validate_create, s.bulk_validate_update)
+
+
+class BulkSignalModelMixin(models.Model):
+    """Abstract model: installs :class:`BulkSignalManager` as ``objects`` and makes ``save()``,
+    ``delete()`` (and ``asave``/``adelete``) send the bulk signals for one record.
+
+    ``save()`` does not run the validate signals (Django's ``save()`` never validates);
+    ``clean()``/``full_clean()`` do, so forms and the admin run the same rules as bulk writes.
+    """
+
+    objects = BulkSignalManager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any) -> None:
+        """Django's ``save()``: a create or an update (``update_fields`` honoured; otherwise the
+        event's ``update_fields`` are the fields that changed). An update loads the old row (one SELECT)."""
+        if bypass_signals:
+            with _bypass_block(type(self)):
+                return super().save(*args, **kwargs)
+        return super().save(*args, **kwargs)
+
+    save.alters_data = True  # type: ignore[attr-defined]
+
+    async def asave(
+        self, *args: Any, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any
+    ) -> None:
+        """Async ``save()``."""
+        return await sync_to_async(self.save)(
+            *args, bypass_signals=bypass_signals, bypass_validation=bypass_validation, **kwargs
+        )
+
+    asave.alters_data = True  # type: ignore[attr-defined]
+
+    def save_base(
+        self,
+        raw: bool = False,
+        force_insert: Any = False,
+        force_update: bool = False,
+        using: str | None = None,
+        update_fields: Any = None,
+    ) -> None:
+        source = SAVE_SOURCE.get()
+        if source is not None:
+            SAVE_SOURCE.set(None)  # nested saves from receivers are plain saves
+        model = type(self)
+        if raw or not wants(model, *_SAVE_SIGNALS):
+            return super().save_base(raw, force_insert, force_update, using, update_fields)
+        using = using or router.db_for_write(model, instance=self)
+        with transaction.atomic(using=using):
+            old = None if force_insert else self._stored_row(using)
+            if old is None and force_update:  # Django raises "Forced update did not affect any rows."
+                return super().save_base(raw, force_insert, force_update, using, update_fields)
+            if old is None:
+                event = BulkEvent(
+                    model=model, operation=Operation.CREATE, source=source or Source.SAVE,
+                    new_records=(self,), using=using,
+                )
+                emit(s.bulk_pre_create, event)
+                super().save_base(raw, force_insert, force_update, using, update_fields)
+                emit(s.bulk_post_create, event)
+                return None
+            written = self._written_fields(old, update_fields)
+            event = BulkEvent(
+                model=model, operation=Operation.UPDATE, source=source or Source.SAVE,
+                new_records=(self,), old_records=(old,), update_fields=written,
+                using=using,
+            )
+            emit(s.bulk_pre_update, event)
+            super().save_base(raw, force_insert, force_update, using, update_fields)
+            if update_fields is None:
+                event = BulkEvent(
+                    model=model, operation=Operation.UPDATE, source=source or Source.SAVE, new_records=(self,),
+                    old_records=event.old_records, update_fields=self._written_fields(old, None), using=using,
+                )
+            emit(s.bulk_post_update, event)
+        return None
+
+    save_base.alters_data = True  # type: ignore[attr-defined]
+
+    def _stored_row(self, using: str) -> Any:
+        """The row as stored, or None when this save will insert (no pk, or a new row with a default pk)."""
+        pk = self.pk
+        if pk is None:
+            return None
+        meta_pk = self._meta.pk
+        if self._state.adding and (
+            meta_pk.has_default() or getattr(meta_pk, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
+        ):
+            return None  # Django inserts without trying an UPDATE first
+        return type(self)._base_manager.db_manager(using).filter(pk=pk).first()
+
+    def _written_fields(self, old: Any, update_fields: Any) -> tuple[str, ...]:
+        if update_fields is not None:
+            names = {self._meta.get_field(name).name for name in update_fields}
+            return tuple(f.name for f in self._meta.concrete_fields if f.name in names)
+        if old is None:
+            return ()
+        return tuple(changed_fields(type(self), [(self, old)]))
+
+    def delete(
+        self, using: str | None = None, keep_parents: bool = False, *, bypass_signals: bool = False,
+        bypass_validation: bool = False,
+    ) -> tuple[int, dict[str, int]]:
+        """Django's ``delete()``; the event's old record is a copy of this instance (no query)."""
+        model = type(self)
+        if bypass_signals or not wants(model, *_DELETE_SIGNALS) or self.pk is None:
+            return super().delete(using, keep_parents)
+        using = using or router.db_for_write(model, instance=self)
+        with transaction.atomic(using=using):
+            event = BulkEvent(
+                model=model, operation=Operation.DELETE, source=Source.DELETE,
+                old_records=(clone_record(self),), using=using,
+            )
+            emit(s.bulk_pre_delete, event)
+            result = super().delete(using, keep_parents)
+            emit(s.bulk_post_delete, event)
+        return result
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+
+    async def adelete(
+        self, using: str | None = None, keep_parents: bool = False, *, bypass_signals: bool = False,
+        bypass_validation: bool = False,
+    ) -> tuple[int, dict[str, int]]:
+        """Async ``delete()``."""
+        return await sync_to_async(self.delete)(
+            using, keep_parents, bypass_signals=bypass_signals, bypass_validation=bypass_validation
+        )
+
+    adelete.alters_data = True  # type: ignore[attr-defined]
+
+    def clean(self) -> None:
+        """Django's ``clean()``, then the validate signals for this record (create or update)."""
+        super().clean()
+        model = type(self)
+        if not wants(model, *_VALIDATE_SIGNALS):
+            return
+        using = self._state.db or router.db_for_write(model, instance=self)
+        old = None if self._state.adding else self._stored_row(using)
+        if old is None:
+            emit(s.bulk_validate_create, BulkEvent(
+                model=model, operation=Operation.CREATE, source=Source.SAVE, new_records=(self,), using=using,
+            ))
+        else:
+            emit(s.bulk_validate_update, BulkEvent(
+                model=model, operation=Operation.UPDATE, source=Source.SAVE, new_records=(self,),
+                old_records=(old,), update_fields=self._written_fields(old, None), using=using,
+            ))

@@ -1,0 +1,463 @@
+"""``BulkSignalQuerySet``: every bulk write path, with its query plan in one method each.
+
+With no receiver for the model (or signals bypassed) each method is Django's own call, unchanged.
+With receivers, each write runs in ``transaction.atomic(using=...)`` (a savepoint only when already
+inside a transaction) as: [load the affected rows once] -> validate -> before -> write -> after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
+from typing import Any
+
+import django
+from asgiref.sync import sync_to_async
+from django.db import models, transaction
+from django.db.models import ExpressionWrapper
+from django.db.models.deletion import Collector
+from django.db.models.sql import UpdateQuery
+
+from . import signals as s
+from .bypass import bypass_signals as _bypass_block
+from .dispatch import emit, wants
+from .events import BulkEvent, Operation, Source
+from .mti import has_parent_tables, mti_bulk_create
+from .records import changed_fields, chunks, clone_record, load_by_pk, pk_is_set, writable_fields
+from .upsert import classify
+
+__all__ = ["BulkSignalQuerySet"]
+
+# Manager.create() -> Model.save(): tells save() which source to report.
+SAVE_SOURCE: ContextVar[Source | None] = ContextVar("bulk_signals_save_source", default=None)
+_PENDING = "_bulk_signals_pending_"
+
+
+def _skipping(model: type, bypass: bool) -> contextlib.AbstractContextManager[None]:
+    return _bypass_block(model) if bypass else contextlib.nullcontext()
+
+
+def _send(signal: Any, event: BulkEvent) -> None:
+    if event.new_records or event.old_records:
+        emit(signal, event)
+
+
+class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
+    """A QuerySet whose writes send the bulk signals. Signatures and return values are Django's;
+    the extras ``bypass_signals`` and ``bypass_validation`` are keyword-only."""
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _vanilla(self) -> models.QuerySet:  # type: ignore[type-arg]
+        """The same query as a plain Django QuerySet: Django's own write methods, no signals, no recursion."""
+        clone = models.QuerySet(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
+        clone._for_write = self._for_write
+        return clone
+
+    def _signals_on(self, signal_set: tuple[Any, ...], bypass_signals: bool, bypass_validation: bool) -> bool:
+        if bypass_signals:
+            return False
+        wanted = signal_set[1:] if bypass_validation else signal_set
+        return wants(self.model, *wanted)
+
+    def _event(self, operation: Operation, source: Source, **kwargs: Any) -> BulkEvent:
+        return BulkEvent(model=self.model, operation=operation, source=source, using=self.db, **kwargs)
+
+    # -- create -------------------------------------------------------------------------------
+
+    def create(self, *, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any) -> Any:
+        """Django's ``create()``; the model's ``save()`` reports it as ``Source.CREATE``."""
+        token = SAVE_SOURCE.set(Source.CREATE)
+        try:
+            with _skipping(self.model, bypass_signals):
+                return super().create(**kwargs)
+        finally:
+            SAVE_SOURCE.reset(token)
+
+    create.alters_data = True  # type: ignore[attr-defined]
+
+    def bulk_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Iterable[str] | None = None,
+        unique_fields: Iterable[str] | None = None,
+        *,
+        bypass_signals: bool = False,
+        bypass_validation: bool = False,
+    ) -> list[Any]:
+        """Django's ``bulk_create()``, also for multi-table inheritance children.
+
+        With ``update_conflicts=True`` (an upsert) the rows that already exist (one set-based SELECT)
+        get update signals with their old values; the others get create signals.
+        """
+        model = self.model
+        objs = list(objs)
+        mti = has_parent_tables(model)
+        if mti and (ignore_conflicts or update_conflicts):
+            raise ValueError(
+                f"bulk_create() of the multi-table inherited model {model.__name__} does not support "
+                "ignore_conflicts or update_conflicts"
+            )
+        update_fields = list(update_fields) if update_fields is not None else None
+        unique_fields = list(unique_fields) if unique_fields is not None else None
+        signal_set = s.CREATE_SIGNALS + (s.UPDATE_SIGNALS if update_conflicts else ())
+        on = bool(objs) and self._signals_on(signal_set, bypass_signals, bypass_validation)
+        if on and update_conflicts:
+            on = wants(model, *s.CREATE_SIGNALS) or wants(model, *s.UPDATE_SIGNALS)
+        if not on:
+            if mti:
+                return self._mti_bulk_create(objs, batch_size)
+            return self._vanilla().bulk_create(
+                objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields
+            )
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        using = self.db
+        with transaction.atomic(using=using):
+            if update_conflicts and unique_fields:
+                fresh, matched = classify(model, using, objs, unique_fields)
+                source = Source.UPSERT
+            else:
+                fresh, matched = objs, []
+                source = Source.UPSERT if update_conflicts else Source.BULK_CREATE
+            meta = {"unique_fields": tuple(unique_fields or ()), "update_conflicts": update_conflicts}
+            created = self._event(Operation.CREATE, source, new_records=tuple(fresh), meta=meta)
+            updated = self._event(
+                Operation.UPDATE,
+                source,
+                new_records=tuple(o for o, _ in matched),
+                old_records=tuple(r for _, r in matched),
+                update_fields=tuple(update_fields or ()),
+                meta=meta,
+            )
+            if not bypass_validation:
+                _send(s.bulk_validate_create, created)
+                _send(s.bulk_validate_update, updated)
+            _send(s.bulk_pre_create, created)
+            _send(s.bulk_pre_update, updated)
+            if mti:
+                mti_bulk_create(model, objs, using, batch_size)
+            else:
+                self._vanilla().bulk_create(
+                    objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields
+                )
+            pk_attname = model._meta.pk.attname
+            for obj, row in matched:
+                if getattr(obj, pk_attname) is None:
+                    setattr(obj, pk_attname, row.pk)
+            _send(s.bulk_post_create, created)
+            _send(s.bulk_post_update, updated)
+        return objs
+
+    bulk_create.alters_data = True  # type: ignore[attr-defined]
+
+    def _mti_bulk_create(self, objs: list[Any], batch_size: int | None) -> list[Any]:
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        if objs:
+            with transaction.atomic(using=self.db, savepoint=False):
+                mti_bulk_create(self.model, objs, self.db, batch_size)
+        return objs
+
+    async def abulk_create(
+        self,
+        objs: Iterable[Any],
+        batch_size: int | None = None,
+        ignore_conflicts: bool = False,
+        update_conflicts: bool = False,
+        update_fields: Iterable[str] | None = None,
+        unique_fields: Iterable[str] | None = None,
+        *,
+        bypass_signals: bool = False,
+        bypass_validation: bool = False,
+    ) -> list[Any]:
+        """Async ``bulk_create()``."""
+        return await sync_to_async(self.bulk_create)(
+            objs,
+            batch_size,
+            ignore_conflicts,
+            update_conflicts,
+            update_fields,
+            unique_fields,
+            bypass_signals=bypass_signals,
+            bypass_validation=bypass_validation,
+        )
+
+    abulk_create.alters_data = True  # type: ignore[attr-defined]
+
+    # -- update -------------------------------------------------------------------------------
+
+    def bulk_update(
+        self,
+        objs: Iterable[Any],
+        fields: Iterable[str] | None = None,
+        batch_size: int | None = None,
+        *,
+        bypass_signals: bool = False,
+        bypass_validation: bool = False,
+    ) -> int:
+        """Django's ``bulk_update()``; ``fields`` may be omitted: the changed ones are written.
+
+        With receivers: one extra SELECT loads the old rows (whole) by pk. Without receivers and
+        without ``fields``, every writable field is written (no query to find the changed ones).
+        """
+        model = self.model
+        objs = tuple(objs)
+        fields = list(fields) if fields is not None else None
+        if not objs or not self._signals_on(s.UPDATE_SIGNALS, bypass_signals, bypass_validation):
+            names = fields if fields is not None else [f.name for f in writable_fields(model)]
+            return self._vanilla().bulk_update(objs, names, batch_size)
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        if fields is not None and not fields:
+            raise ValueError("Field names must be given to bulk_update().")
+        if not all(pk_is_set(obj) for obj in objs):
+            raise ValueError("All bulk_update() objects must have a primary key set.")
+        if fields is not None:
+            fields = [model._meta.get_field(name).name for name in fields]
+        using = self.db
+        with transaction.atomic(using=using):
+            old_by_pk = load_by_pk(model, using, [obj.pk for obj in objs])
+            new = tuple(obj for obj in objs if obj.pk in old_by_pk)
+            old = tuple(old_by_pk[obj.pk] for obj in new)
+            if not new:
+                return 0
+            written = fields if fields is not None else changed_fields(model, zip(new, old, strict=True))
+            event = self._event(
+                Operation.UPDATE, Source.BULK_UPDATE, new_records=new, old_records=old, update_fields=tuple(written)
+            )
+            if not bypass_validation:
+                emit(s.bulk_validate_update, event)
+            emit(s.bulk_pre_update, event)
+            if fields is None:  # before receivers may have changed more fields: write those too
+                written = changed_fields(model, zip(new, old, strict=True))
+            count = self._vanilla().bulk_update(new, written, batch_size) if written else 0
+            if fields is None and tuple(written) != event.update_fields:
+                event = self._event(
+                    Operation.UPDATE, Source.BULK_UPDATE, new_records=new, old_records=old, update_fields=tuple(written)
+                )
+            emit(s.bulk_post_update, event)
+        return count
+
+    bulk_update.alters_data = True  # type: ignore[attr-defined]
+
+    async def abulk_update(
+        self,
+        objs: Iterable[Any],
+        fields: Iterable[str] | None = None,
+        batch_size: int | None = None,
+        *,
+        bypass_signals: bool = False,
+        bypass_validation: bool = False,
+    ) -> int:
+        """Async ``bulk_update()``."""
+        return await sync_to_async(self.bulk_update)(
+            objs, fields, batch_size, bypass_signals=bypass_signals, bypass_validation=bypass_validation
+        )
+
+    abulk_update.alters_data = True  # type: ignore[attr-defined]
+
+    def update(self, *, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any) -> int:
+        """Django's ``update()``. Values may be plain, ``F()``, ``Subquery``, ``Case/When``...
+
+        With receivers: one SELECT before the UPDATE loads the rows whole, their primary keys, and
+        the pending value of every expression (the database computes it in the same SELECT), so
+        before receivers and ``HasChanged`` see old != new. The UPDATE targets exactly those primary
+        keys. When some value is an expression, one SELECT after reads what the database wrote.
+        """
+        if not self._signals_on(s.UPDATE_SIGNALS, bypass_signals, bypass_validation):
+            return super().update(**kwargs)
+        self._not_support_combined_queries("update")
+        if self.query.is_sliced:
+            raise TypeError("Cannot update a query once a slice has been taken.")
+        model = self.model
+        opts = model._meta
+        self.query.chain(UpdateQuery).add_update_values(kwargs)  # Django's own checks of the names
+        fields = {name: opts.get_field(name) for name in kwargs}
+        expressions = {name: v for name, v in kwargs.items() if hasattr(v, "resolve_expression")}
+        using = self.db
+        with transaction.atomic(using=using):
+            loader = self._vanilla()
+            if expressions:
+                loader = loader.annotate(
+                    **{
+                        _PENDING + name: ExpressionWrapper(value, output_field=fields[name])
+                        for name, value in expressions.items()
+                    }
+                )
+            old = tuple(loader)
+            if not old:
+                return 0
+            new = tuple(self._pending(old, kwargs, fields, expressions))
+            event = self._event(
+                Operation.UPDATE,
+                Source.QUERYSET_UPDATE,
+                new_records=new,
+                old_records=old,
+                update_fields=tuple(f.name for f in fields.values()),
+                meta={"kwargs": dict(kwargs)},
+            )
+            if not bypass_validation:
+                emit(s.bulk_validate_update, event)
+            snapshot = self._snapshot(new) if wants(model, s.bulk_pre_update) else None
+            emit(s.bulk_pre_update, event)
+            pks = [row.pk for row in old]
+            target = self._vanilla() if self.query.annotations else model._base_manager.db_manager(using).all()
+            count = sum(target.filter(pk__in=chunk).update(**kwargs) for chunk in chunks(pks))
+            extra = self._changed_by_receivers(new, snapshot) if snapshot is not None else []
+            if extra:  # a before receiver changed values: write them too (one bulk_update)
+                models.QuerySet(model=model, using=using).bulk_update(new, extra)
+            if expressions:
+                written = load_by_pk(model, using, pks)
+                new = tuple(written[row.pk] for row in old if row.pk in written)
+                old = tuple(row for row in old if row.pk in written)
+            event = self._event(
+                Operation.UPDATE,
+                Source.QUERYSET_UPDATE,
+                new_records=new,
+                old_records=old,
+                update_fields=tuple(dict.fromkeys([*event.update_fields, *extra])),
+                meta=event.meta,
+            )
+            emit(s.bulk_post_update, event)
+        self._result_cache = None
+        return count
+
+    update.alters_data = True  # type: ignore[attr-defined]
+
+    async def aupdate(self, *, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any) -> int:
+        """Async ``update()``."""
+        return await sync_to_async(self.update)(
+            bypass_signals=bypass_signals, bypass_validation=bypass_validation, **kwargs
+        )
+
+    aupdate.alters_data = True  # type: ignore[attr-defined]
+
+    @staticmethod
+    def _pending(
+        old: tuple[Any, ...], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]
+    ) -> Iterator[Any]:
+        for row in old:
+            new = clone_record(row)
+            for name, value in kwargs.items():
+                field = fields[name]
+                if name in expressions:
+                    value = row.__dict__.pop(_PENDING + name)
+                    new.__dict__.pop(_PENDING + name, None)
+                    setattr(new, field.attname, value)
+                elif isinstance(value, models.Model) and field.is_relation:
+                    setattr(new, field.name, value)
+                else:
+                    setattr(new, field.attname, field.to_python(value))
+            yield new
+
+    def _snapshot(self, records: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        attnames = [f.attname for f in writable_fields(self.model)]
+        return [tuple(r.__dict__.get(a) for a in attnames) for r in records]
+
+    def _changed_by_receivers(self, records: tuple[Any, ...], snapshot: list[tuple[Any, ...]]) -> list[str]:
+        fields = writable_fields(self.model)
+        changed: dict[str, None] = {}
+        for record, before in zip(records, snapshot, strict=True):
+            for field, value in zip(fields, before, strict=True):
+                if field.name not in changed and record.__dict__.get(field.attname) != value:
+                    changed[field.name] = None
+        return list(changed)
+
+    # -- delete -------------------------------------------------------------------------------
+
+    def delete(self, *, bypass_signals: bool = False, bypass_validation: bool = False) -> tuple[int, dict[str, int]]:
+        """Django's ``delete()``: ``(count, {model label: count})``.
+
+        With receivers: one SELECT loads the rows, then one ``DELETE ... WHERE pk IN (...)`` when no
+        cascade needs Django's collector (otherwise the collector deletes, as Django does).
+        """
+        if not self._signals_on(s.DELETE_SIGNALS, bypass_signals, bypass_validation):
+            return super().delete()
+        self._not_support_combined_queries("delete")
+        if self.query.is_sliced:
+            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
+        if self.query.distinct_fields or (django.VERSION < (5, 0) and self.query.distinct):
+            raise TypeError("Cannot call delete() after .distinct().")
+        if self._fields is not None:
+            raise TypeError("Cannot call delete() after .values() or .values_list()")
+        loader = self._vanilla()
+        loader.query.select_for_update = False
+        with transaction.atomic(using=self.db):
+            result = self._delete_rows(tuple(loader), Source.QUERYSET_DELETE, bypass_validation)
+        self._result_cache = None
+        return result
+
+    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.queryset_only = True  # type: ignore[attr-defined]
+
+    async def adelete(
+        self, *, bypass_signals: bool = False, bypass_validation: bool = False
+    ) -> tuple[int, dict[str, int]]:
+        """Async ``delete()``."""
+        return await sync_to_async(self.delete)(bypass_signals=bypass_signals, bypass_validation=bypass_validation)
+
+    adelete.alters_data = True  # type: ignore[attr-defined]
+    adelete.queryset_only = True  # type: ignore[attr-defined]
+
+    def bulk_delete(
+        self, objs: Iterable[Any], *, bypass_signals: bool = False, bypass_validation: bool = False
+    ) -> tuple[int, dict[str, int]]:
+        """Delete these instances (by primary key) and return ``(count, {model label: count})``.
+
+        The old records are the rows as stored (one SELECT), in the order of ``objs``.
+        """
+        objs = list(objs)
+        if not all(pk_is_set(obj) for obj in objs):
+            raise ValueError("All bulk_delete() objects must have a primary key set.")
+        pks = list(dict.fromkeys(obj.pk for obj in objs))
+        model = self.model
+        if not pks:
+            return 0, {}
+        if not self._signals_on(s.DELETE_SIGNALS, bypass_signals, bypass_validation):
+            return self._vanilla().filter(pk__in=pks).delete()
+        using = self.db
+        with transaction.atomic(using=using):
+            found = load_by_pk(model, using, pks)
+            return self._delete_rows(tuple(found[pk] for pk in pks if pk in found), Source.BULK_DELETE, bypass_validation)
+
+    bulk_delete.alters_data = True  # type: ignore[attr-defined]
+
+    async def abulk_delete(
+        self, objs: Iterable[Any], *, bypass_signals: bool = False, bypass_validation: bool = False
+    ) -> tuple[int, dict[str, int]]:
+        """Async ``bulk_delete()``."""
+        return await sync_to_async(self.bulk_delete)(
+            objs, bypass_signals=bypass_signals, bypass_validation=bypass_validation
+        )
+
+    abulk_delete.alters_data = True  # type: ignore[attr-defined]
+
+    def _delete_rows(self, old: tuple[Any, ...], source: Source, bypass_validation: bool) -> tuple[int, dict[str, int]]:
+        """Send the delete signals around deleting ``old`` (call inside a transaction)."""
+        model = self.model
+        if not old:
+            return 0, {}
+        using = self.db
+        event = self._event(Operation.DELETE, source, old_records=old)
+        if not bypass_validation:
+            emit(s.bulk_validate_delete, event)
+        emit(s.bulk_pre_delete, event)
+        pks = [row.pk for row in old]
+        collector = Collector(using=using, origin=self)
+        probe = model._base_manager.db_manager(using).filter(pk__in=pks[:1])
+        if collector.can_fast_delete(probe):
+            manager = model._base_manager.db_manager(using)
+            count = sum(manager.filter(pk__in=chunk)._raw_delete(using) for chunk in chunks(pks))
+            result: tuple[int, dict[str, int]] = (count, {model._meta.label: count})
+        else:
+            # Cascades, parents or Django delete signals: Django's collector, on copies (it clears the
+            # primary keys of what it deletes; receivers keep theirs).
+            collector.collect([clone_record(row) for row in old])
+            result = collector.delete()
+        emit(s.bulk_post_delete, event)
+        return result

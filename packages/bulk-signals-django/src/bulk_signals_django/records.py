@@ -1,0 +1,80 @@
+"""Loading, copying and comparing rows: the few queries a write with receivers adds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.db import models
+from django.db.models.base import ModelState
+
+from .conf import settings
+
+__all__ = ["changed_fields", "clone_record", "load_by_pk", "pk_is_set", "writable_fields"]
+
+_WRITABLE: dict[type, tuple[models.Field[Any, Any], ...]] = {}
+
+
+def pk_is_set(obj: Any) -> bool:
+    """Whether ``obj`` has a primary key value (Django 4.2 has no ``Model._is_pk_set``)."""
+    return obj.pk is not None
+
+
+def writable_fields(model: type[models.Model]) -> tuple[models.Field[Any, Any], ...]:
+    """Concrete, non-generated fields an UPDATE can write: every table's, except primary keys and parent links."""
+    fields = _WRITABLE.get(model)
+    if fields is None:
+        opts = model._meta
+        pks = {opts.pk} | {parent._meta.pk for parent in opts.get_parent_list()}
+        fields = tuple(
+            f
+            for f in opts.concrete_fields
+            if f not in pks and not getattr(f, "generated", False) and not getattr(f, "primary_key", False)
+        )
+        _WRITABLE[model] = fields
+    return fields
+
+
+def changed_fields(model: type[models.Model], pairs: Iterable[tuple[Any, Any]]) -> list[str]:
+    """Names of the writable fields whose value differs in at least one ``(new, old)`` pair, in model order."""
+    remaining = list(writable_fields(model))
+    changed: set[str] = set()
+    for new, old in pairs:
+        if not remaining:
+            break
+        loaded = new.__dict__
+        for field in list(remaining):
+            attname = field.attname
+            if attname in loaded and loaded[attname] != getattr(old, attname):
+                changed.add(field.name)
+                remaining.remove(field)
+    return [f.name for f in writable_fields(model) if f.name in changed]
+
+
+def clone_record(obj: Any) -> Any:
+    """A detached copy of a model instance: same field values, own state, no cached relations."""
+    copy = obj.__class__.__new__(obj.__class__)
+    copy.__dict__.update(obj.__dict__)
+    state = ModelState()
+    state.adding = obj._state.adding
+    state.db = obj._state.db
+    copy._state = state
+    return copy
+
+
+def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    """``values`` cut into ``BULK_SIGNALS_IN_CHUNK_SIZE`` slices (one ``IN (...)`` each)."""
+    size = settings.IN_CHUNK_SIZE
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def load_by_pk(model: type[models.Model], using: str, pks: Sequence[Any]) -> dict[Any, Any]:
+    """The rows with these primary keys, whole (never ``.only()``: a receiver reading any field must not
+    cost a query per row), from the base manager, keyed by pk: one SELECT per chunk of keys."""
+    found: dict[Any, Any] = {}
+    manager = model._base_manager.db_manager(using)
+    for chunk in chunks(list(dict.fromkeys(pks))):
+        for row in manager.filter(pk__in=chunk):
+            found[row.pk] = row
+    return found

@@ -1,0 +1,93 @@
+"""Models of the test app (label ``tests``, no migrations: created by syncdb)."""
+
+from django.db import models
+
+from bulk_signals_django import BulkSignalManager, BulkSignalModelMixin, BulkSignalQuerySet
+
+
+class Account(BulkSignalModelMixin, models.Model):
+    name = models.CharField(max_length=100)
+    balance = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    status = models.CharField(max_length=20, default="open")
+    note = models.TextField(default="")
+
+
+class PlainAccount(models.Model):
+    """Same columns as Account, no mixin: the vanilla Django baseline."""
+
+    name = models.CharField(max_length=100)
+    balance = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    status = models.CharField(max_length=20, default="open")
+    note = models.TextField(default="")
+
+
+class Place(BulkSignalModelMixin, models.Model):
+    """MTI parent."""
+
+    name = models.CharField(max_length=100)
+    city = models.CharField(max_length=100, default="")
+
+
+class Restaurant(Place):
+    """MTI child."""
+
+    serves_pizza = models.BooleanField(default=False)
+    seats = models.IntegerField(default=0)
+
+
+class Product(BulkSignalModelMixin, models.Model):
+    """Unique key for upserts."""
+
+    sku = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    price = models.IntegerField(default=0)
+
+
+class PlainProduct(models.Model):
+    sku = models.CharField(max_length=40, unique=True)
+    name = models.CharField(max_length=100)
+    price = models.IntegerField(default=0)
+
+
+class Membership(BulkSignalModelMixin, models.Model):
+    """Composite unique key for upserts."""
+
+    team = models.CharField(max_length=40)
+    member = models.CharField(max_length=40)
+    role = models.CharField(max_length=20, default="member")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "member"], name="membership_team_member")]
+
+
+class BookQuerySet(BulkSignalQuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+
+class Book(BulkSignalModelMixin, models.Model):
+    """Custom managers built from a BulkSignalQuerySet subclass."""
+
+    title = models.CharField(max_length=100)
+    published = models.BooleanField(default=False)
+
+    objects = BookQuerySet.as_manager()
+    shelf = BulkSignalManager.from_queryset(BookQuerySet)()
+
+
+class Author(BulkSignalModelMixin, models.Model):
+    """Rows with cascades: deleting an author deletes its posts."""
+
+    name = models.CharField(max_length=100)
+
+
+class Post(models.Model):
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="posts")
+    title = models.CharField(max_length=100)
+
+
+class Score(models.Model):
+    """Source of Subquery values."""
+
+    account = models.ForeignKey(Account, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    points = models.IntegerField()

@@ -1,4 +1,52 @@
+"""Settings for bulk-drf's tests: SQLite in memory, or PostgreSQL when DATABASE_URL is set.
+
+Kept flat on purpose: the job tests add their INSTALLED_APPS / CACHES / CELERY lines below.
+"""
+
+import os
+from urllib.parse import unquote, urlparse
+
 SECRET_KEY = "tests"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
 USE_TZ = True
+DEBUG = False
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "rest_framework",
+    "drf_spectacular",
+    "bulk_drf",
+    "tests",
+]
+
+ROOT_URLCONF = "tests.urls"
+MIDDLEWARE: list[str] = []
+
+
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
+    parts = urlparse(url)
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "USER": unquote(parts.username or ""),
+        "PASSWORD": unquote(parts.password or ""),
+        "HOST": parts.hostname or "",
+        "PORT": str(parts.port or ""),
+        "TEST": {"NAME": "bulk_drf_test"},  # our own test database: other suites run at the same time
+    }
+
+
+DATABASES = {"default": _database()}
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.BasicAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
+}
+
+SPECTACULAR_SETTINGS = {"TITLE": "bulk-drf tests"}

@@ -1,13 +1,60 @@
 """The shared bulk write path: validate a batch of items with a viewset's serializer and write it.
 
 Used by the synchronous mixin (all-or-nothing) and by background jobs (chunk by chunk, partial
-success). STUB: the synchronous-layer work replaces the body; the signatures below are the contract.
+success). One method per operation below holds that operation's whole query plan:
+
+- insert: validate every item, one uniqueness query, one ``bulk_create``.
+- update: one fetch of the targets inside ``get_queryset()``, validate, one uniqueness query (only for
+  keys the items change), one ``bulk_update``.
+- upsert: one fetch of the rows matching ``unique_fields`` (marking those outside ``get_queryset()``),
+  validate, one uniqueness query for the other keys, one ``bulk_create(update_conflicts=True)``.
+- delete: one fetch of the targets inside ``get_queryset()``, one queryset ``delete()``.
+
+Writes go through the model's default manager, so ``bulk-signals-django`` receivers fire for them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
+
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, router, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import APIException, ValidationError
+
+from .conf import bulk_settings
+from .exceptions import BulkValidationError, WriteConflict
+from .validation import (
+    NON_FIELD_ERRORS,
+    UniqueKey,
+    as_item_errors,
+    field_error,
+    find_unique_conflicts,
+    key_error,
+    key_matching,
+    prepare_serializer,
+    refuse_nested_writes,
+    unique_keys,
+)
+
+__all__ = [
+    "BatchResult",
+    "ItemError",
+    "ItemSuccess",
+    "Operation",
+    "execute_batch",
+    "write_create",
+    "write_delete",
+    "write_update",
+    "write_upsert",
+]
 
 Operation = Literal["insert", "update", "upsert", "delete"]
 
@@ -32,6 +79,8 @@ class ItemSuccess:
 
 @dataclass
 class BatchResult:
+    """What ``execute_batch`` did: per-item outcomes (sorted by index), counts and the written instances."""
+
     succeeded: list[ItemSuccess] = field(default_factory=list)
     failed: list[ItemError] = field(default_factory=list)
     created_count: int = 0
@@ -54,7 +103,390 @@ def execute_batch(
 
     ``viewset`` is a viewset instance with ``request`` (and ``format_kwarg``) set, so
     ``get_queryset()``/``get_serializer()``/permissions work as in a request. For ``delete``,
-    items are pks. With ``all_or_nothing`` nothing is written when any item fails; otherwise
-    valid items are written and failures reported. Item indexes are ``index_offset + i``.
+    items are pks. With ``all_or_nothing`` nothing is written when any item fails (a
+    ``BulkValidationError`` lists every failure, and a row the user may not change refuses the
+    whole batch with DRF's ``PermissionDenied``); otherwise valid items are written and failures
+    reported. Item indexes are ``index_offset + i``.
     """
-    raise NotImplementedError
+    batch = _Batch(viewset, items, all_or_nothing=all_or_nothing, index_offset=index_offset)
+    if operation == "insert":
+        return batch.insert()
+    if operation == "update":
+        return batch.update(partial=partial)
+    if operation == "upsert":
+        if not unique_fields:
+            raise ValidationError({"unique_fields": ["An upsert needs unique_fields."]}, code="required")
+        return batch.upsert(upsert_key(batch.model, unique_fields), partial=partial)
+    if operation == "delete":
+        return batch.delete()
+    raise ValueError(f"unknown bulk operation {operation!r}; expected insert, update, upsert or delete")
+
+
+def upsert_key(model: type[models.Model], unique_fields: Sequence[str]) -> UniqueKey:
+    """The unique key named by ``unique_fields``; a ``ValidationError`` naming the problem otherwise."""
+    opts = model._meta
+    unknown = []
+    for name in unique_fields:
+        try:
+            opts.get_field(name)
+        except FieldDoesNotExist:
+            unknown.append(name)
+    if unknown:
+        raise ValidationError(
+            {"unique_fields": [f"'{name}' is not a field of {opts.object_name}." for name in unknown]}, code="invalid"
+        )
+    for key in unique_keys(model):
+        if set(key.names) == set(unique_fields):
+            return key
+    keys = "; ".join(",".join(key.names) for key in unique_keys(model)) or "none"
+    raise ValidationError(
+        {
+            "unique_fields": [
+                f"{','.join(unique_fields)} is not a unique key of {opts.object_name} "
+                f"(unique keys: {keys}); an upsert needs a unique constraint to match rows on."
+            ]
+        },
+        code="not_unique",
+    )
+
+
+# Default writes; the mixin's ``perform_bulk_*`` hooks call these.
+
+
+def write_create(model: type[models.Model], instances: list[models.Model]) -> list[models.Model]:
+    """One ``bulk_create`` through the model's default manager."""
+    return model._default_manager.bulk_create(instances, batch_size=bulk_settings.BATCH_SIZE)
+
+
+def write_upsert(
+    model: type[models.Model], instances: list[models.Model], *, unique_fields: Sequence[str], update_fields: list[str]
+) -> list[models.Model]:
+    """One ``bulk_create(update_conflicts=True)`` (INSERT ... ON CONFLICT DO UPDATE)."""
+    return model._default_manager.bulk_create(
+        instances,
+        batch_size=bulk_settings.BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=list(unique_fields),
+        update_fields=update_fields,
+    )
+
+
+def write_update(model: type[models.Model], instances: list[models.Model], fields: list[str]) -> int:
+    """One ``bulk_update`` of ``fields`` through the model's default manager."""
+    return model._default_manager.bulk_update(instances, fields, batch_size=bulk_settings.BATCH_SIZE)
+
+
+def write_delete(model: type[models.Model], instances: list[models.Model]) -> int:
+    """One queryset ``delete()`` of ``instances`` through the model's default manager."""
+    deleted, _ = model._default_manager.filter(pk__in=[obj.pk for obj in instances]).delete()
+    return deleted
+
+
+class _Batch:
+    """One batch of items against one viewset: its scope, the errors found so far, one method per operation."""
+
+    def __init__(self, viewset: Any, items: list[Any], *, all_or_nothing: bool, index_offset: int) -> None:
+        self.viewset = viewset
+        self.items = items
+        self.all_or_nothing = all_or_nothing
+        self.offset = index_offset
+        # Every read and write is confined to what the viewset exposes, as DRF's get_object() is.
+        self.scope = viewset.filter_queryset(viewset.get_queryset())
+        self.model: type[models.Model] = self.scope.model
+        self.pk_field = self.model._meta.pk
+        self.id_key: str = getattr(viewset, "bulk_id_field", None) or self.pk_field.name
+        self.errors: dict[int, dict[str, Any]] = {}
+
+    # -- the four operations ------------------------------------------------------------------
+
+    def insert(self) -> BatchResult:
+        serializer = self._serializer(partial=False)
+        candidates = []
+        for i, item in enumerate(self.items):
+            data = self._validate(serializer, i, item, None)
+            if data is not None:
+                candidates.append((i, self._build(data)))
+        self._check_unique(candidates, unique_keys(self.model), serializer)
+        candidates = self._valid(candidates)
+        result = self._result()
+        if candidates:
+            objs = [obj for _, obj in candidates]
+            with self._writing():
+                self._hook("perform_bulk_create", write_create)(objs)  # sets each object's pk
+            result.succeeded = [ItemSuccess(self.offset + i, obj.pk, created=True) for i, obj in candidates]
+            result.instances = objs
+            result.created_count = len(objs)
+        return result
+
+    def update(self, *, partial: bool) -> BatchResult:
+        targets = self._fetch_targets()
+        serializer = self._serializer(partial=partial)
+        candidates, written = [], set()
+        for i, obj in targets:
+            data = self._validate(serializer, i, self.items[i], obj)
+            if data is not None:
+                written |= self._apply(obj, data)
+                candidates.append((i, obj))
+        keys = [key for key in unique_keys(self.model) if written.intersection(key.names)]
+        self._check_unique(candidates, keys, serializer)
+        candidates = self._valid(candidates)
+        result = self._result()
+        if candidates:
+            objs = [obj for _, obj in candidates]
+            fields = sorted(written | self._touch_auto_now(objs))
+            if fields:
+                with self._writing():
+                    self._hook("perform_bulk_update", write_update)(objs, fields)
+            result.succeeded = [ItemSuccess(self.offset + i, obj.pk) for i, obj in candidates]
+            result.instances = objs
+            result.updated_count = len(objs)
+        return result
+
+    def upsert(self, key: UniqueKey, *, partial: bool) -> BatchResult:
+        values = self._key_values(key)
+        stored: dict[tuple[Any, ...], Any] = {}
+        if values:
+            in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
+            rows = self.model._base_manager.filter(key_matching(key, values.values())).annotate(
+                bulk_drf_in_scope=in_scope
+            )
+            stored = {key.value(row): row for row in rows}
+        create_serializer = self._serializer(partial=False)
+        update_serializer = self._serializer(partial=partial)
+        candidates, matched = [], set()
+        for i, value in values.items():
+            row = stored.get(value)
+            if row is not None and not row.bulk_drf_in_scope:
+                # The row exists but this viewset does not expose it: a clash, as for a create.
+                self._add_errors({i: key_error(self.model, key, create_serializer.fields, "")})
+                continue
+            if row is not None and not self._permitted(i, row):
+                continue
+            serializer = create_serializer if row is None else update_serializer
+            data = self._validate(serializer, i, self.items[i], row)
+            if data is None:
+                continue
+            if row is None:
+                obj = self._build(data)
+            else:
+                self._apply(row, data)
+                obj = row
+                matched.add(i)
+            candidates.append((i, obj))
+        other_keys = [k for k in unique_keys(self.model) if k != key]
+        self._check_unique(candidates, other_keys, create_serializer)
+        candidates = self._valid(candidates)
+        result = self._result()
+        if not candidates:
+            return result
+        objs = [obj for _, obj in candidates]
+        self._touch_auto_now(objs)
+        known = {id(obj): obj.pk for obj in objs}
+        for obj in objs:
+            obj.pk = None  # one INSERT ... ON CONFLICT for all: Django splits objects that carry a pk
+        with self._writing():
+            self._hook("perform_bulk_upsert", write_upsert)(
+                objs, unique_fields=list(key.names), update_fields=self._upsert_fields(key)
+            )
+            for obj in objs:
+                if known[id(obj)] is not None:
+                    obj.pk = known[id(obj)]
+            missing = [obj for obj in objs if obj.pk is None]
+            if missing:  # backends/versions that do not return ids from an upsert: one more query
+                pks = dict(
+                    (key.value(row), row.pk)
+                    for row in self.model._base_manager.filter(
+                        key_matching(key, [key.value(obj) for obj in missing])
+                    ).only(self.pk_field.attname, *(f.attname for f in key.fields))
+                )
+                for obj in missing:
+                    obj.pk = pks.get(key.value(obj))
+        result.succeeded = [ItemSuccess(self.offset + i, obj.pk, created=i not in matched) for i, obj in candidates]
+        result.instances = objs
+        result.updated_count = sum(1 for i, _ in candidates if i in matched)
+        result.created_count = len(candidates) - result.updated_count
+        return result
+
+    def delete(self) -> BatchResult:
+        targets = self._valid(self._fetch_targets())
+        result = self._result()
+        if targets:
+            objs = [obj for _, obj in targets]
+            with self._writing():
+                self._hook("perform_bulk_destroy", write_delete)(objs)
+            result.succeeded = [ItemSuccess(self.offset + i, obj.pk) for i, obj in targets]
+            result.instances = objs
+            result.deleted_count = len(objs)
+        return result
+
+    # -- steps shared by the operations ---------------------------------------------------------
+
+    def _serializer(self, *, partial: bool) -> serializers.Serializer:
+        serializer = self.viewset.get_serializer(partial=partial)
+        refuse_nested_writes(serializer, self.items)
+        prepare_serializer(serializer, self.items)
+        return serializer
+
+    def _validate(
+        self, serializer: serializers.Serializer, i: int, item: Any, instance: models.Model | None
+    ) -> dict[str, Any] | None:
+        """Run the serializer's whole validation (fields, ``validate_<field>``, ``validate``) on one item."""
+        serializer.instance = instance
+        serializer.initial_data = item
+        try:
+            return serializer.run_validation(item)
+        except ValidationError as exc:
+            self._add_errors({i: as_item_errors(exc)})
+            return None
+
+    def _check_unique(
+        self, candidates: list[tuple[int, models.Model]], keys: list[UniqueKey], serializer: serializers.Serializer
+    ) -> None:
+        """One query for every key of every candidate (none when no key is involved)."""
+        self._add_errors(find_unique_conflicts(self.model, candidates, keys, serializer.fields, self.offset))
+
+    def _fetch_targets(self) -> list[tuple[int, models.Model]]:
+        """The rows the items name by id, fetched with one query inside the viewset's scope."""
+        wanted: dict[Any, int] = {}
+        for i, item in enumerate(self.items):
+            raw = item.get(self.id_key) if isinstance(item, dict) else item
+            if (isinstance(item, dict) and self.id_key not in item) or raw is None or raw == "":
+                self._add_errors({i: {self.id_key: field_error("This field is required.", "required")}})
+                continue
+            if isinstance(raw, (dict, list, bool)):
+                self._add_errors({i: {self.id_key: field_error(f"Expected an id, got {type(raw).__name__}.",
+                                                               "invalid")}})
+                continue
+            try:
+                pk = self.pk_field.to_python(raw)
+            except (DjangoValidationError, TypeError, ValueError):
+                self._add_errors({i: {self.id_key: field_error(f"'{raw}' is not a valid id.", "invalid")}})
+                continue
+            if pk in wanted:
+                self._add_errors({i: {self.id_key: field_error(
+                    f"Duplicate of item {self.offset + wanted[pk]} in this request.", "duplicate")}})
+                continue
+            wanted[pk] = i
+        rows = {obj.pk: obj for obj in self.scope.filter(pk__in=list(wanted))} if wanted else {}
+        targets = []
+        for pk, i in wanted.items():
+            obj = rows.get(pk)
+            if obj is None:
+                self._add_errors({i: {self.id_key: field_error("Not found.", "not_found")}})
+            elif self._permitted(i, obj):
+                targets.append((i, obj))
+        return targets
+
+    def _key_values(self, key: UniqueKey) -> dict[int, tuple[Any, ...]]:
+        """Each item's value for ``key``, converted like the model field would; bad items get errors."""
+        values: dict[int, tuple[Any, ...]] = {}
+        first: dict[tuple[Any, ...], int] = {}
+        for i, item in enumerate(self.items):
+            if not isinstance(item, dict):
+                self._add_errors({i: {NON_FIELD_ERRORS: field_error(
+                    f"Invalid data. Expected a dictionary, but got {type(item).__name__}.", "invalid")}})
+                continue
+            parts, errors = [], {}
+            for f in key.fields:
+                raw = item.get(f.name, item.get(f.attname))
+                if raw is None or raw == "":
+                    errors[f.name] = field_error("This field is required to match rows (unique_fields).", "required")
+                    continue
+                target = f.target_field if f.is_relation else f
+                try:
+                    parts.append(target.to_python(raw))
+                except (DjangoValidationError, TypeError, ValueError):
+                    errors[f.name] = field_error(f"'{raw}' is not a valid value.", "invalid")
+            if errors:
+                self._add_errors({i: errors})
+                continue
+            value = tuple(parts)
+            if value in first:
+                names = ", ".join(key.names)
+                self._add_errors({i: {NON_FIELD_ERRORS if len(key.fields) > 1 else key.names[0]: field_error(
+                    f"Same {names} as item {self.offset + first[value]} of this request.", "duplicate")}})
+                continue
+            first[value] = i
+            values[i] = value
+        return values
+
+    def _permitted(self, i: int, obj: models.Model) -> bool:
+        """``check_object_permissions`` for a row the batch touches (no query, unless the permission makes one)."""
+        try:
+            self.viewset.check_object_permissions(self.viewset.request, obj)
+        except APIException as exc:
+            if self.all_or_nothing:
+                raise  # a row the user may not change refuses the whole request
+            self._add_errors({i: {self.id_key: field_error(str(exc.detail), "permission_denied")}})
+            return False
+        return True
+
+    def _build(self, data: dict[str, Any]) -> models.Model:
+        obj = self.model()
+        self._apply(obj, data)
+        return obj
+
+    def _apply(self, obj: models.Model, data: dict[str, Any]) -> set[str]:
+        """Set validated values on ``obj`` (as ``ModelSerializer.update`` does); the model fields written."""
+        written = set()
+        for name, value in data.items():
+            setattr(obj, name, value)
+            try:
+                model_field = self.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            if model_field.concrete and not model_field.many_to_many and not model_field.primary_key:
+                written.add(model_field.name)
+        return written
+
+    def _touch_auto_now(self, objs: list[models.Model]) -> set[str]:
+        """Set ``auto_now`` fields, which ``bulk_update`` and upserts do not (``save()`` would)."""
+        fields = [f for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        now = timezone.now()
+        for obj in objs:
+            for f in fields:
+                setattr(obj, f.attname, now)
+        return {f.name for f in fields}
+
+    def _upsert_fields(self, key: UniqueKey) -> list[str]:
+        """Every column an upsert rewrites on a clash: all but the pk, the key and ``auto_now_add`` fields."""
+        return [
+            f.name
+            for f in self.model._meta.concrete_fields
+            if not f.primary_key and f not in key.fields and not getattr(f, "auto_now_add", False)
+        ]
+
+    def _hook(self, name: str, default: Any) -> Any:
+        hook = getattr(self.viewset, name, None)
+        if hook is not None:
+            return hook
+        return lambda *args, **kwargs: default(self.model, *args, **kwargs)
+
+    def _add_errors(self, errors: dict[int, dict[str, Any]]) -> None:
+        for i, item_errors in errors.items():
+            merged = self.errors.setdefault(i, {})
+            for name, messages in item_errors.items():
+                merged.setdefault(name, []).extend(messages if isinstance(messages, list) else [messages])
+
+    def _valid(self, candidates: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        """The candidates without errors; with ``all_or_nothing``, any error refuses the whole batch."""
+        if self.errors and self.all_or_nothing:
+            raise BulkValidationError([{"index": self.offset + i, "errors": e} for i, e in sorted(self.errors.items())])
+        return [(i, obj) for i, obj in candidates if i not in self.errors]
+
+    def _result(self) -> BatchResult:
+        return BatchResult(failed=[ItemError(self.offset + i, e) for i, e in sorted(self.errors.items())])
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """One transaction (a savepoint inside an outer one) so a refused write leaves nothing behind."""
+        try:
+            with transaction.atomic(using=router.db_for_write(self.model)):
+                yield
+        except IntegrityError as exc:
+            raise WriteConflict() from exc
+        except (ProtectedError, RestrictedError) as exc:
+            raise WriteConflict(
+                f"{len(exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects)} "
+                "other rows still refer to these rows; nothing was deleted."
+            ) from exc

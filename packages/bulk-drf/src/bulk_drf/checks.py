@@ -1,0 +1,46 @@
+"""System checks for the ``BULK_DRF_*`` settings (``manage.py check`` reports them at startup)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.checks import Error, Warning, register
+
+from .conf import DEFAULTS, bulk_settings
+
+__all__ = ["check_settings"]
+
+_POSITIVE = ["CHUNK_SIZE", "MAX_RECORDS", "SYNC_MAX_ITEMS", "MAX_IDS", "CACHE_TIMEOUT", "PROGRESS_UPDATE_INTERVAL"]
+
+
+@register()
+def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """``bulk_drf.E001``: a limit that is not a positive integer; ``bulk_drf.W001``: sync limit above the total."""
+    problems: list[Any] = []
+    for name in _POSITIVE:
+        try:
+            value = getattr(bulk_settings, name)
+        except (TypeError, ValueError):
+            value = None
+        if value is None or value < 1:
+            problems.append(
+                Error(
+                    f"BULK_DRF_{name} must be a positive integer (default {DEFAULTS[name]}).",
+                    id="bulk_drf.E001",
+                )
+            )
+    try:
+        batch_size = bulk_settings.BATCH_SIZE
+    except (TypeError, ValueError):
+        batch_size = 0
+    if batch_size is not None and batch_size < 1:
+        problems.append(Error("BULK_DRF_BATCH_SIZE must be None or a positive integer.", id="bulk_drf.E001"))
+    if not problems and bulk_settings.SYNC_MAX_ITEMS > bulk_settings.MAX_RECORDS:
+        problems.append(
+            Warning(
+                "BULK_DRF_SYNC_MAX_ITEMS is above BULK_DRF_MAX_RECORDS, so the smaller limit always applies.",
+                hint="Lower BULK_DRF_SYNC_MAX_ITEMS.",
+                id="bulk_drf.W001",
+            )
+        )
+    return problems

@@ -1,0 +1,161 @@
+"""OpenAPI for the bulk endpoints: arrays where the endpoints take arrays (drf-spectacular, ``bulk-drf[openapi]``).
+
+``BulkOperationsMixin.schema`` is a ``BulkSchema``: like DRF's ``DefaultSchema`` it builds the
+project's ``DEFAULT_SCHEMA_CLASS``; when that is drf-spectacular's ``AutoSchema`` (or a subclass),
+it adds ``BulkAutoSchemaMixin`` on top, so ``PUT``/``PATCH`` document an array of items carrying
+``id``, ``POST`` an object or an array, ``?ids=``/``?unique_fields=`` appear as parameters, and the
+bulk responses and error bodies are described. Without drf-spectacular nothing changes.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from rest_framework.schemas.inspectors import DefaultSchema, ViewInspector
+
+__all__ = ["BulkSchema"]
+
+ARRAY_ACTIONS = {"bulk_update", "partial_bulk_update"}
+
+
+class BulkSchema(DefaultSchema):
+    """The project's schema class, with bulk awareness added when it is drf-spectacular's."""
+
+    def __get__(self, instance: Any, owner: Any) -> Any:
+        inspector = super().__get__(instance, owner)
+        if instance is None:
+            return inspector
+        bulk_class = _bulk_class(type(inspector))
+        if bulk_class is None:
+            return inspector
+        bulk = bulk_class()
+        bulk.view = instance
+        return bulk
+
+
+@cache
+def _bulk_class(base: type[ViewInspector]) -> type[ViewInspector] | None:
+    try:
+        from drf_spectacular.openapi import AutoSchema
+    except ImportError:  # the openapi extra is not installed
+        return None
+    if not issubclass(base, AutoSchema) or issubclass(base, _mixin()):
+        return None
+    return type(f"Bulk{base.__name__}", (_mixin(), base), {})
+
+
+@cache
+def _mixin() -> type:
+    """Build the spectacular mixin on first use, so importing this module never needs drf-spectacular."""
+    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_object_type
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    def pk_schema(view: Any) -> dict[str, Any]:
+        internal = view.get_queryset().model._meta.pk.get_internal_type()
+        if internal == "UUIDField":
+            return build_basic_type(OpenApiTypes.UUID)
+        if internal.endswith("AutoField") or internal.endswith("IntegerField"):
+            return build_basic_type(OpenApiTypes.INT)
+        return build_basic_type(OpenApiTypes.STR)
+
+    item_errors = build_object_type(
+        description="Nothing was written. Every failing item, by its index in the array.",
+        properties={
+            "errors": build_array_type(
+                build_object_type(
+                    properties={
+                        "index": build_basic_type(OpenApiTypes.INT),
+                        "errors": build_object_type(
+                            description='Field name (or "non_field_errors") -> [{"message", "code"}]',
+                            additionalProperties=build_array_type(
+                                build_object_type(
+                                    properties={
+                                        "message": build_basic_type(OpenApiTypes.STR),
+                                        "code": build_basic_type(OpenApiTypes.STR),
+                                    }
+                                )
+                            ),
+                        ),
+                    },
+                    required=["index", "errors"],
+                )
+            )
+        },
+    )
+    too_large = build_object_type(
+        description="More items than BULK_DRF_SYNC_MAX_ITEMS (use the /bulk/ endpoint) or BULK_DRF_MAX_RECORDS.",
+        properties={"detail": build_basic_type(OpenApiTypes.STR)},
+    )
+
+    class BulkAutoSchemaMixin:
+        """drf-spectacular ``AutoSchema`` additions for ``BulkOperationsMixin`` viewsets."""
+
+        view: Any
+        method: str
+
+        def _bulk_action(self) -> str | None:
+            action = getattr(self.view, "action", None)
+            if action in ARRAY_ACTIONS or (action, self.method) in {("create", "POST"), ("bulk_destroy", "DELETE")}:
+                return action
+            return None
+
+        def get_override_parameters(self) -> list[Any]:
+            params = list(super().get_override_parameters())  # type: ignore[misc]
+            action = getattr(self.view, "action", None)
+            if action in ("list", "bulk_destroy"):
+                params.append(
+                    OpenApiParameter(
+                        "ids", OpenApiTypes.STR, required=action == "bulk_destroy",
+                        description="Comma-separated primary keys, e.g. 3,1,2 (rows come back in this order).",
+                    )
+                )
+            if action in ARRAY_ACTIONS or action == "create":
+                params.append(
+                    OpenApiParameter(
+                        "unique_fields", OpenApiTypes.STR,
+                        description="Upsert an array: comma-separated fields of a unique key to match rows on.",
+                    )
+                )
+            return params
+
+        def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
+            schema, required = super()._get_request_for_media_type(serializer, direction)  # type: ignore[misc]
+            action = self._bulk_action()
+            if action is None or schema is None:
+                return schema, required
+            if action in ARRAY_ACTIONS:
+                id_key = getattr(self.view, "bulk_id_field", None) or self.view.get_queryset().model._meta.pk.name
+                item = {"allOf": [schema, build_object_type(properties={id_key: pk_schema(self.view)},
+                                                            required=[id_key])]}
+                return {**build_array_type(item), "minItems": 1}, True
+            return {"oneOf": [schema, {**build_array_type(schema), "minItems": 1}]}, required
+
+        def get_response_serializers(self) -> Any:
+            serializers = super().get_response_serializers()  # type: ignore[misc]
+            action = self._bulk_action()
+            if action is None:
+                return serializers
+            if action == "bulk_destroy":
+                deleted = build_object_type(
+                    properties={"deleted_count": build_basic_type(OpenApiTypes.INT),
+                                "ids": build_array_type(pk_schema(self.view))},
+                    required=["deleted_count", "ids"],
+                )
+                return {200: deleted, 400: item_errors, 413: too_large}
+            component = self.resolve_serializer(serializers, "response")  # type: ignore[attr-defined]
+            written = build_object_type(
+                properties={
+                    "created_count": build_basic_type(OpenApiTypes.INT),
+                    "updated_count": build_basic_type(OpenApiTypes.INT),
+                    "ids": build_array_type(pk_schema(self.view)),
+                    "data": build_array_type(component.ref),
+                },
+                required=["created_count", "updated_count", "ids"],
+            )
+            if action == "create":
+                return {201: {"oneOf": [component.ref, written]}, 200: written, 400: item_errors, 413: too_large}
+            return {200: written, 400: item_errors, 413: too_large}
+
+    return BulkAutoSchemaMixin

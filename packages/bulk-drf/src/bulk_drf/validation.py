@@ -1,0 +1,245 @@
+"""Batched validation: what DRF checks with one query per item, checked here with one query per batch.
+
+A ``ModelSerializer`` validating 1000 items runs a ``UniqueValidator`` SELECT per unique field and a
+``PrimaryKeyRelatedField`` SELECT per foreign key, for every item. ``prepare_serializer`` removes the
+unique validators and resolves primary-key relations from one prefetch; ``find_unique_conflicts``
+then checks every unique key of the model (``unique=True``, ``unique_together``, ``UniqueConstraint``)
+for the whole batch in one query, and within the batch itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.text import capfirst
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField
+from rest_framework.settings import api_settings
+from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
+
+from .exceptions import NestedWritesNotSupported
+
+__all__ = [
+    "UniqueKey",
+    "error_details",
+    "find_unique_conflicts",
+    "key_error",
+    "key_matching",
+    "prepare_serializer",
+    "refuse_nested_writes",
+    "unique_keys",
+]
+
+NON_FIELD_ERRORS = api_settings.NON_FIELD_ERRORS_KEY
+
+
+def error_details(detail: Any) -> Any:
+    """DRF error detail (``ErrorDetail`` strings in dicts and lists) as ``{"message", "code"}`` dicts."""
+    if isinstance(detail, dict):
+        return {str(key): error_details(value) for key, value in detail.items()}
+    if isinstance(detail, list):
+        return [error_details(value) for value in detail]
+    return {"message": str(detail), "code": getattr(detail, "code", None) or "invalid"}
+
+
+def field_error(message: str, code: str) -> list[dict[str, str]]:
+    """One error for one field, in the per-item error shape."""
+    return [{"message": message, "code": code}]
+
+
+def refuse_nested_writes(serializer: serializers.Serializer, items: Sequence[Any]) -> None:
+    """Raise ``NestedWritesNotSupported`` if ``serializer`` would write nested objects or many-to-many rows.
+
+    Writable nested serializers are refused outright (their ``create()`` logic cannot run in bulk);
+    writable many-to-many fields only when an item actually sends them.
+    """
+    for name, field in serializer.fields.items():
+        if field.read_only:
+            continue
+        if isinstance(field, serializers.BaseSerializer):
+            raise NestedWritesNotSupported(
+                f"Bulk writes do not support the nested serializer field '{name}'. "
+                "Send such items one by one to the single-object endpoint, or make the field read-only."
+            )
+        if isinstance(field, ManyRelatedField) and any(isinstance(item, dict) and name in item for item in items):
+            raise NestedWritesNotSupported(
+                f"Bulk writes do not support the many-to-many field '{name}'. "
+                "Leave it out of bulk items and set it through the single-object endpoint."
+            )
+
+
+def prepare_serializer(serializer: serializers.Serializer, items: Sequence[Any]) -> None:
+    """Make ``serializer`` validate ``items`` without a query per item.
+
+    Removes ``UniqueValidator``/``UniqueTogetherValidator`` (``find_unique_conflicts`` replaces them)
+    and answers plain ``PrimaryKeyRelatedField`` lookups from one query per field.
+    """
+    for field in serializer.fields.values():
+        field.validators = [v for v in field.validators if not isinstance(v, UniqueValidator)]
+    serializer.validators = [v for v in serializer.validators if not isinstance(v, UniqueTogetherValidator)]
+    for name, field in serializer.fields.items():
+        if (
+            not field.read_only
+            and isinstance(field, PrimaryKeyRelatedField)
+            and field.pk_field is None
+            and type(field).to_internal_value is PrimaryKeyRelatedField.to_internal_value
+        ):
+            _prefetch_related(field, [item[name] for item in items if isinstance(item, dict) and name in item])
+
+
+def _prefetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> None:
+    """Resolve ``field``'s values for the whole batch with one query; same errors as DRF's own lookup."""
+    queryset = field.get_queryset()
+    pk_field = queryset.model._meta.pk
+    wanted = set()
+    for value in raw_values:
+        if value is None or isinstance(value, bool):
+            continue
+        try:
+            wanted.add(pk_field.to_python(value))
+        except (DjangoValidationError, TypeError, ValueError):
+            continue
+    found = {obj.pk: obj for obj in queryset.filter(pk__in=wanted)} if wanted else {}
+
+    def to_internal_value(data: Any) -> Any:
+        if isinstance(data, bool):
+            field.fail("incorrect_type", data_type=type(data).__name__)
+        try:
+            key = pk_field.to_python(data)
+        except (DjangoValidationError, TypeError, ValueError):
+            field.fail("incorrect_type", data_type=type(data).__name__)
+        obj = found.get(key)
+        if obj is None:
+            field.fail("does_not_exist", pk_value=data)
+        return obj
+
+    field.to_internal_value = to_internal_value  # type: ignore[method-assign]
+
+
+@dataclass(frozen=True)
+class UniqueKey:
+    """A set of model fields whose values must be unique together (one field for ``unique=True``)."""
+
+    fields: tuple[models.Field, ...]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.fields)
+
+    def value(self, obj: models.Model) -> tuple[Any, ...] | None:
+        """The key's value for ``obj``; ``None`` when a part is NULL (NULLs never collide in SQL)."""
+        value = tuple(getattr(obj, f.attname) for f in self.fields)
+        return None if any(part is None for part in value) else value
+
+
+def unique_keys(model: type[models.Model]) -> list[UniqueKey]:
+    """Every unique key of ``model`` except its primary key, each once."""
+    opts = model._meta
+    names: list[tuple[str, ...]] = [(f.name,) for f in opts.concrete_fields if f.unique and not f.primary_key]
+    names += [tuple(fields) for fields in opts.unique_together]
+    names += [tuple(c.fields) for c in opts.total_unique_constraints]
+    keys: dict[frozenset[str], UniqueKey] = {}
+    for key in names:
+        keys.setdefault(frozenset(key), UniqueKey(tuple(opts.get_field(name) for name in key)))
+    return list(keys.values())
+
+
+def key_matching(key: UniqueKey, values: Iterable[tuple[Any, ...]]) -> Q:
+    """A filter matching (a superset of) the rows whose ``key`` takes one of ``values``.
+
+    A multi-field key is filtered field by field (``a IN (...) AND b IN (...)``), exact matches are
+    picked in Python: portable, and no OR chain SQLite's expression depth limit would refuse.
+    """
+    values = list(values)
+    return Q(**{f"{field.attname}__in": {v[i] for v in values} for i, field in enumerate(key.fields)})
+
+
+def find_unique_conflicts(
+    model: type[models.Model],
+    candidates: Sequence[tuple[int, models.Model]],
+    keys: Sequence[UniqueKey],
+    serializer_fields: dict[str, Any],
+    index_offset: int = 0,
+) -> dict[int, dict[str, Any]]:
+    """Check ``keys`` for ``candidates`` (``(index, instance)`` pairs) with one query.
+
+    A candidate conflicts with a stored row (other than itself) or with an earlier candidate. Returns
+    per-item errors in DRF's shapes: a one-field key on that field, a multi-field key under
+    ``non_field_errors``.
+    """
+    if not keys or not candidates:
+        return {}
+    wanted: dict[UniqueKey, dict[tuple[Any, ...], int]] = {key: {} for key in keys}
+    errors: dict[int, dict[str, Any]] = {}
+    for index, obj in candidates:
+        for key in keys:
+            value = key.value(obj)
+            if value is None:
+                continue
+            first = wanted[key].setdefault(value, index)
+            if first != index:
+                where = f" (item {index_offset + first} of this request)"
+                _add(errors, index, key_error(model, key, serializer_fields, where))
+    query = Q()
+    for key, values in wanted.items():
+        if values:
+            query |= key_matching(key, values)
+    if not query:
+        return errors
+    attnames = sorted({f.attname for key in keys for f in key.fields})
+    pk_name = model._meta.pk.attname
+    stored: dict[UniqueKey, dict[tuple[Any, ...], Any]] = {key: {} for key in keys}
+    for row in model._base_manager.filter(query).values(pk_name, *attnames):
+        for key in keys:
+            stored[key][tuple(row[f.attname] for f in key.fields)] = row[pk_name]
+    for index, obj in candidates:
+        for key in keys:
+            value = key.value(obj)
+            if value is None:
+                continue
+            owner = stored[key].get(value)
+            if owner is not None and owner != obj.pk:
+                _add(errors, index, key_error(model, key, serializer_fields, ""))
+    return errors
+
+
+def _add(errors: dict[int, dict[str, Any]], index: int, error: dict[str, Any]) -> None:
+    item = errors.setdefault(index, {})
+    for name, messages in error.items():
+        item.setdefault(name, []).extend(messages)
+
+
+def key_error(
+    model: type[models.Model], key: UniqueKey, serializer_fields: dict[str, Any], where: str
+) -> dict[str, Any]:
+    """DRF's own uniqueness messages, naming where the clash is."""
+    by_source = {getattr(f, "source", name): name for name, f in serializer_fields.items()}
+    if len(key.fields) == 1:
+        field = key.fields[0]
+        message = field.error_messages["unique"] % {
+            "model_name": capfirst(model._meta.verbose_name),
+            "field_label": field.verbose_name,
+        }
+        return {by_source.get(field.name, field.name): field_error(message.rstrip(".") + where + ".", "unique")}
+    names = ", ".join(by_source.get(name, name) for name in key.names)
+    message = UniqueTogetherValidator.message.format(field_names=names)
+    return {NON_FIELD_ERRORS: field_error(str(message).rstrip(".") + where + ".", "unique")}
+
+
+def as_item_errors(exc: serializers.ValidationError) -> dict[str, Any]:
+    """A serializer's ``ValidationError`` as per-item errors (``{"field": [{"message", "code"}]}``)."""
+    detail = exc.detail
+    if not isinstance(detail, dict):
+        detail = {NON_FIELD_ERRORS: detail if isinstance(detail, list) else [detail]}
+    return error_details(detail)
+
+
+def message(text: str, code: str) -> ErrorDetail:
+    """An ``ErrorDetail`` (a DRF error string carrying its code)."""
+    return ErrorDetail(text, code=code)

@@ -1,3 +1,0 @@
-def test_placeholder():
-    import bulk_drf
-    assert bulk_drf.__version__

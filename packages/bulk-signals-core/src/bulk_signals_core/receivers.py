@@ -1,8 +1,13 @@
 """Receiver records: what ``connect`` learns once so that ``send`` never has to ask again.
 
-A :class:`ReceiverRecord` holds the receiver (weakly by default), the sender it listens to, its
-priority and id, and how to call it. Everything ``send`` needs per receiver is decided here, at
-connect time: inspecting a receiver on every send is what makes other dispatchers slow.
+A connected receiver is a :data:`Slot`, a flat tuple ``(ref, kind, label, key, priority, sender,
+sender_ref)``; ``send`` reads only ``ref`` (the receiver, or ``None`` once a weakly held receiver
+has been collected) and ``kind`` (how to call it, and whether it is ``async def``).
+
+Everything ``send`` needs per receiver is decided here, at connect time: inspecting a receiver on
+every send is what makes other dispatchers slow. Slots are plain tuples, not objects, because one
+tuple is the cheapest thing to build on connect (about 40 ns against 130 ns for a NamedTuple) and
+indexing an exact tuple is the cheapest thing a loop can do per item.
 """
 
 from __future__ import annotations
@@ -16,7 +21,16 @@ from typing import Any, Final
 
 from .exceptions import InvalidReceiver
 
-__all__ = ["ANY", "CallKind", "ReceiverRecord", "describe", "inspect_receiver", "make_ref", "receiver_key"]
+__all__ = [
+    "ANY",
+    "CallKind",
+    "Slot",
+    "describe",
+    "inspect_receiver",
+    "make_ref",
+    "receiver_id",
+    "slot_is_alive",
+]
 
 
 class _AnySender:
@@ -41,7 +55,7 @@ ANY: Final[Any] = _AnySender()
 
 
 class CallKind:
-    """How a receiver is called. Bit 2 marks ``async def`` receivers."""
+    """How a receiver is called. The ``ASYNC`` bit marks ``async def`` receivers."""
 
     POSITIONAL = 0  # receiver(sender, payload)
     KEYWORDS = 1  # receiver(sender, signal=..., <payload_name>=payload): Django-style (sender, **kwargs)
@@ -49,9 +63,30 @@ class CallKind:
     ASYNC = 4
 
 
+Slot = tuple[
+    Callable[[], Any],  # REF: returns the receiver, or None once a weakly held receiver has died
+    int,  # KIND: its CallKind
+    "str | None",  # LABEL: the id given to connect (or str(dispatch_uid)); None = named after the receiver
+    object,  # KEY: the de-duplication key in Signal._keys
+    int,  # PRIORITY
+    object,  # SENDER: ANY, or id(sender) (never the sender itself, so the slot does not keep it alive)
+    "Callable[[], Any] | None",  # SENDER_REF: returns the sender (None once collected); None for ANY
+]
+"""One connected receiver: a flat tuple, the cheapest thing to build on connect and to read on send."""
+
+REF: Final = 0
+KIND: Final = 1
+LABEL: Final = 2
+KEY: Final = 3
+PRIORITY: Final = 4
+SENDER: Final = 5
+SENDER_REF: Final = 6
+
 _CO_VARARGS = inspect.CO_VARARGS
 _CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
 _CO_COROUTINE = inspect.CO_COROUTINE
+_FunctionType = types.FunctionType
+_MethodType = types.MethodType
 
 
 def describe(receiver: object) -> str:
@@ -62,17 +97,35 @@ def describe(receiver: object) -> str:
     return f"{module}.{qualname}"
 
 
+def receiver_id(slot: Slot, receiver: object) -> str:
+    """The id under which a connected receiver is reported (``on_error``, logs, ``receiver_ids``)."""
+    label = slot[LABEL]
+    return label if label is not None else describe(receiver)
+
+
+def slot_is_alive(slot: Slot) -> bool:
+    """Whether the receiver, and the sender it listens to, still exist."""
+    if slot[REF]() is None:
+        return False
+    sender_ref = slot[SENDER_REF]
+    return sender_ref is None or sender_ref() is not None
+
+
 def inspect_receiver(receiver: object) -> int:
     """Return the receiver's :class:`CallKind`, or raise :class:`InvalidReceiver` naming it."""
+    if type(receiver) is _FunctionType:
+        # The common case, decided from the code object alone (~60 ns; inspect.signature costs ~5 µs).
+        code = receiver.__code__
+        if code.co_argcount == 2 and not code.co_kwonlyargcount:
+            return CallKind.POSITIONAL | CallKind.ASYNC if code.co_flags & _CO_COROUTINE else CallKind.POSITIONAL
     if not callable(receiver):
         raise InvalidReceiver(f"receiver {receiver!r} is not callable")
     func: Any = receiver
     skip = 0
-    if isinstance(receiver, types.MethodType):
+    if isinstance(receiver, _MethodType):
         func = receiver.__func__
         skip = 1
-    if type(func) is types.FunctionType:
-        # Reading the code object directly costs ~0.2 µs; inspect.signature costs ~5 µs.
+    if type(func) is _FunctionType:
         code = func.__code__
         flags = code.co_flags
         capacity = code.co_argcount - skip
@@ -96,12 +149,12 @@ def inspect_receiver(receiver: object) -> int:
         var_keywords = any(p.kind is p.VAR_KEYWORD for p in params)
         call = getattr(receiver, "__call__", None)  # noqa: B004 - we want the bound __call__
         is_async = inspect.iscoroutinefunction(receiver) or inspect.iscoroutinefunction(call)
-    kind: int
     if required_kwonly:
         raise InvalidReceiver(
             f"receiver {describe(receiver)} cannot take (sender, payload): "
             f"it requires keyword-only argument(s) {', '.join(required_kwonly)}"
         )
+    kind: int
     if required <= 2 and (capacity >= 2 or var_positional):
         kind = CallKind.POSITIONAL
     elif var_keywords and required <= 1:
@@ -123,54 +176,9 @@ def make_ref(obj: Any, weak: bool, callback: Callable[[Any], None] | None) -> Ca
     """
     if weak:
         try:
-            if type(obj) is types.MethodType:
+            if type(obj) is _MethodType:
                 return weakref.WeakMethod(obj, callback)
             return weakref.ref(obj, callback)
         except TypeError:  # not weakly referenceable (builtins, some C callables): hold it strongly
             pass
     return itertools.repeat(obj).__next__
-
-
-def receiver_key(receiver: object) -> object:
-    """Identity of a receiver: bound methods are equal when their object and function are."""
-    if type(receiver) is types.MethodType:
-        return (id(receiver.__self__), id(receiver.__func__))
-    return id(receiver)
-
-
-class ReceiverRecord:
-    """One connected receiver. Immutable once built; ``send`` reads ``ref``, ``kind`` and ``id``."""
-
-    __slots__ = ("id", "key", "kind", "order", "priority", "ref", "sender", "sender_ref")
-
-    def __init__(
-        self,
-        *,
-        id: str,
-        key: object,
-        ref: Callable[[], Any],
-        kind: int,
-        priority: int,
-        order: int,
-        sender: object,
-        sender_ref: Callable[[], Any] | None,
-    ) -> None:
-        self.id = id
-        self.key = key
-        self.ref = ref
-        self.kind = kind
-        self.priority = priority
-        self.order = order
-        self.sender = sender  # ANY, or the sender's identity key (never the sender itself)
-        self.sender_ref = sender_ref  # None for ANY
-
-    def sort_key(self) -> tuple[int, int]:
-        return (self.priority, self.order)
-
-    def is_alive(self) -> bool:
-        if self.ref() is None:
-            return False
-        return self.sender_ref is None or self.sender_ref() is not None
-
-    def __repr__(self) -> str:
-        return f"<ReceiverRecord {self.id!r} priority={self.priority}>"

@@ -3,17 +3,32 @@
 from __future__ import annotations
 
 import asyncio
-import bisect
+import inspect
 import itertools
 import logging
 import threading
+import types
+import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, Generic, Protocol, TypeVar, overload
 
 from .exceptions import InvalidReceiver, ReceiversFailed
 from .priority import Priority
-from .receivers import ANY, CallKind, ReceiverRecord, describe, inspect_receiver, make_ref, receiver_key
+from .receivers import (
+    ANY,
+    KEY,
+    PRIORITY,
+    SENDER,
+    SENDER_REF,
+    CallKind,
+    Slot,
+    describe,
+    inspect_receiver,
+    make_ref,
+    receiver_id,
+    slot_is_alive,
+)
 from .strategies import ErrorStrategy
 
 __all__ = ["ANY", "Receiver", "Signal"]
@@ -26,13 +41,23 @@ R = TypeVar("R")
 Receiver = Callable[[Any, T], Any]
 """What a ``Signal[T]`` calls: ``receiver(sender, payload)``, sync or ``async def``."""
 
-Plan = tuple[tuple[Callable[[], Any], int, ReceiverRecord], ...]
+Plan = tuple[Slot, ...]
 
 _RAISE = ErrorStrategy.RAISE
-_POSITIONAL = CallKind.POSITIONAL
+_GROUP = ErrorStrategy.GROUP
 _ASYNC = CallKind.ASYNC
-_order = itertools.count()  # global connection order: ties in priority run in this order
+_ASYNC_POSITIONAL = CallKind.ASYNC | CallKind.POSITIONAL
 _CACHE_LIMIT = 4096
+_identity = id  # `id` is a parameter name of connect/disconnect
+_MethodType = types.MethodType
+_FunctionType = types.FunctionType
+_CO_COROUTINE = inspect.CO_COROUTINE
+_weakref = weakref.ref
+_Priority = Priority
+
+
+def _slot_priority(slot: Slot) -> int:
+    return slot[PRIORITY]
 
 
 class _Connector(Protocol[T]):
@@ -45,8 +70,13 @@ class Signal(Generic[T]):
     """A signal carrying payloads of type ``T`` to receivers called as ``receiver(sender, payload)``.
 
     Receivers run in ascending priority (``Priority.HIGHEST`` first), ties in connection order.
-    Reads never lock: ``send`` walks an immutable snapshot that connect/disconnect replace under a
-    lock, so receivers may connect and disconnect from any thread, even from inside a send.
+
+    How it stays fast and thread-safe: the connected receivers live in one dict (``_keys``),
+    changed only under a lock. ``send`` never locks: it walks ``_plan``, an immutable tuple built
+    from that dict. ``connect``/``disconnect`` only mark the plan stale (``_plan = None``); the next
+    send rebuilds it once, under the lock. A send therefore sees a consistent snapshot, receivers
+    may connect and disconnect from any thread (even from inside a receiver), and a connect or
+    disconnect costs a dict operation, not a rebuild.
     """
 
     __slots__ = (
@@ -57,10 +87,12 @@ class Signal(Generic[T]):
         "_filtered",
         "_keys",
         "_lock",
+        "_muted",
         "_on_error",
         "_plan",
         "_prune_cb",
-        "_records",
+        "_slots",
+        "_stale",
         "name",
         "payload_name",
     )
@@ -82,20 +114,24 @@ class Signal(Generic[T]):
         """
         if not isinstance(errors, ErrorStrategy):
             raise TypeError(f"errors must be an ErrorStrategy, not {errors!r}")
+        if on_error is not None and not callable(on_error):
+            raise TypeError(f"on_error must be callable, not {on_error!r}")
         self.name = name
         self.payload_name = payload_name
         self._errors = errors
         self._on_error = on_error
         self._lock = threading.RLock()  # re-entrant: a weakref callback may fire while we hold it
-        self._records: tuple[ReceiverRecord, ...] = ()
-        self._keys: dict[object, ReceiverRecord] = {}
-        self._disabled = 0
-        self._filtered = False
+        self._keys: dict[object, Slot] = {}  # de-duplication key -> slot, in connection order
+        self._slots: Plan = ()  # the live slots sorted into call order (valid while not _stale)
+        self._stale = False
+        self._filtered = False  # some slot listens to one sender only
+        self._disabled = False
+        self._muted = 0
         # The send fast path reads only _plan: () = nothing to call, a tuple = call these for any
-        # sender, None = some receivers filter by sender (look in _cache).
+        # sender, None = stale, or some receivers filter by sender (look in _cache, else _resolve).
         self._plan: Plan | None = ()
-        self._cache: dict[int, tuple[Callable[[], Any], Plan]] = {}
-        self._prune_cb = self._prune
+        self._cache: dict[int, tuple[Callable[[], Any], Plan]] = {}  # id(sender) -> (sender ref, plan)
+        self._prune_cb = self._prune  # one bound method shared by every weak reference
 
     def __repr__(self) -> str:
         return f"<Signal {self.name!r} receivers={len(self)}>"
@@ -138,7 +174,8 @@ class Signal(Generic[T]):
     ) -> Any:
         """Connect ``receiver`` and return it; without a receiver, return a decorator that does.
 
-        :param sender: only sends from this sender (by identity) reach the receiver; ``ANY`` for all.
+        :param sender: only sends from this sender (by identity) reach the receiver; ``ANY`` (or
+            ``None``, as in Django) for every sender.
         :param priority: lower runs first; any ``int``.
         :param id: a unique name; connecting an id that is already connected does nothing.
         :param weak: hold the receiver by a weak reference (the default), so it disconnects itself
@@ -148,49 +185,60 @@ class Signal(Generic[T]):
             receiver that cannot be called as ``receiver(sender, payload)``.
         """
         if receiver is None:
-
-            def decorator(func: Callable[[Any, T], R], /) -> Callable[[Any, T], R]:
-                self.connect(func, sender=sender, priority=priority, id=id, weak=weak, dispatch_uid=dispatch_uid)
-                return func
-
-            return decorator
-        kind = inspect_receiver(receiver)
-        if type(priority) is not int and (not isinstance(priority, int) or isinstance(priority, bool)):
+            return self._decorator(sender, priority, id, weak, dispatch_uid)
+        code = receiver.__code__ if type(receiver) is _FunctionType else None
+        if code is not None and code.co_argcount == 2 and not code.co_kwonlyargcount:
+            # Inlined fast path of inspect_receiver: a plain `def f(sender, payload)`.
+            kind = _ASYNC_POSITIONAL if code.co_flags & _CO_COROUTINE else 0
+            ref = _weakref(receiver, self._prune_cb) if weak else _strong_ref(receiver)
+        else:
+            kind = inspect_receiver(receiver)
+            ref = make_ref(receiver, weak, self._prune_cb)
+        ptype = type(priority)
+        if ptype is not int and ptype is not _Priority and (not isinstance(priority, int) or ptype is bool):
             raise InvalidReceiver(f"priority of receiver {describe(receiver)} must be an int, not {priority!r}")
-        if id is not None and type(id) is not str:
-            raise InvalidReceiver(f"id of receiver {describe(receiver)} must be a str, not {id!r}")
-        sender_key = ANY if sender is ANY else _sender_key(sender)
-        key = _record_key(receiver, sender_key, id, dispatch_uid)
-        prune = self._prune_cb
-        with self._lock:
-            if key in self._keys:
-                return receiver
-            rec = ReceiverRecord(
-                id=id if id is not None else self._display_id(receiver, dispatch_uid),
-                key=key,
-                ref=make_ref(receiver, weak, prune),
-                kind=kind,
-                priority=int(priority),
-                order=next(_order),
-                sender=sender_key,
-                sender_ref=None if sender is ANY else make_ref(sender, True, prune),
-            )
-            records = list(self._records)
-            bisect.insort(records, rec, key=ReceiverRecord.sort_key)
-            self._keys[key] = rec
-            self._install(tuple(records))
+        if sender is None:
+            sender = ANY
+        label: str | None = None
+        if id is not None:
+            if type(id) is not str:
+                raise InvalidReceiver(f"id of receiver {describe(receiver)} must be a str, not {id!r}")
+            label = id
+            key: object = id
+        elif dispatch_uid is not None:
+            key = ("uid", dispatch_uid, ANY if sender is ANY else _identity(sender))
+            label = str(dispatch_uid)
+        elif sender is ANY and type(receiver) is not _MethodType:
+            key = _identity(receiver)  # the common case: no tuple to build
+        else:
+            key = _receiver_key(receiver, sender)
+        slot: Slot
+        if sender is ANY:
+            slot = (ref, kind, label, key, priority, ANY, None)
+        else:
+            slot = (ref, kind, label, key, priority, _identity(sender), make_ref(sender, True, self._prune_cb))
+        lock = self._lock
+        lock.acquire()
+        try:
+            keys = self._keys
+            if key not in keys:
+                keys[key] = slot
+                # Mark stale (inlined _changed(): this is the hot part of connect).
+                self._stale = True
+                self._cache = {}
+                if not (self._disabled or self._muted):
+                    self._plan = None
+        finally:
+            lock.release()
         return receiver
 
-    def _display_id(self, receiver: object, dispatch_uid: object) -> str:
-        base = str(dispatch_uid) if dispatch_uid is not None else describe(receiver)
-        ids = {r.id for r in self._records}
-        if base not in ids:
-            return base
-        for n in itertools.count(2):
-            candidate = f"{base}#{n}"
-            if candidate not in ids:
-                return candidate
-        raise AssertionError("unreachable")  # pragma: no cover
+    def _decorator(self, sender: Any, priority: int, id: str | None, weak: bool, dispatch_uid: object) -> Any:
+        # connect(...) without a receiver. A method of its own so that connect() creates no closure.
+        def decorator(func: Callable[[Any, T], R], /) -> Callable[[Any, T], R]:
+            self.connect(func, sender=sender, priority=priority, id=id, weak=weak, dispatch_uid=dispatch_uid)
+            return func
+
+        return decorator
 
     def disconnect(
         self,
@@ -202,84 +250,152 @@ class Signal(Generic[T]):
     ) -> bool:
         """Disconnect a receiver by itself (and ``sender``), by ``id`` or by ``dispatch_uid``.
 
-        Returns whether something was disconnected; an unknown receiver is not an error.
+        ``id`` also matches the generated id of a receiver connected without one (see
+        :meth:`receiver_ids`). Returns whether something was disconnected; an unknown receiver is
+        not an error.
         """
-        with self._lock:
-            if id is not None:
-                rec = next((r for r in self._records if r.id == id), None)
-            else:
-                if receiver is None and dispatch_uid is None:
-                    raise TypeError("disconnect() needs a receiver, an id or a dispatch_uid")
-                sender_key = ANY if sender is ANY else _sender_key(sender)
-                rec = self._keys.get(_record_key(receiver, sender_key, None, dispatch_uid))
-            if rec is None:
-                return False
-            del self._keys[rec.key]
-            self._install(tuple(r for r in self._records if r is not rec))
+        if sender is None:
+            sender = ANY
+        if id is not None:
+            key: object = id
+        elif dispatch_uid is not None:
+            key = ("uid", dispatch_uid, ANY if sender is ANY else _identity(sender))
+        elif receiver is None:
+            raise TypeError("disconnect() needs a receiver, an id or a dispatch_uid")
+        elif sender is ANY and type(receiver) is not _MethodType:
+            key = _identity(receiver)
+        else:
+            key = _receiver_key(receiver, sender)
+        lock = self._lock
+        lock.acquire()
+        try:
+            keys = self._keys
+            if keys.pop(key, None) is None:
+                if id is None:
+                    return False
+                slot = self._find_label(id)
+                if slot is None:
+                    return False
+                del keys[slot[KEY]]
+            self._changed()
             return True
+        finally:
+            lock.release()
 
     def disconnect_all(self) -> None:
         """Disconnect every receiver."""
         with self._lock:
             self._keys.clear()
-            self._install(())
+            self._changed()
+
+    def _find_label(self, label: str) -> Slot | None:
+        # Slow path for ids: a slot whose reported id is `label` (explicit or generated).
+        for slot in list(self._keys.values()):
+            fn = slot[0]()
+            if fn is not None and receiver_id(slot, fn) == label:
+                return slot
+        return None
 
     def _prune(self, _dead: object) -> None:
-        # Weakref callback: a receiver or a sender died; drop every record that can no longer run.
+        # Weakref callback: a receiver or a sender died; drop every slot that can no longer run.
+        # It may run while this thread is inside connect or a rebuild (garbage collection can
+        # start on any allocation): the lock is re-entrant, and the dict is the only state changed.
         with self._lock:
-            alive = tuple(r for r in self._records if r.is_alive())
-            if len(alive) != len(self._records):
-                for rec in self._records:
-                    if rec not in alive:
-                        self._keys.pop(rec.key, None)
-                self._install(alive)
+            keys = self._keys
+            dead = [key for key, slot in list(keys.items()) if not slot_is_alive(slot)]
+            if dead:
+                for key in dead:
+                    del keys[key]
+                self._changed()
 
-    def _install(self, records: tuple[ReceiverRecord, ...]) -> None:
-        # Called with the lock held. Publishes a new snapshot; readers see the old or the new one.
-        self._records = records
-        self._filtered = any(r.sender is not ANY for r in records)
+    def _changed(self) -> None:
+        # Called with the lock held after _keys changed: the next send (or query) rebuilds.
+        self._stale = True
+        self._cache = {}
+        if not (self._disabled or self._muted):
+            self._plan = None
+
+    def _snapshot(self) -> Plan:
+        """The connected slots in call order, rebuilt first when stale."""
+        if self._stale:
+            with self._lock:
+                if self._stale:
+                    self._rebuild()
+        return self._slots
+
+    def _rebuild(self) -> None:
+        # Called with the lock held. Cleared first: a weakref callback firing during the rebuild
+        # marks it stale again instead of being overwritten.
+        self._stale = False
+        slots = list(self._keys.values())
+        slots.sort(key=_slot_priority)  # stable: ties stay in connection (dict insertion) order
+        self._slots = tuple(slots)
+        self._filtered = any(slot[SENDER] is not ANY for slot in slots)
         self._cache = {}
         self._refresh_plan()
 
     def _refresh_plan(self) -> None:
-        if self._disabled or not self._records:
+        # Called with the lock held.
+        if self._disabled or self._muted:
             self._plan = ()
-        elif self._filtered:
+        elif self._stale or self._filtered:
             self._plan = None
         else:
-            self._plan = tuple((r.ref, r.kind, r) for r in self._records)
+            self._plan = self._slots
 
-    def _plan_for(self, sender: Any) -> Plan:
-        # Slow path, taken only when some receiver filters by sender: a cache keyed by id(sender)
-        # that also keeps a weak reference to the sender, so a recycled id never matches.
-        if self._disabled:
-            return ()
-        cache = self._cache
-        hit = cache.get(id(sender))
-        if hit is not None and hit[0]() is sender:
-            return hit[1]
-        key = _sender_key(sender)
-        plan: Plan = tuple((r.ref, r.kind, r) for r in self._records if r.sender is ANY or r.sender == key)
-        if len(cache) >= _CACHE_LIMIT:
-            cache.clear()
-        cache[id(sender)] = (make_ref(sender, True, None), plan)
-        return plan
+    def _resolve(self, sender: Any) -> Plan:
+        """The plan for one send from ``sender`` when ``_plan`` is None and the cache missed.
+
+        Filtered plans are cached by ``id(sender)`` with a weak reference to the sender, so a
+        recycled id never matches (Django ticket 35801). Entries are only added under the lock
+        and the cache is replaced on every change, so a cached plan is never stale.
+        """
+        with self._lock:
+            if self._stale:
+                self._rebuild()
+            plan = self._plan
+            if plan is not None:
+                return plan
+            cache = self._cache
+            sid = _identity(sender)
+            hit = cache.get(sid)
+            if hit is not None and hit[0]() is sender:
+                return hit[1]
+            plan = tuple(
+                slot
+                for slot in self._slots
+                if slot[SENDER] is ANY or (slot[SENDER] == sid and _is_sender(slot, sender))
+            )
+            if len(cache) >= _CACHE_LIMIT:
+                cache.clear()
+            cache[sid] = (make_ref(sender, True, None), plan)
+            return plan
 
     # -- querying -------------------------------------------------------------------------------
 
     def has_receivers(self, sender: Any = ANY) -> bool:
-        """Whether a send from ``sender`` (any sender by default) would call at least one receiver."""
-        if sender is ANY:
-            return any(r.is_alive() for r in self._records)
-        return any(ref() is not None for ref, _, _ in self._plan_for(sender))
+        """Whether a send from ``sender`` (from any sender by default) would call a receiver now.
+
+        False while the signal is disabled or muted.
+        """
+        if self._disabled or self._muted:
+            return False
+        if sender is ANY or sender is None:
+            return any(slot_is_alive(slot) for slot in self._snapshot())
+        return any(slot[0]() is not None for slot in self._resolve(sender))
 
     def receiver_ids(self) -> list[str]:
-        """The ids of the connected receivers, in call order."""
-        return [r.id for r in self._records if r.is_alive()]
+        """The ids of the connected receivers, in call order (generated ones are ``module.qualname``)."""
+        ids = []
+        for slot in self._snapshot():
+            fn = slot[0]()
+            if fn is not None and slot_is_alive(slot):
+                ids.append(receiver_id(slot, fn))
+        return ids
 
     def __len__(self) -> int:
         """The number of connected (live) receivers."""
-        return sum(1 for r in self._records if r.is_alive())
+        return sum(1 for slot in self._snapshot() if slot_is_alive(slot))
 
     def __bool__(self) -> bool:
         return True  # a signal is always truthy; use has_receivers() to ask about receivers
@@ -288,39 +404,43 @@ class Signal(Generic[T]):
 
     @property
     def is_enabled(self) -> bool:
-        """False while the signal is disabled or muted."""
-        return not self._disabled
+        """False while the signal is disabled or inside a :meth:`muted` block."""
+        return not (self._disabled or self._muted)
 
     def disable(self) -> None:
         """Stop delivering sends until :meth:`enable`. Receivers stay connected."""
         with self._lock:
-            self._disabled = 1
+            self._disabled = True
             self._refresh_plan()
 
     def enable(self) -> None:
-        """Deliver sends again (also ends every :meth:`muted` block early)."""
+        """Undo :meth:`disable`. A :meth:`muted` block still mutes until it ends."""
         with self._lock:
-            self._disabled = 0
+            self._disabled = False
             self._refresh_plan()
 
     @contextmanager
     def muted(self) -> Iterator[None]:
-        """Deliver nothing inside the block; blocks nest, and the state is restored on exit."""
+        """Deliver nothing inside the block. Blocks nest, also across threads (muting is global)."""
         with self._lock:
-            previous = self._disabled
-            self._disabled = previous + 1
+            self._muted += 1
             self._refresh_plan()
         try:
             yield
         finally:
             with self._lock:
-                self._disabled = previous
+                self._muted -= 1
                 self._refresh_plan()
 
     # -- sending --------------------------------------------------------------------------------
 
     def send(
-        self, sender: Any, payload: T = None, /, *, errors: ErrorStrategy | None = None  # type: ignore[assignment]
+        self,
+        sender: Any,
+        payload: T = None,
+        /,
+        *,
+        errors: ErrorStrategy | None = None,  # type: ignore[assignment]
     ) -> list[tuple[Callable[..., Any], Any]]:
         """Call every receiver for ``sender`` in order; return ``[(receiver, result), ...]``.
 
@@ -329,70 +449,70 @@ class Signal(Generic[T]):
         """
         plan = self._plan
         if plan is None:
-            plan = self._plan_for(sender)
+            hit = self._cache.get(_identity(sender))
+            plan = hit[1] if hit is not None and hit[0]() is sender else self._resolve(sender)
         if not plan:
             return []
-        strategy = self._errors if errors is None else errors
-        if strategy is not _RAISE:
-            return self._send_handling(plan, sender, payload, strategy)
+        if errors is not None or self._errors is not _RAISE:
+            strategy = self._errors if errors is None else errors
+            if strategy is not _RAISE:
+                return self._send_handling(plan, sender, payload, strategy)
         results: list[tuple[Callable[..., Any], Any]] = []
-        rec = None
         try:
-            for ref, kind, rec in plan:  # noqa: B007 - rec names the failing receiver below
-                fn = ref()
+            for slot in plan:
+                fn = slot[0]()  # REF
                 if fn is None:
                     continue
-                if kind == _POSITIONAL:
+                if not slot[1]:  # KIND is CallKind.POSITIONAL: the common case, called inline
                     results.append((fn, fn(sender, payload)))
                 else:
-                    results.append((fn, self._call(fn, kind, sender, payload)))
+                    results.append((fn, self._call(fn, slot[1], sender, payload)))
         except Exception as exc:
-            if self._on_error is not None and rec is not None:
-                self._on_error(rec.id, exc)
+            if self._on_error is not None:
+                self._on_error(receiver_id(slot, fn), exc)
             raise
         return results
 
     def _call(self, fn: Callable[..., Any], kind: int, sender: Any, payload: Any) -> Any:
-        base = kind & ~_ASYNC
-        if base == CallKind.POSITIONAL:
-            value = fn(sender, payload)
-        elif base == CallKind.KEYWORDS:
-            value = fn(sender, signal=self, **{self.payload_name: payload})
-        else:
-            value = fn(signal=self, sender=sender, **{self.payload_name: payload})
+        value = self._invoke(fn, kind & ~_ASYNC, sender, payload)
         if kind & _ASYNC:
             return _run_to_completion(value)
         return value
 
+    def _invoke(self, fn: Callable[..., Any], base: int, sender: Any, payload: Any) -> Any:
+        if base == CallKind.POSITIONAL:
+            return fn(sender, payload)
+        if base == CallKind.KEYWORDS:
+            return fn(sender, signal=self, **{self.payload_name: payload})
+        return fn(signal=self, sender=sender, **{self.payload_name: payload})
+
     def _send_handling(
         self, plan: Plan, sender: Any, payload: Any, strategy: ErrorStrategy
     ) -> list[tuple[Callable[..., Any], Any]]:
+        if not isinstance(strategy, ErrorStrategy):
+            raise TypeError(f"errors must be an ErrorStrategy, not {strategy!r}")
         results: list[tuple[Callable[..., Any], Any]] = []
         failures: list[Exception] = []
-        for ref, kind, rec in plan:
-            fn = ref()
+        for slot in plan:
+            fn = slot[0]()
             if fn is None:
                 continue
             try:
-                results.append((fn, self._call(fn, kind, sender, payload)))
+                results.append((fn, self._call(fn, slot[1], sender, payload)))
             except Exception as exc:
-                if not self._failed(strategy, rec, exc):
-                    raise
+                self._failed(strategy, slot, fn, exc)
                 failures.append(exc)
                 results.append((fn, exc))
-        if failures and strategy is ErrorStrategy.GROUP:
+        if failures and strategy is _GROUP:
             raise ReceiversFailed(f"{len(failures)} receiver(s) of signal {self.name!r} failed", failures)
         return results
 
-    def _failed(self, strategy: ErrorStrategy, rec: ReceiverRecord, exc: Exception) -> bool:
-        """Report a failure; return False when the strategy says to stop and re-raise."""
+    def _failed(self, strategy: ErrorStrategy, slot: Slot, fn: object, exc: Exception) -> None:
+        """Report a failure to ``on_error`` and, under ``LOG``, to the logger."""
         if self._on_error is not None:
-            self._on_error(rec.id, exc)
-        if strategy is ErrorStrategy.RAISE:
-            return False
+            self._on_error(receiver_id(slot, fn), exc)
         if strategy is ErrorStrategy.LOG:
-            logger.error("receiver %s of signal %r failed", rec.id, self.name, exc_info=exc)
-        return True
+            logger.error("receiver %s of signal %r failed", receiver_id(slot, fn), self.name, exc_info=exc)
 
     async def send_async(
         self,
@@ -405,61 +525,75 @@ class Signal(Generic[T]):
     ) -> list[tuple[Callable[..., Any], Any]]:
         """Call every receiver in order, awaiting ``async def`` ones; return ``[(receiver, result)]``.
 
+        Receivers run one after the other, in priority order, sync and async alike.
+
         :param timeout: seconds each async receiver may take; past it, that receiver fails with
             ``TimeoutError``, handled by the error strategy like any other failure.
         """
         plan = self._plan
         if plan is None:
-            plan = self._plan_for(sender)
+            hit = self._cache.get(_identity(sender))
+            plan = hit[1] if hit is not None and hit[0]() is sender else self._resolve(sender)
         if not plan:
             return []
         strategy = self._errors if errors is None else errors
+        if strategy is not _RAISE and not isinstance(strategy, ErrorStrategy):
+            raise TypeError(f"errors must be an ErrorStrategy, not {strategy!r}")
         results: list[tuple[Callable[..., Any], Any]] = []
-        failures: list[Exception] = []
-        for ref, kind, rec in plan:
-            fn = ref()
+        failures: list[Exception] | None = None
+        for slot in plan:
+            fn = slot[0]()  # REF
             if fn is None:
                 continue
+            kind = slot[1]
             try:
-                if kind & _ASYNC:
+                if kind == _ASYNC_POSITIONAL:
+                    if timeout is None:
+                        value = await fn(sender, payload)
+                    else:
+                        async with asyncio.timeout(timeout):
+                            value = await fn(sender, payload)
+                elif kind & _ASYNC:
                     coro = self._invoke(fn, kind & ~_ASYNC, sender, payload)
                     if timeout is None:
                         value = await coro
                     else:
                         async with asyncio.timeout(timeout):
                             value = await coro
-                elif kind == _POSITIONAL:
+                elif not kind:
                     value = fn(sender, payload)
                 else:
                     value = self._invoke(fn, kind, sender, payload)
             except Exception as exc:
-                if not self._failed(strategy, rec, exc):
+                if strategy is _RAISE:
+                    if self._on_error is not None:
+                        self._on_error(receiver_id(slot, fn), exc)
                     raise
+                self._failed(strategy, slot, fn, exc)
+                if failures is None:
+                    failures = []
                 failures.append(exc)
                 value = exc
             results.append((fn, value))
-        if failures and strategy is ErrorStrategy.GROUP:
+        if failures and strategy is _GROUP:
             raise ReceiversFailed(f"{len(failures)} receiver(s) of signal {self.name!r} failed", failures)
         return results
 
-    def _invoke(self, fn: Callable[..., Any], base: int, sender: Any, payload: Any) -> Any:
-        if base == CallKind.POSITIONAL:
-            return fn(sender, payload)
-        if base == CallKind.KEYWORDS:
-            return fn(sender, signal=self, **{self.payload_name: payload})
-        return fn(signal=self, sender=sender, **{self.payload_name: payload})
+
+def _is_sender(slot: Slot, sender: object) -> bool:
+    # Identity, not id(): a slot whose sender died (and whose id was recycled) never matches.
+    sender_ref = slot[SENDER_REF]
+    return sender_ref is not None and sender_ref() is sender
 
 
-def _sender_key(sender: object) -> object:
-    return ("id", id(sender))
-
-
-def _record_key(receiver: object, sender_key: object, id: str | None, dispatch_uid: object) -> object:
-    if id is not None:
-        return ("id", id)
-    if dispatch_uid is not None:
-        return ("uid", dispatch_uid, sender_key)
-    return ("ref", receiver_key(receiver), sender_key)
+def _receiver_key(receiver: object, sender: object) -> object:
+    # De-duplication key of a receiver connected without id or dispatch_uid: by identity, a bound
+    # method by (object, function), and per sender. Ids cannot be recycled while the key exists:
+    # a weakly held receiver or sender that dies takes its slot (and key) with it.
+    sid = ANY if sender is ANY else _identity(sender)
+    if type(receiver) is _MethodType:
+        return ("method", _identity(receiver.__self__), _identity(receiver.__func__), sid)
+    return ("receiver", _identity(receiver), sid)
 
 
 def _run_to_completion(awaitable: Awaitable[Any]) -> Any:
@@ -488,3 +622,6 @@ def _run_to_completion(awaitable: Awaitable[Any]) -> Any:
 async def _as_coroutine(awaitable: Awaitable[Any]) -> Any:
     return await awaitable
 
+
+def _strong_ref(obj: Any) -> Callable[[], Any]:
+    return itertools.repeat(obj).__next__

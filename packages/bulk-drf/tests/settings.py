@@ -16,6 +16,7 @@ INSTALLED_APPS = [
     "django.contrib.auth",
     "rest_framework",
     "drf_spectacular",
+    "bulk_signals_django",
     "bulk_drf",
     "tests",
 ]
@@ -50,3 +51,6 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {"TITLE": "bulk-drf tests"}
+
+# Job layer: the app behind the test_job* modules (its own URLs: tests/jobs_urls.py).
+INSTALLED_APPS += ["tests.jobs_app"]

@@ -1,0 +1,24 @@
+"""Admin: bulk jobs, read-only (their data and results are too large for inlines; use the API)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+
+from .models import BulkJob
+
+
+@admin.register(BulkJob)
+class BulkJobAdmin(admin.ModelAdmin):
+    """Jobs with their state, counters and timestamps."""
+
+    list_display = ["id", "operation", "viewset", "owner", "state", "total_records", "processed_records",
+                    "succeeded_records", "failed_records", "created_at"]
+    list_filter = ["state", "operation"]
+    search_fields = ["id", "viewset", "owner__username"]
+    list_select_related = ["owner"]
+    readonly_fields = [f.name for f in BulkJob._meta.fields]
+
+    def has_add_permission(self, request: Any) -> bool:
+        return False

@@ -1,0 +1,173 @@
+"""Job lifecycle operations: create a job, add data, move it between states, queue it.
+
+``transition`` is the only code that changes ``BulkJob.state``: it checks the move against
+``states.TRANSITIONS``, applies it with a conditional UPDATE (so two racing writers cannot both
+win), stamps the state's timestamp, sends ``job_state_changed`` and republishes the cached status.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from .conf import bulk_settings
+from .exceptions import IllegalTransition, PayloadTooLarge
+from .models import BulkJob, BulkJobDataChunk
+from .signals import JobStateChanged, job_state_changed
+from .states import STATE_TIMESTAMPS, JobOperation, JobState, can_transition
+
+__all__ = ["abort", "add_records", "close", "create_job", "enqueue", "transition"]
+
+logger = logging.getLogger("bulk_drf.jobs")
+
+
+def create_job(
+    *,
+    owner: Any,
+    viewset: type | str,
+    operation: str,
+    unique_fields: Sequence[str] = (),
+    partial: bool = True,
+) -> BulkJob:
+    """Create an ``Open`` job of ``owner`` against ``viewset`` (a class or its dotted path)."""
+    path = viewset if isinstance(viewset, str) else f"{viewset.__module__}.{viewset.__qualname__}"
+    job = BulkJob.objects.create(
+        owner=owner,
+        viewset=path,
+        operation=JobOperation(operation),
+        unique_fields=list(unique_fields),
+        partial=partial,
+    )
+    job_state_changed.send(BulkJob, JobStateChanged(job.pk, "", JobState.OPEN, job.created_at))
+    return job
+
+
+def add_records(job: BulkJob, records: Sequence[Any]) -> int:
+    """Append ``records`` to an ``Open`` job, stored in chunks of ``BULK_DRF_CHUNK_SIZE``; returns the new total.
+
+    Raises ``IllegalTransition`` (409) when the job is not Open and ``PayloadTooLarge`` (413) when the
+    job would exceed ``BULK_DRF_MAX_RECORDS``. Safe against concurrent uploads to the same job: the job
+    row is locked while its total grows.
+    """
+    limit = bulk_settings.MAX_RECORDS
+    chunk_size = max(1, bulk_settings.CHUNK_SIZE)
+    with transaction.atomic():
+        locked = BulkJob.objects.select_for_update().only("state", "total_records").get(pk=job.pk)
+        if locked.state != JobState.OPEN:
+            raise IllegalTransition(locked.state, JobState.OPEN, detail=(
+                f"data can only be added to an Open job; this job is {locked.state}"
+            ))
+        start = locked.total_records
+        if start + len(records) > limit:
+            raise PayloadTooLarge(
+                f"the job would hold {start + len(records)} records; BULK_DRF_MAX_RECORDS is {limit}"
+            )
+        BulkJobDataChunk.objects.bulk_create(
+            BulkJobDataChunk(
+                job_id=job.pk,
+                start_index=start + offset,
+                count=len(records[offset : offset + chunk_size]),
+                records=list(records[offset : offset + chunk_size]),
+            )
+            for offset in range(0, len(records), chunk_size)
+        )
+        total = start + len(records)
+        BulkJob.objects.filter(pk=job.pk).update(total_records=total)
+    job.total_records = total
+    return total
+
+
+def load_records(job: BulkJob, start: int, stop: int) -> list[Any]:
+    """The records at indexes ``start <= i < stop`` of the job's data (one query)."""
+    return [record for _, record in _records_in(_chunks(job, start, stop), start, stop)]
+
+
+def iter_records(job: BulkJob, start: int = 0, stop: int | None = None) -> Iterator[tuple[int, Any]]:
+    """``(index, record)`` for the job's records from ``start`` to ``stop``, reading a few chunks at a time."""
+    stop = job.total_records if stop is None else stop
+    yield from _records_in(_chunks(job, start, stop).iterator(chunk_size=4), start, stop)
+
+
+def _chunks(job: BulkJob, start: int, stop: int) -> Any:
+    # The chunk holding ``start`` begins at the greatest start_index <= start (a subquery), and
+    # chunks are contiguous, so [that start, stop) covers exactly the chunks needed.
+    first = (
+        BulkJobDataChunk.objects.filter(job_id=job.pk, start_index__lte=start)
+        .order_by("-start_index")
+        .values("start_index")[:1]
+    )
+    return (
+        BulkJobDataChunk.objects.filter(job_id=job.pk, start_index__lt=stop, start_index__gte=first)
+        .order_by("start_index")
+        .values_list("start_index", "records")
+    )
+
+
+def _records_in(chunks: Iterable[tuple[int, list[Any]]], start: int, stop: int) -> Iterator[tuple[int, Any]]:
+    for chunk_start, chunk_records in chunks:
+        lo, hi = max(start - chunk_start, 0), min(stop - chunk_start, len(chunk_records))
+        for offset in range(lo, hi):
+            yield chunk_start + offset, chunk_records[offset]
+
+
+def transition(job: BulkJob, to_state: str, *, error_message: str = "") -> BulkJob:
+    """Move ``job`` to ``to_state``, or raise ``IllegalTransition`` naming both states (409).
+
+    The move is a conditional ``UPDATE ... WHERE state = <current>``; when another process moved the
+    job first, the check is repeated against the state it left, so exactly one writer wins.
+    """
+    for _ in range(5):
+        from_state = job.state
+        if not can_transition(from_state, to_state):
+            raise IllegalTransition(from_state, to_state)
+        now = timezone.now()
+        updates: dict[str, Any] = {"state": to_state, STATE_TIMESTAMPS[to_state]: now}
+        if error_message:
+            updates["error_message"] = error_message[:10_000]
+        with transaction.atomic():
+            if BulkJob.objects.filter(pk=job.pk, state=from_state).update(**updates):
+                job.refresh_from_db()
+                job_state_changed.send(BulkJob, JobStateChanged(job.pk, from_state, to_state, now, job.error_message))
+                _publish_on_commit(job)
+                return job
+        job.refresh_from_db(fields=["state"])  # someone else moved it: judge the move from where it is now
+    raise IllegalTransition(job.state, to_state)
+
+
+def _publish_on_commit(job: BulkJob) -> None:
+    from . import progress
+
+    snapshot = progress.status_document(job)
+
+    def publish() -> None:
+        from django.core.cache import caches
+
+        from .progress import cache_key
+
+        caches[bulk_settings.CACHE_ALIAS].set(cache_key(job.pk), snapshot, bulk_settings.CACHE_TIMEOUT)
+
+    transaction.on_commit(publish)
+
+
+def close(job: BulkJob) -> BulkJob:
+    """``Open -> UploadComplete``, then queue the job for a worker once the transaction commits."""
+    transition(job, JobState.UPLOAD_COMPLETE)
+    enqueue(job)
+    return job
+
+
+def abort(job: BulkJob) -> BulkJob:
+    """Move the job to ``Aborted``; a worker running it stops before its next chunk."""
+    return transition(job, JobState.ABORTED)
+
+
+def enqueue(job: BulkJob) -> None:
+    """Send the job's id (never its data) to the broker after the current transaction commits."""
+    from .tasks import run_bulk_job
+
+    job_id = str(job.pk)
+    transaction.on_commit(lambda: run_bulk_job.apply_async(args=[job_id], task_id=f"bulk-drf-job-{job_id}"))

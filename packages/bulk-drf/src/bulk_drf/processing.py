@@ -1,0 +1,290 @@
+"""What a worker does with a job: plain functions the Celery task calls (and tests call directly).
+
+A job is processed ``BULK_DRF_CHUNK_SIZE`` records at a time. Each chunk is ONE transaction that
+locks the job row, checks the cursor (``processed_records``) is where this worker expects it,
+writes the rows through ``operations.execute_batch(..., all_or_nothing=False)``, stores the
+per-record results and advances the counters. A worker killed mid-chunk therefore leaves nothing of
+that chunk behind, and the redelivered task resumes at the cursor: no row lost, none written twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.test import RequestFactory
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+
+from . import jobs, operations, progress
+from .conf import bulk_settings
+from .models import BulkJob, BulkJobResult
+from .signals import JobProgress, job_progress
+from .states import FINAL_STATES, JobOperation, JobState, ResultKind
+
+__all__ = ["MAX_ATTEMPTS", "build_viewset", "process_chunk", "requeue_stalled_jobs", "run_job"]
+
+logger = logging.getLogger("bulk_drf.processing")
+
+MAX_ATTEMPTS = 5
+"""A job whose worker died this many times is failed instead of retried forever (OOM loops)."""
+
+# The HTTP method and viewset action a job's records are processed under, so permission classes
+# (DjangoModelPermissions, object permissions, action-dependent get_queryset) see what a sync request would.
+_METHOD = {
+    (JobOperation.INSERT, True): "POST", (JobOperation.INSERT, False): "POST",
+    (JobOperation.UPSERT, True): "POST", (JobOperation.UPSERT, False): "POST",
+    (JobOperation.UPDATE, True): "PATCH", (JobOperation.UPDATE, False): "PUT",
+    (JobOperation.DELETE, True): "DELETE", (JobOperation.DELETE, False): "DELETE",
+    (JobOperation.READ, True): "GET", (JobOperation.READ, False): "GET",
+}
+_ACTION = {
+    "POST": "create", "PATCH": "partial_update", "PUT": "update", "DELETE": "destroy", "GET": "list",
+}
+
+
+class _ChunkConflict(Exception):
+    """Another worker committed this chunk first, or the job left InProgress: roll back, re-read."""
+
+
+@dataclass
+class ChunkOutcome:
+    """What one committed chunk did."""
+
+    start: int
+    stop: int
+    succeeded: int
+    failed: int
+
+
+def method_for(job: BulkJob) -> str:
+    """The HTTP method a job's records are processed under."""
+    return _METHOD[(JobOperation(job.operation), job.partial)]
+
+
+def build_viewset(job: BulkJob, *, method: str | None = None) -> Any:
+    """Rebuild the job's target viewset with a request made by the job's owner.
+
+    ``get_queryset()`` and the permission classes run as for the owner's own request, so a job never
+    reaches a row the owner could not. Raises DRF's ``PermissionDenied`` when the owner may no longer
+    use the viewset.
+    """
+    viewset_class = import_string(job.viewset)
+    method = method or method_for(job)
+    django_request = RequestFactory().generic(method, "/bulk-job/")
+    owner = get_user_model()._default_manager.get(pk=job.owner_id)
+    django_request.user = owner
+    request = Request(django_request)
+    request.user = owner  # forces authentication: authenticators are not run in the worker
+    viewset = viewset_class(
+        request=request, args=(), kwargs={}, format_kwarg=None, action=_ACTION[method], headers={}
+    )
+    viewset.request = request
+    viewset.check_permissions(request)
+    return viewset
+
+
+def run_job(job_id: Any) -> BulkJob | None:
+    """Process a queued job to its end (or until it is aborted); safe to call again after a crash."""
+    job = BulkJob.objects.filter(pk=job_id).first()
+    if job is None:
+        logger.warning("bulk job %s does not exist (deleted?): nothing to do", job_id)
+        return None
+    if job.state in FINAL_STATES or job.state == JobState.OPEN:
+        return job
+    BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+    job.attempts += 1
+    if job.attempts > MAX_ATTEMPTS:
+        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
+    if job.state == JobState.UPLOAD_COMPLETE:
+        if job.total_records == 0:
+            return _fail(job, "the job has no records")
+        try:
+            jobs.transition(job, JobState.IN_PROGRESS)
+        except APIException:  # aborted meanwhile
+            job.refresh_from_db()
+            return job
+    try:
+        viewset = build_viewset(job)
+    except APIException as exc:
+        return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+    except Exception as exc:
+        return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+
+    last_published = job.processed_records
+    while job.processed_records < job.total_records:
+        start = job.processed_records
+        try:
+            process_chunk(job, viewset)
+        except _ChunkConflict:
+            job.refresh_from_db()
+            if job.state != JobState.IN_PROGRESS:
+                return job  # aborted (or finished by another worker)
+            continue
+        except Exception as exc:
+            logger.exception("bulk job %s failed in records %s-%s", job.pk, start, start + bulk_settings.CHUNK_SIZE)
+            job.refresh_from_db()
+            if job.state != JobState.IN_PROGRESS:
+                return job
+            stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
+            return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
+        if job.processed_records - last_published >= bulk_settings.PROGRESS_UPDATE_INTERVAL or (
+            job.processed_records >= job.total_records
+        ):
+            last_published = job.processed_records
+            progress.publish_progress(job)
+            job_progress.send(
+                BulkJob,
+                JobProgress(
+                    job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records
+                ),
+            )
+    if job.succeeded_records == 0 and job.failed_records > 0:
+        return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
+    try:
+        return jobs.transition(job, JobState.JOB_COMPLETE)
+    except APIException:
+        job.refresh_from_db()
+        return job
+
+
+def _fail(job: BulkJob, reason: str) -> BulkJob:
+    try:
+        return jobs.transition(job, JobState.FAILED, error_message=reason)
+    except APIException:  # aborted meanwhile: Aborted wins
+        job.refresh_from_db()
+        return job
+
+
+def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
+    """Process and commit the next chunk of ``job`` (one transaction); updates ``job``'s counters."""
+    start = job.processed_records
+    stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
+    records = jobs.load_records(job, start, stop)
+    with transaction.atomic():
+        # Lock the job row: a second worker on the same job waits here, then sees the moved cursor.
+        locked = BulkJob.objects.select_for_update().values_list("state", "processed_records").get(pk=job.pk)
+        if locked != (JobState.IN_PROGRESS, start):
+            raise _ChunkConflict
+        if job.operation == JobOperation.READ:
+            results = _read_rows(job, viewset, records, start)
+        else:
+            results = _write_rows(job, viewset, records, start)
+        BulkJobResult.objects.bulk_create(results, batch_size=1000)
+        succeeded = sum(1 for r in results if r.kind == ResultKind.SUCCEEDED)
+        failed = len(results) - succeeded
+        moved = BulkJob.objects.filter(pk=job.pk, state=JobState.IN_PROGRESS, processed_records=start).update(
+            processed_records=stop,
+            succeeded_records=F("succeeded_records") + succeeded,
+            failed_records=F("failed_records") + failed,
+            heartbeat_at=timezone.now(),
+        )
+        if moved != 1:  # the guard above makes this unreachable on databases with row locks (not SQLite)
+            raise _ChunkConflict
+    job.processed_records = stop
+    job.succeeded_records += succeeded
+    job.failed_records += failed
+    return ChunkOutcome(start, stop, succeeded, failed)
+
+
+def _write_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[BulkJobResult]:
+    items: list[Any] = list(records)
+    if job.operation == JobOperation.DELETE:
+        items = [_pk_of(record) for record in records]
+    batch = operations.execute_batch(
+        viewset,
+        job.operation,  # type: ignore[arg-type]
+        items,
+        unique_fields=list(job.unique_fields) or None,
+        partial=job.partial,
+        all_or_nothing=False,
+        index_offset=start,
+    )
+    results = [
+        BulkJobResult(job_id=job.pk, index=s.index, kind=ResultKind.SUCCEEDED, object_pk=str(s.pk), created=s.created)
+        for s in batch.succeeded
+    ]
+    results += [
+        BulkJobResult(job_id=job.pk, index=e.index, kind=ResultKind.FAILED, errors=e.errors) for e in batch.failed
+    ]
+    return results
+
+
+def _pk_of(record: Any) -> Any:
+    if isinstance(record, dict):
+        for key in ("id", "pk"):
+            if key in record:
+                return record[key]
+    return record
+
+
+def _read_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[BulkJobResult]:
+    queryset = viewset.get_queryset()
+    pk_field = queryset.model._meta.pk
+    wanted: list[tuple[int, Any]] = []
+    results: list[BulkJobResult] = []
+    for offset, record in enumerate(records):
+        try:
+            wanted.append((start + offset, pk_field.to_python(_pk_of(record))))
+        except Exception:
+            results.append(_not_found(job, start + offset, "invalid", f"{_pk_of(record)!r} is not a valid id"))
+    found = queryset.in_bulk([pk for _, pk in wanted])
+    for index, pk in wanted:
+        obj = found.get(pk)
+        if obj is None:
+            results.append(_not_found(job, index, "not_found", f"no row with id {pk} (or not visible to you)"))
+            continue
+        try:
+            viewset.check_object_permissions(viewset.request, obj)
+        except APIException as exc:
+            results.append(_not_found(job, index, "permission_denied", str(exc.detail)))
+            continue
+        data = viewset.get_serializer(obj).data
+        results.append(BulkJobResult(job_id=job.pk, index=index, kind=ResultKind.SUCCEEDED,
+                                     object_pk=str(pk), data=_jsonable(data)))
+    results.sort(key=lambda r: r.index)
+    return results
+
+
+def _not_found(job: BulkJob, index: int, code: str, message: str) -> BulkJobResult:
+    return BulkJobResult(
+        job_id=job.pk,
+        index=index,
+        kind=ResultKind.FAILED,
+        errors={"id": [{"message": message, "code": code}]},
+    )
+
+
+def _jsonable(data: Any) -> Any:
+    import json
+
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return json.loads(json.dumps(data, cls=JSONEncoder))
+
+
+def requeue_stalled_jobs(stale_after: timedelta = timedelta(minutes=10)) -> list[str]:
+    """Queue again every UploadComplete/InProgress job no worker has touched for ``stale_after``.
+
+    Brokers that lose an unacknowledged message with a dead worker (kombu's filesystem transport)
+    need this; Redis redelivers by itself after ``visibility_timeout``. Running it while a worker is
+    still busy with a job is harmless: the chunk lock makes the second task wait and skip.
+    """
+    cutoff = timezone.now() - stale_after
+    stalled = BulkJob.objects.filter(
+        state__in=[JobState.UPLOAD_COMPLETE, JobState.IN_PROGRESS], heartbeat_at__lt=cutoff
+    ) | BulkJob.objects.filter(
+        state__in=[JobState.UPLOAD_COMPLETE, JobState.IN_PROGRESS], heartbeat_at=None, upload_complete_at__lt=cutoff
+    )
+    ids = [str(pk) for pk in stalled.values_list("pk", flat=True)]
+    for pk in ids:
+        jobs.enqueue(BulkJob(pk=pk))
+    return ids

@@ -1,0 +1,48 @@
+"""Core signals sent by the job layer: every state change and every progress write.
+
+Connect with ``bulk_signals_core`` as usual::
+
+    from bulk_drf.signals import job_state_changed
+
+    @job_state_changed.connect
+    def notify(sender, payload): ...
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bulk_signals_core import Signal
+
+__all__ = ["JobProgress", "JobStateChanged", "job_progress", "job_state_changed"]
+
+
+@dataclass(frozen=True)
+class JobStateChanged:
+    """A job moved from ``from_state`` to ``to_state`` at ``at`` (``error_message`` set when Failed)."""
+
+    job_id: Any
+    from_state: str
+    to_state: str
+    at: datetime
+    error_message: str = ""
+
+
+@dataclass(frozen=True)
+class JobProgress:
+    """A job's counters after a chunk committed."""
+
+    job_id: Any
+    total: int
+    processed: int
+    succeeded: int
+    failed: int
+
+
+job_state_changed: Signal[JobStateChanged] = Signal("bulk_drf.job_state_changed")
+"""Sent (sender: the ``BulkJob`` class) after every state transition, inside the transition's transaction."""
+
+job_progress: Signal[JobProgress] = Signal("bulk_drf.job_progress")
+"""Sent (sender: the ``BulkJob`` class) after each committed chunk whose progress was written to the cache."""

@@ -1,0 +1,30 @@
+"""Celery tasks of the job layer: thin wrappers around ``processing`` (tests call that directly).
+
+Delivery is at-least-once: ``acks_late`` plus ``reject_on_worker_lost`` redeliver the task when a
+worker dies, and ``processing.run_job`` resumes at the job's committed cursor. With Redis as broker,
+set ``broker_transport_options={"visibility_timeout": ...}`` above your longest job, or a running
+job is redelivered to a second worker (harmless -- the chunk lock serialises them -- but wasteful).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from celery import shared_task
+
+from . import processing
+
+__all__ = ["requeue_stalled_jobs", "run_bulk_job"]
+
+
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, name="bulk_drf.run_job")
+def run_bulk_job(self: Any, job_id: str) -> None:
+    """Process the bulk job ``job_id`` (its data is read from the database, never from the message)."""
+    processing.run_job(job_id)
+
+
+@shared_task(ignore_result=True, name="bulk_drf.requeue_stalled_jobs")
+def requeue_stalled_jobs(stale_after_seconds: float = 600) -> list[str]:
+    """Queue again the jobs no worker has touched for ``stale_after_seconds`` (run it periodically)."""
+    return processing.requeue_stalled_jobs(timedelta(seconds=stale_after_seconds))

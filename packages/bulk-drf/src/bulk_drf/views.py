@@ -1,0 +1,184 @@
+"""``/api/bulk-jobs/``: status, data upload, close/abort, results and aggregates of background jobs.
+
+Only a job's owner (or staff) sees or changes it; for anyone else the job does not exist (404).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.http import Http404, StreamingHttpResponse
+from rest_framework import mixins, status
+from rest_framework.decorators import action
+from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.parsers import JSONParser
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.viewsets import GenericViewSet
+
+from . import aggregates, jobs, progress
+from .csv_io import CSVParser, CSVRenderer, csv_lines
+from .exceptions import JobNotComplete
+from .models import BulkJob, BulkJobResult
+from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
+from .states import JobState, ResultKind
+
+__all__ = ["BulkJobViewSet"]
+
+_PAGE_DEFAULT = 100
+_PAGE_MAX = 10_000
+
+
+def visible_to(user: Any, owner_id: Any) -> bool:
+    """Whether ``user`` may see a job owned by ``owner_id`` (its owner, or staff)."""
+    return bool(user.is_staff) or str(user.pk) == str(owner_id)
+
+
+class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
+    """The job resource. ``GET`` on a job answers from the cache while the job runs (no query)."""
+
+    serializer_class = BulkJobSerializer
+    permission_classes = [IsAuthenticated]
+    lookup_value_regex = "[0-9a-fA-F-]{32,36}"
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        jobs_qs = BulkJob.objects.all()
+        if self.action == "list" or not self.request.user.is_staff:
+            jobs_qs = jobs_qs.filter(owner_id=self.request.user.pk)  # the list is always one's own jobs
+        return jobs_qs
+
+    def get_job(self, *, lock: bool = False) -> BulkJob:
+        """The job in the URL, if the user may see it (404 otherwise, also for malformed ids)."""
+        queryset = self.get_queryset()
+        if lock:
+            queryset = queryset.select_for_update()
+        job = queryset.filter(pk=self.kwargs["pk"]).first()
+        if job is None:
+            raise Http404("no such bulk job")
+        return job
+
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The job's status; from the cache when it holds it (0 queries), else from the job row."""
+        cached = progress.get_status(kwargs["pk"])
+        if cached is not None:
+            if not visible_to(request.user, cached["owner"]):
+                raise Http404("no such bulk job")
+            return Response(cached)
+        job = self.get_job()
+        return Response(progress.publish_status(job))
+
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """``{"state": "UploadComplete"}`` closes the job (and queues it); ``{"state": "Aborted"}`` aborts it."""
+        body = BulkJobStateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        with transaction.atomic():
+            job = self.get_job()
+            if body.validated_data["state"] == JobState.UPLOAD_COMPLETE:
+                jobs.close(job)
+            else:
+                jobs.abort(job)
+        return Response(BulkJobSerializer(job).data)
+
+    @action(detail=True, methods=["put"], parser_classes=[JSONParser, CSVParser], url_name="data")
+    def data(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Append records (a JSON array, or CSV with a header line) to an Open job; repeatable."""
+        records = request.data
+        if not isinstance(records, list):
+            raise ParseError("expected a JSON array of records (or text/csv)")
+        if not records:
+            raise ValidationError({"non_field_errors": ["no records in the request"]})
+        job = self.get_job()
+        jobs.add_records(job, records)
+        return Response(
+            {"id": str(job.pk), "state": job.state, "received": len(records), "total_records": job.total_records},
+            status=status.HTTP_201_CREATED,
+        )
+
+    @action(
+        detail=True,
+        methods=["get"],
+        renderer_classes=[JSONRenderer, BrowsableAPIRenderer, CSVRenderer],
+        url_name="results",
+    )
+    def results(self, request: Request, *args: Any, **kwargs: Any) -> Any:
+        """Per-record outcomes: ``?kind=succeeded|failed|unprocessed``, ``?offset=&limit=``; CSV by ``Accept``."""
+        job = self.get_job()
+        kind = request.query_params.get("kind", ResultKind.SUCCEEDED)
+        if kind not in ResultKind.values:
+            raise ValidationError({"kind": [f"{kind!r} is not one of {', '.join(ResultKind.values)}"]})
+        as_csv = getattr(request.accepted_renderer, "format", None) == "csv"
+        if as_csv:
+            return self._results_csv(job, kind)
+        offset, limit = self._page(request)
+        if kind == ResultKind.UNPROCESSED:
+            first = job.processed_records + offset
+            count = job.total_records - job.processed_records
+            page = jobs.iter_records(job, first, min(first + limit, job.total_records))
+            rows: list[Any] = [{"index": index, "data": record} for index, record in page]
+        else:
+            queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
+            count = queryset.count()
+            rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data
+        return Response({
+            "count": count,
+            "next": self._page_url(request, offset + limit, limit) if offset + limit < count else None,
+            "previous": self._page_url(request, max(offset - limit, 0), limit) if offset > 0 else None,
+            "results": rows,
+        })
+
+    def _results_csv(self, job: BulkJob, kind: str) -> StreamingHttpResponse:
+        if kind == ResultKind.UNPROCESSED:
+            lines = csv_lines(
+                {"index": index, **(record if isinstance(record, dict) else {"id": record})}
+                for index, record in jobs.iter_records(job, job.processed_records)
+            )
+        else:
+            queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
+            lines = csv_lines(
+                ({"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
+                 for r in queryset.iterator(chunk_size=2000)),
+                columns=["index", "pk", "created", "errors", "data"],
+            )
+        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="bulk-job-{job.pk}-{kind}.csv"'
+        return response
+
+    @staticmethod
+    def _page(request: Request) -> tuple[int, int]:
+        try:
+            offset = max(int(request.query_params.get("offset", 0)), 0)
+            limit = min(max(int(request.query_params.get("limit", _PAGE_DEFAULT)), 1), _PAGE_MAX)
+        except ValueError as exc:
+            raise ValidationError({"offset": ["offset and limit must be integers"]}) from exc
+        return offset, limit
+
+    @staticmethod
+    def _page_url(request: Request, offset: int, limit: int) -> str:
+        query = request.query_params.copy()
+        query["offset"], query["limit"] = str(offset), str(limit)
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+    @action(detail=True, methods=["get", "post"], url_name="aggregates")
+    def aggregates(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """``?sum=amount&avg=amount&count=*&custom=name`` (or the same as a JSON object in a POST)."""
+        job = self.get_job()
+        if job.state != JobState.JOB_COMPLETE:
+            raise JobNotComplete(job.state)
+        if request.method == "POST":
+            if not isinstance(request.data, dict):
+                raise ParseError('expected a JSON object such as {"sum": ["amount"], "count": ["*"]}')
+            spec = {k: v if isinstance(v, list) else [v] for k, v in request.data.items()}
+        else:
+            spec = {
+                k: [f for value in request.query_params.getlist(k) for f in value.split(",") if f]
+                for k in request.query_params
+                if k not in ("format",)
+            }
+        from .processing import build_viewset
+
+        viewset = build_viewset(job, method="GET")
+        return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})

@@ -1,0 +1,36 @@
+"""Viewsets of the job-layer tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bulk_drf.job_actions import BulkJobActionsMixin
+from rest_framework import permissions, serializers, viewsets
+
+from .models import Gadget
+
+
+class GadgetSerializer(serializers.ModelSerializer):
+    owner = serializers.HiddenField(default=serializers.CurrentUserDefault())
+
+    class Meta:
+        model = Gadget
+        fields = ["id", "owner", "sku", "name", "price", "qty"]
+
+
+class GadgetViewSet(BulkJobActionsMixin, viewsets.ModelViewSet):
+    """Scoped to the requesting user's gadgets; Django model permissions guard the writes."""
+
+    serializer_class = GadgetSerializer
+    queryset = Gadget.objects.all()
+    permission_classes = [permissions.DjangoModelPermissions]
+
+    def get_queryset(self) -> Any:
+        return Gadget.objects.filter(owner=self.request.user)
+
+
+class ExplodingGadgetViewSet(GadgetViewSet):
+    """Breaks while a job runs: its serializer cannot be built."""
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("serializer exploded")

@@ -1,0 +1,11 @@
+"""URLs of the job-layer tests (``@pytest.mark.urls("tests.jobs_urls")``)."""
+
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from tests.jobs_app.views import GadgetViewSet
+
+router = SimpleRouter()
+router.register("gadgets", GadgetViewSet, basename="gadget")
+
+urlpatterns = [path("", include(router.urls)), path("api/", include("bulk_drf.urls"))]

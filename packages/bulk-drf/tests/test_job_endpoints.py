@@ -1,0 +1,277 @@
+"""The job API: one-shot and staged jobs, status (from the cache), results, aggregates, ownership, limits."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from bulk_drf import jobs, processing, progress
+from bulk_drf.aggregates import register_aggregate
+from bulk_drf.models import BulkJob, BulkJobDataChunk
+from django.db.models import Sum
+
+from tests import jobs_fixtures
+from tests.jobs_app.models import Gadget
+from tests.jobs_fixtures import client_for, closed_job, gadgets, make_user
+
+alice = jobs_fixtures.alice
+bob = jobs_fixtures.bob
+eager_celery = jobs_fixtures.eager_celery
+staff = jobs_fixtures.staff
+
+pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.jobs_urls")]
+
+
+@pytest.fixture(autouse=True)
+def _small_chunks(settings: Any) -> None:
+    settings.BULK_DRF_CHUNK_SIZE = 3
+
+
+def test_one_shot_post_answers_202_and_the_queued_job_runs(
+    alice: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_for(alice).post("/gadgets/bulk/", gadgets(7), format="json")
+    assert response.status_code == 202
+    body = response.json()
+    job = BulkJob.objects.get(pk=body["job_id"])
+    assert body == {
+        "job_id": str(job.pk), "state": "UploadComplete", "operation": "insert", "total_records": 7,
+        "status_url": f"http://testserver/api/bulk-jobs/{job.pk}/",
+    }
+    assert response["Location"] == f"/api/bulk-jobs/{job.pk}/"
+    chunks = BulkJobDataChunk.objects.filter(job=job).values_list("start_index", "count")
+    assert list(chunks) == [(0, 3), (3, 3), (6, 1)]
+    assert job.state == "JobComplete" and Gadget.objects.filter(owner=alice).count() == 7
+    status = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/").json()
+    assert (status["state"], status["succeeded_records"], status["percentage"]) == ("JobComplete", 7, 100.0)
+
+
+@pytest.mark.parametrize(
+    ("method", "query", "operation", "partial"),
+    [("patch", "", "update", True), ("put", "", "update", False), ("post", "?unique_fields=sku", "upsert", True)],
+)
+def test_one_shot_methods_pick_the_operation(
+    alice: Any, method: str, query: str, operation: str, partial: bool
+) -> None:
+    response = getattr(client_for(alice), method)(f"/gadgets/bulk/{query}", [{"id": 1, "sku": "x"}], format="json")
+    assert response.status_code == 202
+    job = BulkJob.objects.get(pk=response.json()["job_id"])
+    assert (job.operation, job.partial, job.state) == (operation, partial, "UploadComplete")
+
+
+def test_one_shot_delete_and_read_take_ids(alice: Any) -> None:
+    client = client_for(alice)
+    read = client.get("/gadgets/bulk/?ids=3,1,2")
+    assert read.status_code == 202
+    assert jobs.load_records(BulkJob.objects.get(pk=read.json()["job_id"]), 0, 3) == ["3", "1", "2"]
+    delete = client.delete("/gadgets/bulk/", [5, 6], format="json")
+    assert delete.status_code == 202 and BulkJob.objects.get(pk=delete.json()["job_id"]).operation == "delete"
+    assert client.get("/gadgets/bulk/").json() == {"ids": ["give the ids, e.g. ?ids=1,2,3"]}
+
+
+def test_one_shot_rejects_non_arrays_and_empty_arrays(alice: Any) -> None:
+    client = client_for(alice)
+    assert client.post("/gadgets/bulk/", {"sku": "x"}, format="json").status_code == 400
+    empty = client.post("/gadgets/bulk/", [], format="json")
+    assert empty.status_code == 400 and empty.json() == {"non_field_errors": ["no records in the request"]}
+    assert BulkJob.objects.count() == 0
+
+
+def test_max_records_is_a_413(alice: Any, settings: Any) -> None:
+    settings.BULK_DRF_MAX_RECORDS = 5
+    client = client_for(alice)
+    response = client.post("/gadgets/bulk/", gadgets(6), format="json")
+    assert response.status_code == 413 and "BULK_DRF_MAX_RECORDS is 5" in response.json()["detail"]
+    job = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json").json()
+    assert client.put(f"/api/bulk-jobs/{job['id']}/data/", gadgets(4), format="json").status_code == 201
+    too_many = client.put(f"/api/bulk-jobs/{job['id']}/data/", gadgets(2, start=4), format="json")
+    assert too_many.status_code == 413
+    assert too_many.json() == {"detail": "the job would hold 6 records; BULK_DRF_MAX_RECORDS is 5"}
+    assert BulkJob.objects.get(pk=job["id"]).total_records == 4
+
+
+def test_staged_job_json_and_csv_uploads_then_close(
+    alice: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    client = client_for(alice)
+    created = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json")
+    assert created.status_code == 201
+    job_id = created.json()["id"]
+    assert created.json()["state"] == "Open" and created.json()["target"] == "tests.jobs_app.views.GadgetViewSet"
+    assert client.put(f"/api/bulk-jobs/{job_id}/data/", gadgets(2), format="json").json()["total_records"] == 2
+    csv_body = "sku,name,price,qty\nC1,from csv,3.25,4\nC2,second,1.00,\n"
+    uploaded = client.put(f"/api/bulk-jobs/{job_id}/data/", csv_body, content_type="text/csv")
+    assert uploaded.status_code == 201 and uploaded.json()["total_records"] == 4
+    assert jobs.load_records(BulkJob.objects.get(pk=job_id), 2, 4) == [
+        {"sku": "C1", "name": "from csv", "price": "3.25", "qty": "4"},
+        {"sku": "C2", "name": "second", "price": "1.00"},  # empty cells are left out
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        closed = client.patch(f"/api/bulk-jobs/{job_id}/", {"state": "UploadComplete"}, format="json")
+    assert closed.status_code == 200 and closed.json()["state"] == "UploadComplete"
+    assert BulkJob.objects.get(pk=job_id).state == "JobComplete"
+    assert Gadget.objects.get(sku="C2").qty == 0 and Gadget.objects.get(sku="C1").price == Decimal("3.25")
+
+
+def test_malformed_csv_is_a_400_naming_the_line(alice: Any) -> None:
+    client = client_for(alice)
+    job_id = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json").json()["id"]
+    response = client.put(f"/api/bulk-jobs/{job_id}/data/", "sku,name\nA,b,extra\n", content_type="text/csv")
+    assert response.status_code == 400
+    assert response.json() == {"detail": "CSV line 2 has more cells than the header has columns"}
+
+
+def test_staged_upsert_needs_unique_fields(alice: Any) -> None:
+    response = client_for(alice).post("/gadgets/bulk/jobs/", {"operation": "upsert"}, format="json")
+    assert response.status_code == 400 and response.json() == {"unique_fields": ["an upsert job needs unique_fields"]}
+
+
+def test_viewset_permissions_are_checked_for_the_jobs_operation(django_user_model: Any) -> None:
+    adder = make_user(django_user_model, "adder", perms=("add",))
+    client = client_for(adder)
+    assert client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json").status_code == 201
+    assert client.post("/gadgets/bulk/jobs/", {"operation": "delete"}, format="json").status_code == 403
+    assert client.delete("/gadgets/bulk/?ids=1").status_code == 403
+    assert client.patch("/gadgets/bulk/", [{"id": 1}], format="json").status_code == 403
+    assert BulkJob.objects.filter(owner=adder).count() == 1
+
+
+def test_anonymous_users_get_no_jobs() -> None:
+    from rest_framework.test import APIClient
+
+    assert APIClient().post("/gadgets/bulk/", gadgets(1), format="json").status_code in (401, 403)
+    assert APIClient().get("/api/bulk-jobs/").status_code in (401, 403)
+
+
+def test_only_the_owner_or_staff_sees_a_job(alice: Any, bob: Any, staff: Any) -> None:
+    job = closed_job(alice, gadgets(2))
+    other = client_for(bob)
+    for response in (
+        other.get(f"/api/bulk-jobs/{job.pk}/"),
+        other.patch(f"/api/bulk-jobs/{job.pk}/", {"state": "Aborted"}, format="json"),
+        other.put(f"/api/bulk-jobs/{job.pk}/data/", gadgets(1), format="json"),
+        other.get(f"/api/bulk-jobs/{job.pk}/results/"),
+        other.get(f"/api/bulk-jobs/{job.pk}/aggregates/?count=*"),
+    ):
+        assert response.status_code == 404
+    progress.publish_status(job)  # the cached path checks the owner too
+    assert other.get(f"/api/bulk-jobs/{job.pk}/").status_code == 404
+    assert client_for(staff).get(f"/api/bulk-jobs/{job.pk}/").json()["id"] == str(job.pk)
+    assert client_for(alice).get(f"/api/bulk-jobs/{job.pk}/").json()["owner"] == alice.pk
+    assert BulkJob.objects.get(pk=job.pk).state == "UploadComplete"
+
+
+def test_list_shows_only_ones_own_jobs(alice: Any, bob: Any, staff: Any) -> None:
+    mine = [closed_job(alice, gadgets(1)).pk for _ in range(2)]
+    closed_job(bob, gadgets(1))
+    listed = client_for(alice).get("/api/bulk-jobs/").json()
+    assert sorted(j["id"] for j in listed) == sorted(str(pk) for pk in mine)
+    assert client_for(staff).get("/api/bulk-jobs/").json() == []
+
+
+def test_unknown_and_malformed_job_ids_are_404(alice: Any) -> None:
+    client = client_for(alice)
+    assert client.get("/api/bulk-jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
+    assert client.get("/api/bulk-jobs/not-a-job/").status_code == 404
+
+
+def test_polling_a_running_job_makes_no_query(alice: Any, django_assert_num_queries: Any) -> None:
+    job = closed_job(alice, gadgets(6))
+    jobs.transition(job, "InProgress")
+    processing.process_chunk(job, processing.build_viewset(job))
+    progress.publish_progress(job)
+    client = client_for(alice)  # force_authenticate: session/token auth would add their own lookup
+    with django_assert_num_queries(0):
+        status = client.get(f"/api/bulk-jobs/{job.pk}/").json()
+    assert (status["state"], status["processed_records"], status["percentage"]) == ("InProgress", 3, 50.0)
+
+
+def test_a_flushed_cache_is_rebuilt_from_the_database(alice: Any, django_assert_num_queries: Any) -> None:
+    job = closed_job(alice, gadgets(1))
+    progress.forget(job.pk)
+    with django_assert_num_queries(1):
+        assert client_for(alice).get(f"/api/bulk-jobs/{job.pk}/").json()["state"] == "UploadComplete"
+    assert progress.get_status(job.pk)["state"] == "UploadComplete"
+
+
+def _run(owner: Any, records: list[Any], **kwargs: Any) -> BulkJob:
+    return processing.run_job(closed_job(owner, records, **kwargs).pk)
+
+
+def test_results_by_kind_paginated(alice: Any) -> None:
+    records = gadgets(5)
+    records[2]["price"] = "x"
+    job = _run(alice, records)
+    client = client_for(alice)
+    page = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=succeeded&limit=2").json()
+    assert page["count"] == 4 and [r["index"] for r in page["results"]] == [0, 1]
+    assert "offset=2" in page["next"] and "limit=2" in page["next"] and page["previous"] is None
+    first = page["results"][0]
+    assert first["created"] is True and first["pk"] == str(Gadget.objects.get(sku="G00000").pk)
+    page2 = client.get(page["next"]).json()
+    assert [r["index"] for r in page2["results"]] == [3, 4]
+    failed = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=failed").json()
+    assert failed["results"] == [{"index": 2, "pk": "", "created": False, "data": None,
+                                  "errors": {"price": [{"message": "A valid number is required.", "code": "invalid"}]}}]
+    assert client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=weird").status_code == 400
+
+
+def test_unprocessed_results_after_abort(alice: Any) -> None:
+    job = closed_job(alice, gadgets(5))
+    jobs.transition(job, "InProgress")
+    processing.process_chunk(job, processing.build_viewset(job))
+    jobs.abort(job)
+    body = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/?kind=unprocessed").json()
+    assert body["count"] == 2 and [r["index"] for r in body["results"]] == [3, 4]
+    assert body["results"][0]["data"]["sku"] == "G00003"
+
+
+def test_results_as_csv(alice: Any) -> None:
+    records = gadgets(2)
+    records[1]["price"] = "cheap"
+    job = _run(alice, records)
+    response = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/?kind=failed", HTTP_ACCEPT="text/csv")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(r["index"], json.loads(r["errors"])) for r in rows] == [
+        ("1", {"price": [{"message": "A valid number is required.", "code": "invalid"}]})
+    ]
+
+
+@register_aggregate("stock_value")
+def stock_value(queryset: Any, job: BulkJob) -> str:
+    return str(sum(g.price * g.qty for g in queryset))
+
+
+def test_aggregates_over_the_jobs_rows(alice: Any, django_assert_max_num_queries: Any) -> None:
+    Gadget.objects.create(owner=alice, sku="OLD", name="not in the job", price="100.00", qty=100)
+    job = _run(alice, gadgets(4))  # prices 0.50, 1.50, 2.50, 3.50; qty 0..3
+    client = client_for(alice)
+    got = client.get(f"/api/bulk-jobs/{job.pk}/aggregates/?sum=price,qty&avg=price&count=*&min=qty&max=qty").json()
+    numbers = {key: Decimal(value) if isinstance(value, str) else value for key, value in got["aggregates"].items()}
+    assert numbers == {
+        "sum__price": Decimal("8"), "sum__qty": 6, "avg__price": Decimal("2"),
+        "count__*": 4, "min__qty": 0, "max__qty": 3,
+    }
+    assert Gadget.objects.filter(owner=alice).aggregate(s=Sum("qty"))["s"] == 106
+    posted = client.post(f"/api/bulk-jobs/{job.pk}/aggregates/", {"custom": ["stock_value"], "count": "*"},
+                         format="json").json()
+    assert posted["aggregates"] == {"count__*": 4, "stock_value": "17.00"}
+
+
+def test_aggregates_reject_unknown_names_and_wait_for_completion(alice: Any) -> None:
+    client = client_for(alice)
+    open_job = jobs.create_job(owner=alice, viewset="tests.jobs_app.views.GadgetViewSet", operation="insert")
+    response = client.get(f"/api/bulk-jobs/{open_job.pk}/aggregates/?count=*")
+    assert response.status_code == 409
+    assert response.json() == {"detail": "aggregates are available once the job is JobComplete; it is Open"}
+    job = _run(alice, gadgets(1))
+    bad = client.get(f"/api/bulk-jobs/{job.pk}/aggregates/?sum=weight&median=price&custom=nope").json()
+    assert bad["sum"] == ["Gadget has no field 'weight'"]
+    assert bad["median"] == ["unknown aggregate 'median'; use sum, count, avg, min, max or custom"]
+    assert bad["custom"][0].startswith("no custom aggregate named 'nope'; registered: ")

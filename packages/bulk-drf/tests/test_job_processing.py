@@ -1,0 +1,190 @@
+"""Processing a job in-process: chunks, per-record errors, resume after a crash, abort, scope, failures."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from bulk_drf import jobs, processing, progress
+from bulk_drf.models import BulkJob, BulkJobResult
+from bulk_drf.signals import job_progress
+from bulk_signals_core.testing import record
+from django.utils import timezone
+
+from tests import jobs_fixtures
+from tests.jobs_app.models import Gadget
+from tests.jobs_fixtures import closed_job, gadgets
+
+alice = jobs_fixtures.alice
+bob = jobs_fixtures.bob
+eager_celery = jobs_fixtures.eager_celery
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _small_chunks(settings: Any) -> None:
+    settings.BULK_DRF_CHUNK_SIZE = 2
+    settings.BULK_DRF_PROGRESS_UPDATE_INTERVAL = 4
+
+
+def results(job: BulkJob, kind: str) -> list[BulkJobResult]:
+    return list(BulkJobResult.objects.filter(job=job, kind=kind).order_by("index"))
+
+
+def test_valid_records_are_written_and_invalid_ones_reported_per_record(alice: Any) -> None:
+    records = gadgets(5)
+    records[1]["price"] = "not a number"
+    records[3] = {"name": "no sku", "price": "1.00"}
+    job = processing.run_job(closed_job(alice, records).pk)
+    assert job.state == "JobComplete"
+    assert (job.total_records, job.processed_records, job.succeeded_records, job.failed_records) == (5, 5, 3, 2)
+    assert sorted(Gadget.objects.values_list("sku", flat=True)) == ["G00000", "G00002", "G00004"]
+    ok = results(job, "succeeded")
+    assert [r.index for r in ok] == [0, 2, 4] and all(r.created for r in ok)
+    assert [r.object_pk for r in ok] == [str(Gadget.objects.get(sku=s).pk) for s in ("G00000", "G00002", "G00004")]
+    failed = results(job, "failed")
+    assert [r.index for r in failed] == [1, 3]
+    assert failed[0].errors == {"price": [{"message": "A valid number is required.", "code": "invalid"}]}
+    assert failed[1].errors == {"sku": [{"message": "This field is required.", "code": "required"}]}
+
+
+def test_progress_is_published_at_most_every_interval(alice: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with record(job_progress) as seen, django_capture_on_commit_callbacks(execute=True):
+        job = processing.run_job(closed_job(alice, gadgets(10)).pk)
+    # chunks of 2, interval 4: after 4, 8 and the last record
+    assert [p.processed for _, p in seen.calls] == [4, 8, 10]
+    assert seen.calls[-1][1].succeeded == 10
+    assert progress.get_status(job.pk)["state"] == "JobComplete"
+    assert progress.get_status(job.pk)["processed_records"] == 10
+
+
+def test_a_redelivered_task_resumes_after_the_last_committed_chunk(alice: Any) -> None:
+    """The worker died after committing one chunk: the rerun writes the rest, nothing twice."""
+    job = closed_job(alice, gadgets(5))
+    jobs.transition(job, "InProgress")
+    processing.process_chunk(job, processing.build_viewset(job))  # records 0-1 committed, then "the worker died"
+    assert BulkJob.objects.get(pk=job.pk).processed_records == 2
+    job = processing.run_job(job.pk)
+    assert job.state == "JobComplete" and job.attempts == 1
+    assert Gadget.objects.count() == 5
+    assert [r.index for r in results(job, "succeeded")] == [0, 1, 2, 3, 4]
+
+
+def test_a_stale_worker_cannot_commit_a_chunk_twice(alice: Any) -> None:
+    job = closed_job(alice, gadgets(4))
+    jobs.transition(job, "InProgress")
+    stale = BulkJob.objects.get(pk=job.pk)
+    viewset = processing.build_viewset(job)
+    processing.process_chunk(job, viewset)
+    with pytest.raises(processing._ChunkConflict):
+        processing.process_chunk(stale, viewset)  # still believes the cursor is at 0
+    assert Gadget.objects.count() == 2 and BulkJobResult.objects.filter(job=job).count() == 2
+
+
+def test_abort_is_honoured_between_chunks(alice: Any, django_capture_on_commit_callbacks: Any) -> None:
+    job = closed_job(alice, gadgets(10))
+
+    def abort_after_first_progress(sender: Any, payload: Any) -> None:
+        jobs.abort(BulkJob.objects.get(pk=payload.job_id))
+
+    job_progress.connect(abort_after_first_progress)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            job = processing.run_job(job.pk)
+    finally:
+        job_progress.disconnect(abort_after_first_progress)
+    assert job.state == "Aborted" and job.aborted_at is not None
+    assert job.processed_records == 4 and Gadget.objects.count() == 4  # processed rows stay
+    assert progress.get_status(job.pk)["state"] == "Aborted"
+
+
+def test_a_job_whose_every_record_fails_ends_failed(alice: Any) -> None:
+    job = processing.run_job(closed_job(alice, [{"name": "x"}, {"name": "y"}, {"sku": "A"}]).pk)
+    assert job.state == "Failed"
+    assert job.error_message == "all 3 records failed (see results?kind=failed)"
+    assert job.failed_records == 3
+
+
+def test_an_unexpected_error_fails_the_job_with_its_reason(alice: Any) -> None:
+    job = closed_job(alice, gadgets(3), viewset="tests.jobs_app.views.ExplodingGadgetViewSet")
+    job = processing.run_job(job.pk)
+    assert job.state == "Failed"
+    assert job.error_message == "unexpected error in records 0-1: RuntimeError: serializer exploded"
+    assert job.processed_records == 0 and Gadget.objects.count() == 0
+
+
+def test_a_missing_viewset_fails_the_job(alice: Any) -> None:
+    job = processing.run_job(closed_job(alice, gadgets(1), viewset="tests.jobs_app.views.Gone").pk)
+    assert job.state == "Failed" and job.error_message.startswith("cannot set up tests.jobs_app.views.Gone")
+
+
+def test_an_owner_who_lost_the_permission_fails_the_job(alice: Any) -> None:
+    job = closed_job(alice, gadgets(1))
+    alice.user_permissions.clear()
+    job = processing.run_job(job.pk)
+    assert job.state == "Failed"
+    assert job.error_message.startswith("the job's owner may not use tests.jobs_app.views.GadgetViewSet")
+    assert Gadget.objects.count() == 0
+
+
+def test_an_empty_job_fails(alice: Any) -> None:
+    job = closed_job(alice, [])
+    assert processing.run_job(job.pk).error_message == "the job has no records"
+
+
+def test_a_job_that_keeps_killing_its_worker_is_given_up(alice: Any) -> None:
+    job = closed_job(alice, gadgets(1))
+    BulkJob.objects.filter(pk=job.pk).update(attempts=processing.MAX_ATTEMPTS)
+    job = processing.run_job(job.pk)
+    assert job.state == "Failed" and "gave up after 5 attempts" in job.error_message
+
+
+def test_final_and_unknown_jobs_are_left_alone(alice: Any) -> None:
+    job = processing.run_job(closed_job(alice, gadgets(1)).pk)
+    assert processing.run_job(job.pk).attempts == 1  # not run again
+    assert processing.run_job("00000000-0000-0000-0000-000000000000") is None
+
+
+def test_the_worker_only_reaches_the_owners_rows(alice: Any, bob: Any) -> None:
+    theirs = Gadget.objects.create(owner=bob, sku="BOB1", name="bob's", price="1.00")
+    mine = Gadget.objects.create(owner=alice, sku="AL1", name="alice's", price="1.00")
+    job = closed_job(alice, [{"id": theirs.pk, "name": "hacked"}, {"id": mine.pk, "name": "renamed"}],
+                     operation="update")
+    job = processing.run_job(job.pk)
+    assert job.state == "JobComplete" and (job.succeeded_records, job.failed_records) == (1, 1)
+    theirs.refresh_from_db()
+    mine.refresh_from_db()
+    assert (theirs.name, mine.name) == ("bob's", "renamed")
+    assert results(job, "failed")[0].index == 0
+
+
+def test_delete_and_read_jobs(alice: Any, bob: Any) -> None:
+    a, b, c = (Gadget.objects.create(owner=alice, sku=f"S{i}", name="n", price="2.00") for i in range(3))
+    theirs = Gadget.objects.create(owner=bob, sku="T", name="n", price="1.00")
+    read = processing.run_job(closed_job(alice, [c.pk, theirs.pk, "nope", a.pk], operation="read").pk)
+    assert read.state == "JobComplete" and (read.succeeded_records, read.failed_records) == (2, 2)
+    assert [(r.index, r.data["sku"]) for r in results(read, "succeeded")] == [(0, "S2"), (3, "S0")]
+    assert [(r.index, r.errors["id"][0]["code"]) for r in results(read, "failed")] == [(1, "not_found"), (2, "invalid")]
+    delete = processing.run_job(closed_job(alice, [a.pk, {"id": b.pk}, theirs.pk], operation="delete").pk)
+    assert (delete.succeeded_records, delete.failed_records) == (2, 1)
+    assert list(Gadget.objects.values_list("sku", flat=True)) == ["S2", "T"]
+
+
+def test_upsert_reports_created_and_updated(alice: Any) -> None:
+    Gadget.objects.create(owner=alice, sku="G00001", name="old", price="1.00")
+    job = processing.run_job(closed_job(alice, gadgets(3), operation="upsert", unique_fields=["sku"]).pk)
+    assert [(r.index, r.created) for r in results(job, "succeeded")] == [(0, True), (1, False), (2, True)]
+    assert Gadget.objects.get(sku="G00001").name == "gadget 1" and Gadget.objects.count() == 3
+
+
+def test_stalled_jobs_are_queued_again(alice: Any, eager_celery: None, django_capture_on_commit_callbacks: Any) -> None:
+    stalled = closed_job(alice, gadgets(3))
+    fresh = closed_job(alice, gadgets(2, start=10))
+    old = timezone.now() - timedelta(minutes=11)
+    BulkJob.objects.filter(pk=stalled.pk).update(upload_complete_at=old)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert processing.requeue_stalled_jobs(timedelta(minutes=10)) == [str(stalled.pk)]
+    assert BulkJob.objects.get(pk=stalled.pk).state == "JobComplete"
+    assert BulkJob.objects.get(pk=fresh.pk).state == "UploadComplete"

@@ -4,11 +4,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
-
+from bulk_signals_django.dispatch import connect_for_model, forget
 from bulk_signals_django.events import BulkEvent
 from bulk_signals_django.signals import ALL_SIGNALS
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 _TX_PREFIXES = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 
@@ -18,6 +18,7 @@ def _disconnect_receivers():
     yield
     for signal in ALL_SIGNALS:
         signal.disconnect_all()
+    forget()
 
 
 @dataclass
@@ -33,7 +34,7 @@ class Log:
                 def receiver(sender: Any, event: BulkEvent, _name: str = signal.name) -> None:
                     self.calls.append((_name, event))
 
-                signal.connect(receiver, sender=model, weak=False)
+                connect_for_model(signal, receiver, model, 50, None)
         return self
 
     @property
@@ -79,3 +80,13 @@ def our_tx_statements() -> int:
     """What our outermost ``atomic`` adds to the captured statements: SQLite's BEGIN is captured,
     PostgreSQL's is implicit (psycopg); COMMIT is captured on neither."""
     return 1 if connection.vendor == "sqlite" else 0
+
+
+def pytest_runtest_teardown(item: Any) -> None:
+    """Async tests reach the database from asgiref's shared worker thread: close its connection, or
+    PostgreSQL refuses to drop the test database at the end."""
+    if item.get_closest_marker("asyncio") is not None:
+        from asgiref.sync import SyncToAsync
+        from django.db import connections
+
+        SyncToAsync.single_thread_executor.submit(connections.close_all).result()

@@ -1,8 +1,7 @@
 """Models of the test app (label ``tests``, no migrations: created by syncdb)."""
 
-from django.db import models
-
 from bulk_signals_django import BulkSignalManager, BulkSignalModelMixin, BulkSignalQuerySet
+from django.db import models
 
 
 class Account(BulkSignalModelMixin, models.Model):

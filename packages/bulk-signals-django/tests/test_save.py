@@ -1,8 +1,8 @@
 from decimal import Decimal
 
 import pytest
-
 from bulk_signals_django import Operation, Source
+
 from tests.factories import AccountFactory
 from tests.models import Account
 

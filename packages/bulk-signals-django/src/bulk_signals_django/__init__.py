@@ -35,7 +35,22 @@ _EXPORTS = {
     "BulkSignalModelMixin": "models",
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "BulkEvent",
+    "BulkSignalManager",
+    "BulkSignalModelMixin",
+    "BulkSignalQuerySet",
+    "ChangesFrom",
+    "ChangesTo",
+    "Condition",
+    "HasChanged",
+    "IsEqual",
+    "Operation",
+    "Source",
+    "WasEqual",
+    "__version__",
+    "bypass_signals",
+]
 
 
 def __getattr__(name: str) -> Any:

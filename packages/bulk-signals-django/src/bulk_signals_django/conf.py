@@ -10,13 +10,13 @@ __all__ = ["settings"]
 
 class _Settings:
     @property
-    def WARN_MULTIPLE_RECEIVERS(self) -> bool:  # noqa: N802 - mirrors the setting's name
+    def WARN_MULTIPLE_RECEIVERS(self) -> bool:
         """``BULK_SIGNALS_WARN_MULTIPLE_RECEIVERS`` (default False): warn when a model gets a second
         receiver on one signal (at connect time, and as system check ``bulk_signals_django.W001``)."""
         return bool(getattr(django_settings, "BULK_SIGNALS_WARN_MULTIPLE_RECEIVERS", False))
 
     @property
-    def IN_CHUNK_SIZE(self) -> int:  # noqa: N802
+    def IN_CHUNK_SIZE(self) -> int:
         """``BULK_SIGNALS_IN_CHUNK_SIZE`` (default 10000): the most keys put in one ``WHERE pk IN (...)``
         when loading or deleting rows; more keys make more statements."""
         value = getattr(django_settings, "BULK_SIGNALS_IN_CHUNK_SIZE", 10_000)

@@ -22,7 +22,7 @@ from django.db import transaction
 from . import signals
 from .conditions import Condition
 from .conf import settings
-from .dispatch import receiver_count
+from .dispatch import connect_for_model, receiver_count
 from .events import BulkEvent
 
 __all__ = [
@@ -117,7 +117,7 @@ def _decorator(signal: Signal[BulkEvent]) -> Callable[..., Callable[[F], F]]:
             raise TypeError(f"when= must be a Condition such as HasChanged('field'), not {when!r}")
 
         def connect(func: F) -> F:
-            signal.connect(_wrap(func, when, on_commit), sender=model, priority=priority, id=id, weak=False)
+            connect_for_model(signal, _wrap(func, when, on_commit), model, priority, id)
             _warn_if_crowded(signal, model)
             return func
 

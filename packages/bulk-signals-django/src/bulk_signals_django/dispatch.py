@@ -1,37 +1,38 @@
-"""Sending an event to the receivers of its model and of the model's MTI parents.
+"""Sending an event, and connecting receivers so that MTI children reach their parents' receivers.
 
-A receiver connected with ``sender=Place`` also gets the events of ``Restaurant(Place)``. The core
-filters senders by identity, so for a model with concrete parents we merge the receivers of every
-model in the chain (each receiver once, in priority order) and call them with the concrete model as
-the sender. Models without parents take the core's own ``send``.
+The core filters senders by identity and an event's sender is always its concrete model. So a
+receiver connected through :mod:`bulk_signals_django.decorators` for ``Place`` is connected for
+``Place`` *and* for every model inheriting from it (``Restaurant(Place)``, proxies), including models
+defined later (Django's ``class_prepared``). One send then reaches each receiver once, in priority
+order, and a model nobody listens to stays at ``has_receivers() is False``: no extra query.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from bulk_signals_core import Signal
-from django.db.models.base import ModelBase
+from django.db.models.signals import class_prepared
 
 from .bypass import is_bypassed
 from .events import BulkEvent
 
-__all__ = ["emit", "receiver_count", "sender_chain", "wants"]
-
-_CHAINS: dict[type, tuple[type, ...]] = {}
+__all__ = ["connect_for_model", "emit", "receiver_count", "wants"]
 
 
-def sender_chain(model: type) -> tuple[type, ...]:
-    """The model and the non-abstract models it inherits from (MTI parents, a proxy's concrete model)."""
-    chain = _CHAINS.get(model)
-    if chain is None:
-        chain = tuple(
-            klass
-            for klass in model.__mro__
-            if isinstance(klass, ModelBase) and hasattr(klass, "_meta") and not klass._meta.abstract
-        )
-        _CHAINS[model] = chain
-    return chain
+@dataclass(frozen=True)
+class _Connection:
+    signal: Signal[BulkEvent]
+    receiver: Callable[..., Any]
+    model: type
+    priority: int
+    id: str | None
+
+
+_CONNECTIONS: list[_Connection] = []
+_COUNTS: dict[tuple[int, type], int] = {}
 
 
 def wants(model: type, *signals: Signal[BulkEvent]) -> bool:
@@ -41,45 +42,60 @@ def wants(model: type, *signals: Signal[BulkEvent]) -> bool:
     """
     if is_bypassed(model):
         return False
-    chain = sender_chain(model)
-    return any(signal.has_receivers(sender) for signal in signals for sender in chain)
-
-
-def _merged_plan(signal: Signal[BulkEvent], chain: tuple[type, ...]) -> list[Any]:
-    seen: set[int] = set()
-    merged = []
-    for sender in chain:
-        for step in signal._plan_for(sender):  # the core's per-sender plan: (ref, kind, record)
-            if id(step[2]) not in seen:
-                seen.add(id(step[2]))
-                merged.append(step)
-    merged.sort(key=lambda step: step[2].sort_key())
-    return merged
+    return any(signal.has_receivers(model) for signal in signals)
 
 
 def emit(signal: Signal[BulkEvent], event: BulkEvent) -> None:
     """Send ``event`` with ``event.model`` as the sender; a receiver's exception propagates."""
-    model = event.model
-    chain = sender_chain(model)
-    if len(chain) == 1 or not hasattr(signal, "_plan_for"):
-        for sender in chain[:1] if len(chain) == 1 else chain:
-            signal.send(sender, event)
-        return
-    for ref, kind, record in _merged_plan(signal, chain):
-        receiver = ref()
-        if receiver is None:
-            continue
-        try:
-            signal._call(receiver, kind, model, event)
-        except Exception as exc:
-            if signal._on_error is not None:
-                signal._on_error(record.id, exc)
-            raise
+    signal.send(event.model, event)
+
+
+def _concrete_subclasses(model: type) -> list[type]:
+    found: list[type] = []
+    for sub in model.__subclasses__():
+        meta = getattr(sub, "_meta", None)
+        if meta is not None and not meta.abstract:
+            found.append(sub)
+        found.extend(_concrete_subclasses(sub))
+    return list(dict.fromkeys(found))
+
+
+def _connect(conn: _Connection, sender: type) -> None:
+    ident = conn.id
+    if ident is not None and sender is not conn.model:  # ids are unique per signal: suffix the child
+        ident = f"{ident}@{sender.__module__}.{sender.__qualname__}"
+    conn.signal.connect(conn.receiver, sender=sender, priority=conn.priority, id=ident, weak=False)
+    key = (id(conn.signal), sender)
+    _COUNTS[key] = _COUNTS.get(key, 0) + 1
+
+
+def connect_for_model(
+    signal: Signal[BulkEvent], receiver: Callable[..., Any], model: type, priority: int, id: str | None
+) -> None:
+    """Connect ``receiver`` for ``model`` and for every model inheriting from it, now and later."""
+    conn = _Connection(signal, receiver, model, priority, id)
+    _CONNECTIONS.append(conn)
+    _connect(conn, model)
+    for sub in _concrete_subclasses(model):
+        _connect(conn, sub)
+
+
+def _on_class_prepared(sender: type, **kwargs: Any) -> None:
+    for conn in _CONNECTIONS:
+        if sender is not conn.model and issubclass(sender, conn.model):
+            _connect(conn, sender)
+
+
+class_prepared.connect(_on_class_prepared, dispatch_uid="bulk_signals_django.dispatch")
+
+
+def forget(signal: Signal[BulkEvent] | None = None) -> None:
+    """Drop the bookkeeping of decorator connections (of one signal), after ``disconnect_all()``."""
+    _CONNECTIONS[:] = [c for c in _CONNECTIONS if signal is not None and c.signal is not signal]
+    for key in [k for k in _COUNTS if signal is None or k[0] == id(signal)]:
+        del _COUNTS[key]
 
 
 def receiver_count(signal: Signal[BulkEvent], model: type) -> int:
-    """How many receivers a send for ``model`` would call (its own, its parents' and ``ANY`` ones)."""
-    chain = sender_chain(model)
-    if not hasattr(signal, "_plan_for"):
-        return int(any(signal.has_receivers(sender) for sender in chain))
-    return sum(1 for ref, _, _ in _merged_plan(signal, chain) if ref() is not None)
+    """How many decorator receivers ``model`` has on ``signal`` (its own and its parents')."""
+    return _COUNTS.get((id(signal), model), 0)

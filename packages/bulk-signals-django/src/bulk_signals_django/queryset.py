@@ -423,7 +423,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         using = self.db
         with transaction.atomic(using=using):
             found = load_by_pk(model, using, pks)
-            return self._delete_rows(tuple(found[pk] for pk in pks if pk in found), Source.BULK_DELETE, bypass_validation)
+            old = tuple(found[pk] for pk in pks if pk in found)
+            return self._delete_rows(old, Source.BULK_DELETE, bypass_validation)
 
     bulk_delete.alters_data = True  # type: ignore[attr-defined]
 

@@ -1,0 +1,146 @@
+import random
+from decimal import Decimal
+
+import pytest
+from bulk_signals_django import HasChanged, Source
+from bulk_signals_django.decorators import after_update, before_update, validate_update
+from django.core.exceptions import ValidationError
+
+from tests.factories import AccountFactory
+from tests.models import Account
+
+pytestmark = pytest.mark.django_db
+
+
+def test_bulk_update_pairs_new_and_old_whatever_the_order(log):
+    accounts = AccountFactory.create_batch(20)
+    log.listen(Account)
+    fresh = list(Account.objects.all())
+    random.Random(3).shuffle(fresh)
+    for a in fresh:
+        a.balance = Decimal(a.pk)
+    Account.objects.bulk_update(fresh, ["balance"])
+    for name in ("bulk_pre_update", "bulk_post_update"):
+        event = log.event(name)
+        assert event.source is Source.BULK_UPDATE
+        assert [n.pk for n in event.new_records] == [o.pk for o in event.old_records] == [a.pk for a in fresh]
+        assert all(o.balance == Decimal("10.00") for o in event.old_records)
+    assert len(accounts) == 20
+
+
+def test_bulk_update_returns_rows_updated():
+    accounts = AccountFactory.create_batch(3)
+    for a in accounts:
+        a.status = "x"
+    assert Account.objects.bulk_update(accounts, ["status"]) == 3
+
+
+def test_bulk_update_without_fields_writes_and_reports_the_changed_ones(log):
+    accounts = AccountFactory.create_batch(3)
+    log.listen(Account)
+    accounts[0].status = "closed"
+    accounts[2].note = "n"
+    Account.objects.bulk_update(accounts)
+    assert log.event("bulk_post_update").update_fields == ("status", "note")
+    assert Account.objects.get(pk=accounts[0].pk).status == "closed"
+    assert Account.objects.get(pk=accounts[2].pk).note == "n"
+
+
+def test_bulk_update_without_fields_and_without_receivers_writes_every_field():
+    accounts = AccountFactory.create_batch(2)
+    accounts[1].name = "renamed"
+    assert Account.objects.bulk_update(accounts) == 2
+    assert Account.objects.get(pk=accounts[1].pk).name == "renamed"
+
+
+def test_before_receiver_change_is_written_when_fields_are_detected():
+    @before_update(Account)
+    def stamp(sender, event):
+        for a in event.new_records:
+            a.note = "by receiver"
+
+    accounts = AccountFactory.create_batch(2)
+    accounts[0].status = "closed"
+    Account.objects.bulk_update(accounts)
+    assert set(Account.objects.values_list("note", flat=True)) == {"by receiver"}
+
+
+def test_has_changed_filters_records_in_before_and_after(log):
+    accounts = AccountFactory.create_batch(10)
+    seen = {}
+
+    @before_update(Account, when=HasChanged("status"))
+    def before(sender, event):
+        seen["before"] = [n.pk for n in event.new_records]
+
+    @after_update(Account, when=HasChanged("status"))
+    def after(sender, event):
+        seen["after"] = [n.pk for n in event.new_records]
+
+    for a in accounts[:3]:
+        a.status = "closed"
+    Account.objects.bulk_update(accounts, ["status"])
+    expected = [a.pk for a in accounts[:3]]
+    assert seen == {"before": expected, "after": expected}
+
+
+def test_receiver_not_called_when_nothing_matches():
+    accounts = AccountFactory.create_batch(3)
+    calls = []
+
+    @after_update(Account, when=HasChanged("status"))
+    def after(sender, event):
+        calls.append(event)
+
+    Account.objects.bulk_update(accounts, ["status"])
+    assert calls == []
+
+
+def test_validate_runs_before_before_and_raising_writes_nothing(log):
+    accounts = AccountFactory.create_batch(2)
+    order = []
+
+    @validate_update(Account)
+    def validate(sender, event):
+        order.append("validate")
+        raise ValidationError("bad")
+
+    @before_update(Account)
+    def before(sender, event):
+        order.append("before")
+
+    for a in accounts:
+        a.status = "closed"
+    with pytest.raises(ValidationError):
+        Account.objects.bulk_update(accounts, ["status"])
+    assert order == ["validate"]
+    assert not Account.objects.filter(status="closed").exists()
+
+
+def test_after_receiver_raising_rolls_the_write_back():
+    accounts = AccountFactory.create_batch(2)
+
+    @after_update(Account)
+    def boom(sender, event):
+        raise RuntimeError("after failed")
+
+    for a in accounts:
+        a.status = "closed"
+    with pytest.raises(RuntimeError):
+        Account.objects.bulk_update(accounts, ["status"])
+    assert not Account.objects.filter(status="closed").exists()
+
+
+def test_bulk_update_requires_primary_keys():
+    with pytest.raises(ValueError, match="primary key"):
+        Account.objects.bulk_update([Account(name="x")], ["name"])
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_abulk_update_fires(log):
+    account = await Account.objects.acreate(name="a")
+    log.listen(Account)
+    account.status = "closed"
+    assert await Account.objects.abulk_update([account], ["status"]) == 1
+    assert log.names == ["bulk_validate_update", "bulk_pre_update", "bulk_post_update"]

@@ -1,0 +1,129 @@
+from decimal import Decimal
+
+import pytest
+from bulk_signals_django import HasChanged, Source
+from bulk_signals_django.decorators import after_update, before_update
+from django.db.models import Case, F, OuterRef, Subquery, Value, When
+
+from tests.factories import AccountFactory
+from tests.models import Account, Score
+
+pytestmark = pytest.mark.django_db
+
+
+def test_plain_value_update_sends_old_and_new(log):
+    AccountFactory.create_batch(3, status="open")
+    log.listen(Account)
+    assert Account.objects.filter(status="open").update(status="closed") == 3
+    event = log.event("bulk_post_update")
+    assert event.source is Source.QUERYSET_UPDATE and event.update_fields == ("status",)
+    assert all((o.status, n.status) == ("open", "closed") for n, o in event.pairs())
+
+
+def test_filter_kwargs_equal_to_update_kwargs_still_reports_rows(log):
+    # django-cqrs #106: re-filtering after the update finds nothing; we take the pks before.
+    AccountFactory.create_batch(2, status="open")
+    log.listen(Account)
+    Account.objects.filter(status="open").update(status="closed")
+    assert len(log.event("bulk_post_update").new_records) == 2
+
+
+def test_f_expression_after_receivers_see_database_values(log):
+    AccountFactory.create_batch(2, balance=Decimal("10.00"))
+    log.listen(Account)
+    Account.objects.update(balance=F("balance") + 5)
+    assert [n.balance for n in log.event("bulk_post_update").new_records] == [Decimal("15.00")] * 2
+
+
+def test_before_receiver_sees_pending_expression_values_before_the_sql_update():
+    AccountFactory.create_batch(2, balance=Decimal("10.00"))
+    seen = []
+
+    @before_update(Account)
+    def look(sender, event):
+        stored = list(Account.objects.values_list("balance", flat=True))
+        seen.append(([o.balance for o in event.old_records], [n.balance for n in event.new_records], stored))
+
+    Account.objects.update(balance=F("balance") * 2)
+    ten, twenty = Decimal("10.00"), Decimal("20.00")
+    assert seen == [([ten, ten], [twenty, twenty], [ten, ten])]  # the UPDATE has not run yet
+
+
+def test_subquery_value(log):
+    accounts = AccountFactory.create_batch(2)
+    for a in accounts:
+        Score.objects.create(account=a, points=a.pk * 100)
+    log.listen(Account)
+    points = Score.objects.filter(account=OuterRef("pk")).values("points")[:1]
+    Account.objects.update(balance=Subquery(points))
+    assert [n.balance for n in log.event("bulk_pre_update").new_records] == [Decimal(a.pk * 100) for a in accounts]
+    assert [n.balance for n in log.event("bulk_post_update").new_records] == [Decimal(a.pk * 100) for a in accounts]
+
+
+def test_case_when_has_changed_matches_in_before_and_after():
+    accounts = AccountFactory.create_batch(10, status="open")
+    seen = {}
+
+    @before_update(Account, when=HasChanged("status"))
+    def before(sender, event):
+        seen["before"] = sorted(n.pk for n in event.new_records)
+
+    @after_update(Account, when=HasChanged("status"))
+    def after(sender, event):
+        seen["after"] = sorted(n.pk for n in event.new_records)
+
+    chosen = [a.pk for a in accounts[:4]]
+    Account.objects.update(status=Case(When(pk__in=chosen, then=Value("closed")), default=F("status")))
+    assert seen == {"before": chosen, "after": chosen}
+
+
+def test_before_receiver_change_is_written():
+    AccountFactory.create_batch(2)
+
+    @before_update(Account)
+    def stamp(sender, event):
+        for n in event.new_records:
+            n.note = "touched"
+
+    Account.objects.update(status="closed")
+    assert set(Account.objects.values_list("status", "note")) == {("closed", "touched")}
+
+
+def test_receiver_reading_a_field_not_updated_costs_no_query(django_assert_num_queries):
+    # Peer bug: an .only()-refetch made each read of another field a query.
+    AccountFactory.create_batch(50)
+
+    @after_update(Account)
+    def read(sender, event):
+        assert sum(n.balance for n in event.new_records) >= 0
+        assert all(n.name for n in event.new_records)
+
+    # SAVEPOINT, SELECT old rows (+ pending), UPDATE, SELECT new rows, RELEASE
+    with django_assert_num_queries(5):
+        Account.objects.update(status=Value("closed"))
+
+
+def test_update_of_no_rows_sends_nothing(log):
+    log.listen(Account)
+    assert Account.objects.filter(name="nobody").update(status="x") == 0
+    assert log.calls == []
+
+
+def test_sliced_update_is_refused_like_django():
+    AccountFactory.create()
+    Account.objects.all().update  # noqa: B018
+    from bulk_signals_django.decorators import after_update as au
+
+    au(Account)(lambda sender, event: None)
+    with pytest.raises(TypeError, match="slice"):
+        Account.objects.all()[:1].update(status="x")
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_aupdate_fires_and_accepts_bypass(log):
+    await Account.objects.acreate(name="a")
+    log.listen(Account)
+    await Account.objects.aupdate(status="x")
+    await Account.objects.aupdate(status="y", bypass_signals=True)
+    assert log.names == ["bulk_validate_update", "bulk_pre_update", "bulk_post_update"]

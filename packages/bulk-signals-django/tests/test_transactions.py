@@ -1,0 +1,95 @@
+import pytest
+from bulk_signals_django.decorators import after_create, after_update, before_update
+from django.db import transaction
+
+from tests.factories import AccountFactory
+from tests.models import Account
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_commit_receiver_runs_after_the_outermost_commit():
+    calls = []
+
+    @after_create(Account, on_commit=True)
+    def later(sender, event):
+        calls.append(len(event.new_records))
+
+    with transaction.atomic():
+        Account.objects.bulk_create(AccountFactory.build_batch(2))
+        with transaction.atomic():
+            Account.objects.create(name="x")
+        assert calls == []
+    assert calls == [2, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_commit_receiver_never_runs_after_a_rollback():
+    calls = []
+
+    @after_create(Account, on_commit=True)
+    def later(sender, event):
+        calls.append(event)
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Account.objects.create(name="x")
+        raise RuntimeError("abort")
+    assert calls == [] and Account.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_commit_receiver_sees_only_matching_rows():
+    from bulk_signals_django import ChangesTo
+
+    accounts = AccountFactory.create_batch(3)
+    calls = []
+
+    @after_update(Account, when=ChangesTo("status", "closed"), on_commit=True)
+    def later(sender, event):
+        calls.append([n.pk for n in event.new_records])
+
+    accounts[1].status = "closed"
+    Account.objects.bulk_update(accounts, ["status"])
+    assert calls == [[accounts[1].pk]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_after_receiver_error_rolls_back_save_outside_any_transaction():
+    account = AccountFactory.create(status="open")
+
+    @after_update(Account)
+    def boom(sender, event):
+        raise RuntimeError("no")
+
+    account.status = "closed"
+    with pytest.raises(RuntimeError):
+        account.save()
+    assert Account.objects.get().status == "open"
+
+
+@pytest.mark.django_db
+def test_inside_an_atomic_block_a_failed_write_keeps_the_outer_transaction_usable():
+    account = AccountFactory.create()
+
+    @before_update(Account)
+    def refuse(sender, event):
+        raise ValueError("refused")
+
+    with transaction.atomic():
+        with pytest.raises(ValueError):
+            Account.objects.update(status="x")
+        assert Account.objects.get(pk=account.pk).status == "open"
+
+
+@pytest.mark.django_db
+def test_receiver_type_error_propagates_and_runs_once():
+    # Peer bug: a TypeError inside a handler was swallowed and the handler called again.
+    calls = []
+
+    @after_create(Account)
+    def broken(sender, event):
+        calls.append(1)
+        raise TypeError("bug in receiver")
+
+    with pytest.raises(TypeError, match="bug in receiver"):
+        Account.objects.bulk_create(AccountFactory.build_batch(2))
+    assert calls == [1]

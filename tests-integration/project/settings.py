@@ -1,4 +1,130 @@
-SECRET_KEY = "tests"
-INSTALLED_APPS = ["django.contrib.contenttypes", "django.contrib.auth"]
-DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}}
+"""Settings of the example project: embedded defaults (SQLite file, filesystem broker, file cache), or
+PostgreSQL / Redis when ``DATABASE_URL`` / ``REDIS_URL`` are set.
+
+Environment knobs (used by the demo and the integration tests to point a worker process at the same
+database, broker and cache as the web process):
+
+- ``BULK_STATE_DIR``: where the SQLite file, the filesystem broker's queue and the file cache live
+  (default ``tests-integration/.state``).
+- ``BULK_DB_NAME``: the database name (a path for SQLite) to use instead of the default one; the
+  integration suite sets it to pytest-django's test database for its worker process.
+- ``BULK_QUEUE``: the Celery queue (default ``bulk-integration``); ``BULK_VISIBILITY_TIMEOUT``:
+  seconds before Redis redelivers an unacknowledged task (default 3600: above the longest job).
+- ``BULK_DRF_CHUNK_SIZE``: records per chunk (default 1000).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+STATE_DIR = Path(os.environ.get("BULK_STATE_DIR", BASE_DIR / ".state"))
+STATE_DIR.mkdir(parents=True, exist_ok=True)
+
+SECRET_KEY = "bulk-signals-example-project"  # an example project: never deploy this key
+DEBUG = os.environ.get("BULK_DEBUG", "") == "1"
+ALLOWED_HOSTS = ["*"]
 USE_TZ = True
+TIME_ZONE = "UTC"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "bulk_signals_django",
+    "bulk_drf",
+    "ledger",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [{
+    "BACKEND": "django.template.backends.django.DjangoTemplates",
+    "APP_DIRS": True,
+    "OPTIONS": {"context_processors": [
+        "django.template.context_processors.request",
+        "django.contrib.auth.context_processors.auth",
+        "django.contrib.messages.context_processors.messages",
+    ]},
+}]
+ROOT_URLCONF = "project.urls"
+STATIC_URL = "static/"
+
+
+def _database() -> dict:
+    url = os.environ.get("DATABASE_URL")
+    name = os.environ.get("BULK_DB_NAME")
+    if url:
+        parts = urlparse(url)
+        return {
+            "ENGINE": "django.db.backends.postgresql",
+            "NAME": name or unquote(parts.path.lstrip("/")) or "postgres",
+            "USER": unquote(parts.username or ""),
+            "PASSWORD": unquote(parts.password or ""),
+            "HOST": parts.hostname or "",
+            "PORT": str(parts.port or ""),
+            "TEST": {"NAME": "bulk_integration_test"},
+        }
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": name or str(STATE_DIR / "db.sqlite3"),
+        # The worker and the web process share the file: wait for locks, take the write lock up front.
+        "OPTIONS": {"timeout": 30, "transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL;"},
+        "TEST": {"NAME": str(STATE_DIR / "test-db.sqlite3")},  # on disk: the worker process must see it
+    }
+
+
+DATABASES = {"default": _database()}
+
+REDIS_URL = os.environ.get("REDIS_URL", "").rstrip("/")
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{REDIS_URL}/3"}}
+    CELERY_BROKER_URL = f"{REDIS_URL}/2"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("BULK_VISIBILITY_TIMEOUT", 3600))}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                          "LOCATION": str(STATE_DIR / "cache")}}
+    CELERY_BROKER_URL = "filesystem://"
+    _queue_dir = STATE_DIR / "broker"
+    (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_queue_dir / "processed"), "store_processed": False,
+    }
+
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BULK_QUEUE", "bulk-integration")
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long tasks + late ack: do not let one worker hoard jobs
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+}
+
+BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 1000))
+BULK_DRF_PROGRESS_UPDATE_INTERVAL = BULK_DRF_CHUNK_SIZE
+BULK_DRF_MAX_RECORDS = 200_000
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "loggers": {"bulk_drf": {"handlers": ["console"], "level": "WARNING"}},
+}

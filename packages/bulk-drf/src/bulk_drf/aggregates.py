@@ -81,6 +81,7 @@ def compute(job: BulkJob, queryset: models.QuerySet, spec: Mapping[str, list[str
     model = queryset.model
     expressions: dict[str, models.Aggregate] = {}
     errors: dict[str, list[str]] = {}
+    quantums: dict[str, Decimal] = {}
     for function, fields in spec.items():
         if function == "custom":
             continue
@@ -99,6 +100,9 @@ def compute(job: BulkJob, queryset: models.QuerySet, spec: Mapping[str, list[str
                 errors.setdefault(function, []).append(f"{model.__name__} has no field {field!r}")
                 continue
             expressions[f"{function}__{field}"] = BUILTIN[function](field)
+            places = getattr(model._meta.get_field(field), "decimal_places", None)
+            if places is not None:  # SQLite sums decimals as floats: round back to the field's places
+                quantums[f"{function}__{field}"] = Decimal(1).scaleb(-(places + (4 if function == "avg" else 0)))
     custom = list(spec.get("custom", []))
     for name in custom:
         if name not in _registry:
@@ -111,7 +115,10 @@ def compute(job: BulkJob, queryset: models.QuerySet, spec: Mapping[str, list[str
         raise ValidationError({"non_field_errors": ["ask for at least one aggregate, e.g. ?sum=amount&count=*"]})
     answer: dict[str, Any] = dict(rows.aggregate(**expressions)) if expressions else {}
     # Decimals as strings (as DRF's DecimalField shows them): JSON floats would round money.
-    answer = {k: str(v) if isinstance(v, Decimal) else v for k, v in answer.items()}
+    answer = {
+        k: str(v.quantize(quantums[k]) if k in quantums else v) if isinstance(v, Decimal) else v
+        for k, v in answer.items()
+    }
     for name in custom:
         answer[name] = _registry[name](rows, job)
     return answer

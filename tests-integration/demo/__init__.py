@@ -1,0 +1,1 @@
+"""Walkthroughs printed by `make demo`."""

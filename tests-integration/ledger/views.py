@@ -1,0 +1,40 @@
+"""Ledger viewsets: every user sees only their own accounts and transactions."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from bulk_drf.aggregates import register_aggregate
+from bulk_drf.mixins import BulkOperationsMixin
+from django.db.models import Count, Sum
+from rest_framework import viewsets
+
+from .models import Account, Transaction
+from .serializers import AccountSerializer, TransactionSerializer
+
+
+class AccountViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    serializer_class = AccountSerializer
+
+    def get_queryset(self) -> Any:
+        return Account.objects.filter(owner=self.request.user).order_by("id")
+
+
+class TransactionViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    serializer_class = TransactionSerializer
+
+    def get_queryset(self) -> Any:
+        return Transaction.objects.filter(owner=self.request.user).order_by("id")
+
+
+@register_aggregate("top_accounts")
+def top_accounts(queryset: Any, job: Any) -> list[dict[str, Any]]:
+    """The three accounts that received the most money in this job."""
+    rows = (
+        queryset.values("account__name").annotate(n=Count("id"), total=Sum("amount")).order_by("-total")[:3]
+    )
+    cent = Decimal("0.01")
+    return [
+        {"account": r["account__name"], "transactions": r["n"], "total": str(r["total"].quantize(cent))} for r in rows
+    ]

@@ -1,0 +1,17 @@
+"""URLs: the ledger API under ``/api/`` and the job routes of bulk_drf."""
+
+from django.contrib import admin
+from django.urls import include, path
+from ledger.views import AccountViewSet, TransactionViewSet
+from rest_framework.routers import DefaultRouter
+
+router = DefaultRouter()
+router.register("accounts", AccountViewSet, basename="account")
+router.register("transactions", TransactionViewSet, basename="transaction")
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api-auth/", include("rest_framework.urls")),
+    path("api/", include(router.urls)),
+    path("api/", include("bulk_drf.urls")),
+]

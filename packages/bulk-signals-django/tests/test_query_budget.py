@@ -1,0 +1,128 @@
+"""Query budget against vanilla Django on the same data (PlainAccount / PlainProduct), 1000 rows,
+outside any transaction. "data" = SELECT/INSERT/UPDATE/DELETE; our outermost atomic adds a BEGIN that
+SQLite captures (PostgreSQL's is implicit). Each test asserts the exact total with
+django_assert_num_queries and the exact data-statement difference."""
+
+from decimal import Decimal
+
+import pytest
+from bulk_signals_django.decorators import (
+    after_create,
+    after_delete,
+    after_update,
+    before_create,
+    before_delete,
+    before_update,
+)
+from django.db.models import F
+
+from tests.conftest import count, our_tx_statements
+from tests.models import Account, PlainAccount, PlainProduct, Product
+
+pytestmark = pytest.mark.django_db(transaction=True)
+N = 1000
+
+
+def _noop(sender, event):
+    return None
+
+
+@pytest.fixture
+def receivers():
+    for decorator in (before_create, after_create, before_update, after_update, before_delete, after_delete):
+        decorator(Account)(_noop)
+        decorator(Product)(_noop)
+
+
+def _rows(model, n=N):
+    return model.objects.bulk_create([model(name=f"n{i}", balance=Decimal("1.00")) for i in range(n)])
+
+
+def _assert_budget(django_assert_num_queries, vanilla, ours_fn, extra_data, extra_tx):
+    with django_assert_num_queries(vanilla.data + extra_data + vanilla.tx + extra_tx):
+        ours_fn()
+
+
+def test_bulk_update_is_vanilla_plus_one(receivers, django_assert_num_queries):
+    plain, ours = _rows(PlainAccount), _rows(Account)
+    for obj in plain + ours:
+        obj.status = "closed"
+    vanilla = count(lambda: PlainAccount.objects.bulk_update(plain, ["status"]))
+    _assert_budget(django_assert_num_queries, vanilla, lambda: Account.objects.bulk_update(ours, ["status"]), 1, 0)
+
+
+def test_bulk_update_with_detected_fields_is_vanilla_plus_one(receivers, django_assert_num_queries):
+    plain, ours = _rows(PlainAccount), _rows(Account)
+    for obj in plain + ours:
+        obj.status = "closed"
+    vanilla = count(lambda: PlainAccount.objects.bulk_update(plain, ["status"]))
+    _assert_budget(django_assert_num_queries, vanilla, lambda: Account.objects.bulk_update(ours), 1, 0)
+
+
+def test_queryset_update_with_a_value_is_vanilla_plus_one(receivers, django_assert_num_queries):
+    _rows(PlainAccount), _rows(Account)
+    vanilla = count(lambda: PlainAccount.objects.update(status="closed"))
+    ours = lambda: Account.objects.update(status="closed")  # noqa: E731
+    _assert_budget(django_assert_num_queries, vanilla, ours, 1, our_tx_statements())
+
+
+def test_queryset_update_with_an_expression_is_vanilla_plus_two(receivers, django_assert_num_queries):
+    _rows(PlainAccount), _rows(Account)
+    vanilla = count(lambda: PlainAccount.objects.update(balance=F("balance") + 1))
+    ours = lambda: Account.objects.update(balance=F("balance") + 1)  # noqa: E731
+    _assert_budget(django_assert_num_queries, vanilla, ours, 2, our_tx_statements())
+
+
+def test_queryset_delete_is_vanilla_plus_one(receivers, django_assert_num_queries):
+    _rows(PlainAccount), _rows(Account)
+    vanilla = count(lambda: PlainAccount.objects.all().delete())
+    assert vanilla.data == 1
+    _assert_budget(django_assert_num_queries, vanilla, lambda: Account.objects.all().delete(), 1, 0)
+
+
+def test_bulk_delete_is_vanilla_plus_one(receivers, django_assert_num_queries):
+    plain, ours = _rows(PlainAccount), _rows(Account)
+    vanilla = count(lambda: PlainAccount.objects.filter(pk__in=[o.pk for o in plain]).delete())
+    _assert_budget(django_assert_num_queries, vanilla, lambda: Account.objects.bulk_delete(ours), 1, 0)
+
+
+def test_bulk_create_is_vanilla(receivers, django_assert_num_queries):
+    vanilla = count(lambda: _rows(PlainAccount))
+    _assert_budget(django_assert_num_queries, vanilla, lambda: _rows(Account), 0, 0)
+
+
+def test_upsert_is_vanilla_plus_one(receivers, django_assert_num_queries):
+    def upsert(model):
+        return model.objects.bulk_create(
+            [model(sku=f"S{i}", name="x", price=i) for i in range(N)],
+            update_conflicts=True, unique_fields=["sku"], update_fields=["name", "price"],
+        )
+
+    PlainProduct.objects.bulk_create([PlainProduct(sku=f"S{i}", name="old") for i in range(0, N, 2)])
+    Product.objects.bulk_create([Product(sku=f"S{i}", name="old") for i in range(0, N, 2)], bypass_signals=True)
+    vanilla = count(lambda: upsert(PlainProduct))
+    _assert_budget(django_assert_num_queries, vanilla, lambda: upsert(Product), 1, 0)
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["bulk_create", "bulk_update", "update_value", "update_expression", "delete", "bulk_delete", "upsert"],
+)
+def test_without_receivers_every_path_costs_exactly_vanilla(path, django_assert_num_queries):
+    plain, ours = _rows(PlainAccount), _rows(Account)
+    calls = {
+        "bulk_create": lambda m, objs: _rows(m, 10),
+        "bulk_update": lambda m, objs: m.objects.bulk_update(objs, ["status"]),
+        "update_value": lambda m, objs: m.objects.update(status="x"),
+        "update_expression": lambda m, objs: m.objects.update(balance=F("balance") + 1),
+        "delete": lambda m, objs: m.objects.all().delete(),
+        "bulk_delete": lambda m, objs: m.objects.filter(pk__in=[o.pk for o in objs]).delete()
+        if m is PlainAccount
+        else m.objects.bulk_delete(objs),
+        "upsert": lambda m, objs: m.objects.bulk_create(
+            [m(pk=o.pk, name="u") for o in objs], update_conflicts=True, unique_fields=["pk"], update_fields=["name"]
+        ),
+    }
+    vanilla = count(lambda: calls[path](PlainAccount, plain))
+    with django_assert_num_queries(vanilla.total):
+        calls[path](Account, ours)

@@ -35,7 +35,7 @@ def assert_exactly_once(job: BulkJob, user: Any, expected: int) -> None:
 
 def test_a_job_runs_on_a_real_worker_with_per_record_errors(start_worker: Any) -> None:
     start_worker()
-    user, accounts, client = make_user("alice")
+    _user, accounts, client = make_user("alice")
     records = transactions(accounts, 1000, "A")
     records[10]["amount"] = "lots"
     response = client.post("/api/transactions/bulk/", records, format="json")
@@ -72,7 +72,7 @@ def test_a_worker_killed_mid_job_loses_and_duplicates_nothing(start_worker: Any)
 
 def test_abort_stops_the_job_between_chunks(start_worker: Any) -> None:
     start_worker()
-    user, accounts, client = make_user("alice")
+    _user, accounts, client = make_user("alice")
     total = 10_000
     job_id = client.post("/api/transactions/bulk/", transactions(accounts, total, "B"), format="json").json()["job_id"]
     wait_for(lambda: BulkJob.objects.get(pk=job_id).processed_records >= 400, 60, "the first chunks")

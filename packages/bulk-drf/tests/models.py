@@ -1,23 +1,26 @@
-"""Small purpose-built models for bulk-drf's tests, one per uniqueness shape."""
+"""Small purpose-built models for bulk-drf's tests, one per uniqueness shape.
 
-from django.conf import settings
+All use ``BulkSignalModelMixin``: API bulk writes must fire bulk-signals-django receivers.
+"""
+
+from bulk_signals_django import BulkSignalModelMixin
 from django.db import models
 
 
-class Thing(models.Model):
-    """One ``unique=True`` field (``sku``), an ``auto_now`` field and an optional owner."""
+class Thing(BulkSignalModelMixin, models.Model):
+    """One ``unique=True`` field (``sku``), an ``auto_now`` field and an owner (a username)."""
 
     name = models.CharField(max_length=100)
     sku = models.CharField(max_length=32, unique=True)
     quantity = models.IntegerField(default=0)
-    owner = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE)
+    owner = models.CharField(max_length=150, blank=True, default="")  # a username: no FK, no migrations needed
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.sku
 
 
-class Pair(models.Model):
+class Pair(BulkSignalModelMixin, models.Model):
     """A ``unique_together`` key."""
 
     left = models.CharField(max_length=20)
@@ -28,7 +31,7 @@ class Pair(models.Model):
         unique_together = [("left", "right")]
 
 
-class Part(models.Model):
+class Part(BulkSignalModelMixin, models.Model):
     """A foreign key and a ``UniqueConstraint`` over (thing, position); PROTECTs its thing from deletion."""
 
     thing = models.ForeignKey(Thing, on_delete=models.PROTECT, related_name="parts")

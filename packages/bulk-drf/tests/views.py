@@ -35,14 +35,14 @@ class OwnedThingViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
     serializer_class = ThingSerializer
 
     def get_queryset(self) -> Any:
-        return Thing.objects.filter(owner=self.request.user)
+        return Thing.objects.filter(owner=self.request.user.username)
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.save(owner=self.request.user)
+        serializer.save(owner=self.request.user.username)
 
     def perform_bulk_create(self, instances: list[Thing]) -> None:
         for thing in instances:
-            thing.owner = self.request.user
+            thing.owner = self.request.user.username
         super().perform_bulk_create(instances)
 
 

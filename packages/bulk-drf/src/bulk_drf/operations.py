@@ -479,12 +479,23 @@ class _Batch:
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
-        """One transaction (a savepoint inside an outer one) so a refused write leaves nothing behind."""
+        """Turn a refused write into a clear API error; nothing is left written.
+
+        Each write is one manager call, atomic by itself, so no transaction is opened here in
+        autocommit mode (it would only add statements). Inside an outer transaction (a job's chunk,
+        ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a refused write.
+        """
+        using = router.db_for_write(self.model)
         try:
-            with transaction.atomic(using=router.db_for_write(self.model)):
+            if transaction.get_connection(using).in_atomic_block:
+                with transaction.atomic(using=using):
+                    yield
+            else:
                 yield
         except IntegrityError as exc:
             raise WriteConflict() from exc
+        except DjangoValidationError as exc:  # a model-level validate receiver refused the batch
+            raise ValidationError(detail=serializers.as_serializer_error(exc)) from exc
         except (ProtectedError, RestrictedError) as exc:
             raise WriteConflict(
                 f"{len(exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects)} "

@@ -66,6 +66,16 @@ class _Connector(Protocol[T]):
     def __call__(self, receiver: Callable[[Any, T], R], /) -> Callable[[Any, T], R]: ...
 
 
+class DjangoReceiver(Protocol):
+    """A Django-style receiver, ``receiver(sender, **kwargs)``: it gets ``signal=`` and the payload
+    under the signal's ``payload_name``. Typed loosely, as in Django."""
+
+    def __call__(self, sender: Any, **kwargs: Any) -> Any: ...
+
+
+_DjangoReceiverT = TypeVar("_DjangoReceiverT", bound=DjangoReceiver)
+
+
 class Signal(Generic[T]):
     """A signal carrying payloads of type ``T`` to receivers called as ``receiver(sender, payload)``.
 
@@ -153,6 +163,18 @@ class Signal(Generic[T]):
     @overload
     def connect(
         self,
+        receiver: _DjangoReceiverT,
+        *,
+        sender: Any = ...,
+        priority: int = ...,
+        id: str | None = ...,
+        weak: bool = ...,
+        dispatch_uid: object = ...,
+    ) -> _DjangoReceiverT: ...
+
+    @overload
+    def connect(
+        self,
         receiver: None = None,
         *,
         sender: Any = ...,
@@ -164,7 +186,7 @@ class Signal(Generic[T]):
 
     def connect(
         self,
-        receiver: Callable[[Any, T], Any] | None = None,
+        receiver: Callable[..., Any] | None = None,
         *,
         sender: Any = ANY,
         priority: int = Priority.NORMAL,
@@ -437,10 +459,10 @@ class Signal(Generic[T]):
     def send(
         self,
         sender: Any,
-        payload: T = None,
+        payload: T = None,  # type: ignore[assignment]
         /,
         *,
-        errors: ErrorStrategy | None = None,  # type: ignore[assignment]
+        errors: ErrorStrategy | None = None,
     ) -> list[tuple[Callable[..., Any], Any]]:
         """Call every receiver for ``sender`` in order; return ``[(receiver, result), ...]``.
 

@@ -1,0 +1,219 @@
+"""Thread safety and snapshot semantics: changing receivers while sends run."""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from bulk_signals_core import Priority, Signal
+
+
+class Model:
+    """A sender."""
+
+
+def run_threads(targets: list[Callable[[], None]]) -> list[BaseException]:
+    """Run each target in its own thread; return what they raised."""
+    errors: list[BaseException] = []
+
+    def guarded(target: Callable[[], None]) -> None:
+        try:
+            target()
+        except BaseException as exc:  # collected and asserted by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded, args=(target,)) for target in targets]
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+    finally:
+        sys.setswitchinterval(previous)
+    assert not any(thread.is_alive() for thread in threads)
+    return errors
+
+
+def test_sends_see_a_consistent_snapshot_while_other_threads_connect_and_disconnect() -> None:
+    # A writer moves through the states {}, {a}, {a, b} and back, always keeping "b only if a".
+    # A send seeing b without a would have seen half of a change.
+    signal: Signal[int] = Signal("s")
+    stop = threading.Event()
+    seen_states: set[tuple[str, ...]] = set()
+
+    def a(sender: Any, payload: list[str]) -> None:
+        payload.append("a")
+
+    def b(sender: Any, payload: list[str]) -> None:
+        payload.append("b")
+
+    def writer() -> None:
+        for _ in range(20_000):
+            signal.connect(a, priority=Priority.HIGH)
+            signal.connect(b, priority=Priority.LOW)
+            signal.disconnect(b)
+            signal.disconnect(a)
+        stop.set()
+
+    def reader() -> None:
+        while not stop.is_set():
+            calls: list[str] = []
+            results = signal.send(Model, calls)  # type: ignore[arg-type]
+            assert len(results) == len(calls)
+            seen_states.add(tuple(calls))
+
+    errors = run_threads([writer, reader, reader])
+    assert errors == []
+    assert seen_states <= {(), ("a",), ("a", "b")}
+    assert len(seen_states) >= 2  # the readers really ran while the writer changed things
+
+
+def test_concurrent_connects_lose_no_receiver() -> None:
+    signal: Signal[int] = Signal("s")
+    per_thread = 300
+    receivers: list[list[Callable[..., None]]] = []
+    for _ in range(4):
+        batch = []
+        for _ in range(per_thread):
+
+            def receiver(sender: Any, payload: int) -> None: ...
+
+            batch.append(receiver)
+        receivers.append(batch)
+
+    def connect_all(batch: list[Callable[..., None]]) -> Callable[[], None]:
+        def run() -> None:
+            for receiver in batch:
+                signal.connect(receiver)
+                signal.send(Model, 1)
+
+        return run
+
+    errors = run_threads([connect_all(batch) for batch in receivers])
+    assert errors == []
+    assert len(signal) == 4 * per_thread
+    assert len(signal.send(Model, 1)) == 4 * per_thread
+
+
+def test_short_lived_senders_and_receivers_across_threads_raise_nothing() -> None:
+    # blinker raises "dictionary changed size during iteration" here; PyDispatcher IndexError.
+    signal: Signal[int] = Signal("s")
+
+    def churn() -> None:
+        for _ in range(2000):
+            sender = Model()
+
+            def receiver(sender: Any, payload: int) -> None: ...
+
+            signal.connect(receiver, sender=sender)
+            signal.send(sender, 1)
+            signal.send(Model, 1)
+            del sender, receiver
+        gc.collect()
+
+    errors = run_threads([churn, churn, churn])
+    assert errors == []
+    gc.collect()
+    assert len(signal) == 0
+
+
+def test_disconnect_all_during_a_send_still_calls_the_snapshot() -> None:
+    signal: Signal[int] = Signal("s")
+    calls: list[str] = []
+    receivers = []
+    for name in "abcde":
+
+        def receiver(sender: Any, payload: int, name: str = name) -> None:
+            calls.append(name)
+            if name == "a":
+                signal.disconnect_all()
+
+        receivers.append(receiver)
+        signal.connect(receiver)
+    signal.send(Model, 1)
+    assert calls == list("abcde")
+    calls.clear()
+    signal.send(Model, 2)
+    assert calls == []
+
+
+def test_disconnecting_the_next_receiver_during_a_send_does_not_skip_it_in_that_send() -> None:
+    # PyDispatcher issue 8: disconnecting inside a receiver skipped the following receiver.
+    signal: Signal[int] = Signal("s")
+    calls: list[str] = []
+
+    def first(sender: Any, payload: int) -> None:
+        calls.append("first")
+        signal.disconnect(first)
+
+    def second(sender: Any, payload: int) -> None:
+        calls.append("second")
+
+    signal.connect(first)
+    signal.connect(second)
+    signal.send(Model, 1)
+    signal.send(Model, 2)
+    assert calls == ["first", "second", "second"]
+
+
+def test_a_receiver_connected_during_a_send_runs_from_the_next_send() -> None:
+    signal: Signal[int] = Signal("s")
+    calls: list[str] = []
+
+    def late(sender: Any, payload: int) -> None:
+        calls.append("late")
+
+    def connector(sender: Any, payload: int) -> None:
+        calls.append("connector")
+        signal.connect(late)
+
+    signal.connect(connector)
+    signal.send(Model, 1)
+    assert calls == ["connector"]
+    signal.send(Model, 2)
+    assert calls == ["connector", "connector", "late"]
+
+
+def test_a_receiver_connected_for_the_sender_during_a_filtered_send_runs_from_the_next_send() -> None:
+    signal: Signal[int] = Signal("s")
+    calls: list[str] = []
+
+    def late(sender: Any, payload: int) -> None:
+        calls.append("late")
+
+    def connector(sender: Any, payload: int) -> None:
+        calls.append("connector")
+        signal.connect(late, sender=Model)
+
+    signal.connect(connector, sender=Model)
+    signal.send(Model, 1)
+    signal.send(Model, 2)
+    assert calls == ["connector", "connector", "late"]
+
+
+def test_a_send_from_another_thread_blocked_in_a_receiver_does_not_block_connect() -> None:
+    # Receivers run outside the lock: a slow receiver never holds up other threads' connects.
+    signal: Signal[int] = Signal("s")
+    entered, release = threading.Event(), threading.Event()
+
+    def slow(sender: Any, payload: int) -> None:
+        entered.set()
+        release.wait(10)
+
+    def other(sender: Any, payload: int) -> None: ...
+
+    signal.connect(slow)
+    sender_thread = threading.Thread(target=signal.send, args=(Model, 1))
+    sender_thread.start()
+    try:
+        assert entered.wait(10)
+        signal.connect(other)  # would deadlock if send held the lock
+        assert len(signal) == 2
+    finally:
+        release.set()
+        sender_thread.join(10)

@@ -1,0 +1,35 @@
+"""A receiver whose payload type does not match the signal's: `mypy --strict` must reject it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bulk_signals_core import Signal
+
+
+@dataclass(frozen=True)
+class OrderPlaced:
+    order_id: int
+
+
+@dataclass(frozen=True)
+class UserCreated:
+    username: str
+
+
+order_placed: Signal[OrderPlaced] = Signal("order_placed")
+
+
+def on_user(sender: object, payload: UserCreated) -> None:
+    print(payload.username)
+
+
+order_placed.connect(on_user)  # mypy-error: wrong payload type, called form
+
+
+@order_placed.connect(priority=10)  # mypy-error: wrong payload type, decorator form
+def on_user_decorated(sender: object, payload: UserCreated) -> None:
+    print(payload.username)
+
+
+order_placed.send(object(), UserCreated("x"))  # mypy-error: wrong payload sent

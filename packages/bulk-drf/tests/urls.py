@@ -14,6 +14,7 @@ router.register("nested", views.NestedViewSet, basename="nested")
 router.register("locked", views.LockedThingViewSet, basename="locked")
 router.register("paged", views.PagedThingViewSet, basename="paged")
 router.register("throttled", views.ThrottledThingViewSet, basename="throttled")
+router.register("racing", views.RacingThingViewSet, basename="racing")
 router.register("plain", views.PlainThingViewSet, basename="plain")  # no bulk mixin: DRF as shipped
 
 urlpatterns = [

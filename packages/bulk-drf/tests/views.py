@@ -133,3 +133,11 @@ class PlainThingViewSet(viewsets.ModelViewSet):
 
     queryset = Thing.objects.all()
     serializer_class = ThingSerializer
+
+
+class RacingThingViewSet(ThingViewSet):
+    """Another writer inserts the last item's sku between our validation and our write."""
+
+    def perform_bulk_create(self, instances: list[Thing]) -> None:
+        Thing.objects.create(name="racer", sku=instances[-1].sku)
+        super().perform_bulk_create(instances)

@@ -1,0 +1,65 @@
+"""drf-spectacular documents the bulk endpoints as arrays (peers document single objects)."""
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+from drf_spectacular.validation import validate_schema
+
+
+@pytest.fixture(scope="module")
+def schema():
+    generated = SchemaGenerator().get_schema(request=None, public=True)
+    validate_schema(generated)  # a valid OpenAPI 3 document
+    return generated
+
+
+def body(operation):
+    return operation["requestBody"]["content"]["application/json"]["schema"]
+
+
+def params(operation):
+    return {p["name"] for p in operation.get("parameters", [])}
+
+
+def test_patch_and_put_take_an_array_of_items_carrying_id(schema):
+    for method, component in (("patch", "PatchedThing"), ("put", "Thing")):
+        request = body(schema["paths"]["/things/"][method])
+        assert request["type"] == "array"
+        assert request["minItems"] == 1
+        item, with_id = request["items"]["allOf"]
+        assert item == {"$ref": f"#/components/schemas/{component}"}
+        assert with_id["required"] == ["id"]
+        assert with_id["properties"]["id"]["type"] == "integer"
+        assert schema["paths"]["/things/"][method]["requestBody"]["required"] is True
+
+
+def test_post_takes_an_object_or_an_array(schema):
+    one, many = body(schema["paths"]["/things/"]["post"])["oneOf"]
+    assert one == {"$ref": "#/components/schemas/Thing"}
+    assert many["type"] == "array"
+    assert many["items"] == one
+    assert "unique_fields" in params(schema["paths"]["/things/"]["post"])
+
+
+def test_responses_and_errors_are_described(schema):
+    patch = schema["paths"]["/things/"]["patch"]["responses"]
+    ok = patch["200"]["content"]["application/json"]["schema"]
+    assert set(ok["properties"]) == {"created_count", "updated_count", "ids", "data"}
+    assert ok["properties"]["data"]["items"] == {"$ref": "#/components/schemas/Thing"}
+    errors = patch["400"]["content"]["application/json"]["schema"]["properties"]["errors"]
+    assert set(errors["items"]["required"]) == {"index", "errors"}
+    assert "413" in patch
+
+
+def test_delete_and_ids_parameters(schema):
+    delete = schema["paths"]["/things/"]["delete"]
+    assert "ids" in params(delete)
+    assert set(delete["responses"]["200"]["content"]["application/json"]["schema"]["properties"]) == {
+        "deleted_count", "ids"
+    }
+    assert "ids" in params(schema["paths"]["/things/"]["get"])
+
+
+def test_plain_viewsets_and_detail_routes_are_untouched(schema):
+    assert set(schema["paths"]["/plain/"]) == {"get", "post"}
+    assert body(schema["paths"]["/plain/"]["post"]) == {"$ref": "#/components/schemas/Thing"}
+    assert body(schema["paths"]["/things/{id}/"]["patch"]) == {"$ref": "#/components/schemas/PatchedThing"}

@@ -46,6 +46,7 @@ Plan = tuple[Slot, ...]
 _RAISE = ErrorStrategy.RAISE
 _GROUP = ErrorStrategy.GROUP
 _ASYNC = CallKind.ASYNC
+_POSITIONAL = CallKind.POSITIONAL
 _ASYNC_POSITIONAL = CallKind.ASYNC | CallKind.POSITIONAL
 _CACHE_LIMIT = 4096
 _identity = id  # `id` is a parameter name of connect/disconnect
@@ -208,14 +209,39 @@ class Signal(Generic[T]):
         """
         if receiver is None:
             return self._decorator(sender, priority, id, weak, dispatch_uid)
-        code = receiver.__code__ if type(receiver) is _FunctionType else None
-        if code is not None and code.co_argcount == 2 and not code.co_kwonlyargcount:
-            # Inlined fast path of inspect_receiver: a plain `def f(sender, payload)`.
-            kind = _ASYNC_POSITIONAL if code.co_flags & _CO_COROUTINE else 0
-            ref = _weakref(receiver, self._prune_cb) if weak else _strong_ref(receiver)
-        else:
-            kind = inspect_receiver(receiver)
-            ref = make_ref(receiver, weak, self._prune_cb)
+        if sender is ANY and id is None and dispatch_uid is None and type(receiver) is _FunctionType:
+            code = receiver.__code__
+            ptype = type(priority)
+            if code.co_argcount == 2 and not code.co_kwonlyargcount and (ptype is _Priority or ptype is int):
+                # The common case, inlined (connect is a hot path too): a plain
+                # `def f(sender, payload)` for any sender. Same result as _connect.
+                key = _identity(receiver)
+                slot: Slot = (
+                    _weakref(receiver, self._prune_cb) if weak else _strong_ref(receiver),
+                    _ASYNC_POSITIONAL if code.co_flags & _CO_COROUTINE else _POSITIONAL,
+                    None,
+                    key,
+                    priority,
+                    ANY,
+                    None,
+                )
+                lock = self._lock
+                lock.acquire()
+                try:
+                    keys = self._keys
+                    if key not in keys:
+                        keys[key] = slot
+                        if not self._stale:
+                            self._changed()
+                finally:
+                    lock.release()
+                return receiver
+        self._connect(receiver, sender, priority, id, weak, dispatch_uid)
+        return receiver
+
+    def _connect(self, receiver: Any, sender: Any, priority: int, id: str | None, weak: bool, uid: object) -> None:
+        # The general case of connect(): any callable, sender, id or dispatch_uid.
+        kind = inspect_receiver(receiver)
         ptype = type(priority)
         if ptype is not int and ptype is not _Priority and (not isinstance(priority, int) or ptype is bool):
             raise InvalidReceiver(f"priority of receiver {describe(receiver)} must be an int, not {priority!r}")
@@ -227,32 +253,23 @@ class Signal(Generic[T]):
                 raise InvalidReceiver(f"id of receiver {describe(receiver)} must be a str, not {id!r}")
             label = id
             key: object = id
-        elif dispatch_uid is not None:
-            key = ("uid", dispatch_uid, ANY if sender is ANY else _identity(sender))
-            label = str(dispatch_uid)
+        elif uid is not None:
+            key = ("uid", uid, ANY if sender is ANY else _identity(sender))
+            label = str(uid)
         elif sender is ANY and type(receiver) is not _MethodType:
-            key = _identity(receiver)  # the common case: no tuple to build
+            key = _identity(receiver)
         else:
             key = _receiver_key(receiver, sender)
+        ref = make_ref(receiver, weak, self._prune_cb)
         slot: Slot
         if sender is ANY:
             slot = (ref, kind, label, key, priority, ANY, None)
         else:
             slot = (ref, kind, label, key, priority, _identity(sender), make_ref(sender, True, self._prune_cb))
-        lock = self._lock
-        lock.acquire()
-        try:
-            keys = self._keys
-            if key not in keys:
-                keys[key] = slot
-                # Mark stale (inlined _changed(): this is the hot part of connect).
-                self._stale = True
-                self._cache = {}
-                if not (self._disabled or self._muted):
-                    self._plan = None
-        finally:
-            lock.release()
-        return receiver
+        with self._lock:
+            if key not in self._keys:
+                self._keys[key] = slot
+                self._changed()
 
     def _decorator(self, sender: Any, priority: int, id: str | None, weak: bool, dispatch_uid: object) -> Any:
         # connect(...) without a receiver. A method of its own so that connect() creates no closure.
@@ -276,18 +293,21 @@ class Signal(Generic[T]):
         :meth:`receiver_ids`). Returns whether something was disconnected; an unknown receiver is
         not an error.
         """
-        if sender is None:
-            sender = ANY
-        if id is not None:
-            key: object = id
-        elif dispatch_uid is not None:
-            key = ("uid", dispatch_uid, ANY if sender is ANY else _identity(sender))
-        elif receiver is None:
-            raise TypeError("disconnect() needs a receiver, an id or a dispatch_uid")
-        elif sender is ANY and type(receiver) is not _MethodType:
-            key = _identity(receiver)
+        if sender is ANY and id is None and type(receiver) is _FunctionType and dispatch_uid is None:
+            key: object = _identity(receiver)  # the common case first
         else:
-            key = _receiver_key(receiver, sender)
+            if sender is None:
+                sender = ANY
+            if id is not None:
+                key = id
+            elif dispatch_uid is not None:
+                key = ("uid", dispatch_uid, ANY if sender is ANY else _identity(sender))
+            elif receiver is None:
+                raise TypeError("disconnect() needs a receiver, an id or a dispatch_uid")
+            elif sender is ANY and type(receiver) is not _MethodType:
+                key = _identity(receiver)
+            else:
+                key = _receiver_key(receiver, sender)
         lock = self._lock
         lock.acquire()
         try:
@@ -299,7 +319,8 @@ class Signal(Generic[T]):
                 if slot is None:
                     return False
                 del keys[slot[KEY]]
-            self._changed()
+            if not self._stale:
+                self._changed()
             return True
         finally:
             lock.release()
@@ -332,10 +353,14 @@ class Signal(Generic[T]):
 
     def _changed(self) -> None:
         # Called with the lock held after _keys changed: the next send (or query) rebuilds.
-        self._stale = True
-        self._cache = {}
-        if not (self._disabled or self._muted):
-            self._plan = None
+        # While stale, _plan is None (or () when muted) and nothing is added to _cache, because
+        # _resolve rebuilds before it caches: so only the first change after a rebuild has work.
+        if not self._stale:
+            self._stale = True
+            if self._cache:
+                self._cache = {}
+            if not (self._disabled or self._muted):
+                self._plan = None
 
     def _snapshot(self) -> Plan:
         """The connected slots in call order, rebuilt first when stale."""

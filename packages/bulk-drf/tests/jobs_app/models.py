@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import django
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 
 
 class Gadget(models.Model):
@@ -18,3 +20,27 @@ class Gadget(models.Model):
     class Meta:
         app_label = "jobs_app"
         ordering = ["id"]
+
+
+def _check(condition: models.Q, name: str) -> models.CheckConstraint:
+    # Django 5.1 renamed ``check=`` to ``condition=`` (the old name warns, and tests turn warnings into errors).
+    if django.VERSION >= (5, 1):
+        return models.CheckConstraint(condition=condition, name=name)
+    return models.CheckConstraint(check=condition, name=name)  # pragma: no cover - Django < 5.1
+
+
+class Meter(models.Model):
+    """A row the database guards with a CHECK constraint its serializer knows nothing about."""
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="meters")
+    code = models.CharField(max_length=20, unique=True)
+    level = models.IntegerField()
+
+    class Meta:
+        app_label = "jobs_app"
+        ordering = ["id"]
+        constraints = [
+            _check(models.Q(level__gte=0, level__lte=100), "jobs_app_meter_level_range"),
+            # An expression key no serializer validator checks: "ab" and "AB" clash only in the database.
+            models.UniqueConstraint(Lower("code"), name="jobs_app_meter_code_ci"),
+        ]

@@ -7,7 +7,7 @@ from typing import Any
 from bulk_drf.job_actions import BulkJobActionsMixin
 from rest_framework import permissions, serializers, viewsets
 
-from .models import Gadget
+from .models import Gadget, Meter
 
 
 class GadgetSerializer(serializers.ModelSerializer):
@@ -34,3 +34,22 @@ class ExplodingGadgetViewSet(GadgetViewSet):
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("serializer exploded")
+
+
+class MeterSerializer(serializers.ModelSerializer):
+    owner = serializers.HiddenField(default=serializers.CurrentUserDefault())
+
+    class Meta:
+        model = Meter
+        fields = ["id", "owner", "code", "level"]
+
+
+class MeterViewSet(BulkJobActionsMixin, viewsets.ModelViewSet):
+    """Meters: the database's CHECK constraint (0 <= level <= 100) is the only guard of ``level``."""
+
+    serializer_class = MeterSerializer
+    queryset = Meter.objects.all()
+
+    def get_queryset(self) -> Any:
+        return Meter.objects.filter(owner=self.request.user)
+

@@ -425,11 +425,14 @@ class Signal(Generic[T]):
 
         False while the signal is disabled or muted.
         """
-        if self._disabled or self._muted:
-            return False
-        if sender is ANY or sender is None:
-            return any(slot_is_alive(slot) for slot in self._snapshot())
-        return any(slot[0]() is not None for slot in self._resolve(sender))
+        plan = self._plan  # the same lock-free path as send(): cheap enough to call before every send
+        if plan is None:
+            if sender is ANY or sender is None:
+                plan = self._snapshot()
+            else:
+                hit = self._cache.get(_identity(sender))
+                plan = hit[1] if hit is not None and hit[0]() is sender else self._resolve(sender)
+        return any(slot_is_alive(slot) for slot in plan)
 
     def receiver_ids(self) -> list[str]:
         """The ids of the connected receivers, in call order (generated ones are ``module.qualname``)."""

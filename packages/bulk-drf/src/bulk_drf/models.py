@@ -42,6 +42,9 @@ class BulkJob(models.Model):
     failed_at = models.DateTimeField(null=True, blank=True)
     aborted_at = models.DateTimeField(null=True, blank=True)
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last time a worker committed a chunk")
+    results_purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the per-record results and data were deleted (BULK_DRF_RESULTS_TTL)"
+    )
 
     class Meta:
         ordering = ["-created_at"]

@@ -15,7 +15,7 @@ from celery import shared_task
 
 from . import processing
 
-__all__ = ["requeue_stalled_jobs", "run_bulk_job"]
+__all__ = ["purge_expired_results", "requeue_stalled_jobs", "run_bulk_job"]
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, name="bulk_drf.run_job")
@@ -28,3 +28,17 @@ def run_bulk_job(self: Any, job_id: str) -> None:
 def requeue_stalled_jobs(stale_after_seconds: float = 600) -> list[str]:
     """Queue again the jobs no worker has touched for ``stale_after_seconds`` (run it periodically)."""
     return processing.requeue_stalled_jobs(timedelta(seconds=stale_after_seconds))
+
+
+@shared_task(ignore_result=True, name="bulk_drf.purge_expired_results")
+def purge_expired_results(ttl_seconds: float | None = None) -> dict[str, int]:
+    """Delete results and data of jobs finished more than ``ttl_seconds`` (default ``BULK_DRF_RESULTS_TTL``) ago.
+
+    Schedule it with celery beat, e.g. hourly.
+    """
+    from dataclasses import asdict
+
+    from .retention import purge_expired_results as purge
+
+    ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
+    return asdict(purge(ttl))

@@ -23,6 +23,7 @@ from . import aggregates, jobs, progress
 from .csv_io import CSVParser, CSVRenderer, csv_lines
 from .exceptions import JobNotComplete
 from .models import BulkJob, BulkJobResult
+from .retention import ResultsPurged
 from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
 from .states import JobState, ResultKind
 
@@ -107,6 +108,8 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
     def results(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         """Per-record outcomes: ``?kind=succeeded|failed|unprocessed``, ``?offset=&limit=``; CSV by ``Accept``."""
         job = self.get_job()
+        if job.results_purged_at is not None:
+            raise ResultsPurged(job)
         kind = request.query_params.get("kind", ResultKind.SUCCEEDED)
         if kind not in ResultKind.values:
             raise ValidationError({"kind": [f"{kind!r} is not one of {', '.join(ResultKind.values)}"]})
@@ -168,6 +171,8 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         job = self.get_job()
         if job.state != JobState.JOB_COMPLETE:
             raise JobNotComplete(job.state)
+        if job.results_purged_at is not None:
+            raise ResultsPurged(job)
         if request.method == "POST":
             if not isinstance(request.data, dict):
                 raise ParseError('expected a JSON object such as {"sum": ["amount"], "count": ["*"]}')

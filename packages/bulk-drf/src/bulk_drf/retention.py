@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from rest_framework import status
-from rest_framework.exceptions import APIException
 from django.db.models import Q
 from django.utils import timezone
+from rest_framework import status
+from rest_framework.exceptions import APIException
 
 from .conf import bulk_settings
 from .models import BulkJob, BulkJobDataChunk, BulkJobResult

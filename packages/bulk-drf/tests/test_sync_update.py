@@ -120,3 +120,19 @@ def test_single_object_routes_are_unchanged(api):
 
     assert response.status_code == 200
     assert response.data["name"] == "b"
+
+
+def test_unchanged_values_are_neither_rewritten_nor_rechecked(api, django_assert_num_queries):
+    things = ThingFactory.create_batch(3, quantity=1)
+    payload = [{"id": t.pk, "sku": t.sku, "name": t.name, "quantity": 2} for t in things]
+
+    # fetch, then the UPDATE of quantity/updated_at in a savepoint (the test runs in a transaction);
+    # no uniqueness query: no sku changes
+    with django_assert_num_queries(4) as captured:
+        response = api.patch("/things/", payload, format="json")
+
+    assert response.status_code == 200
+    update = next(q["sql"] for q in captured.captured_queries if q["sql"].startswith("UPDATE"))
+    assert '"quantity"' in update
+    assert '"sku"' not in update
+    assert '"name"' not in update

@@ -427,17 +427,26 @@ class _Batch:
         return obj
 
     def _apply(self, obj: models.Model, data: dict[str, Any]) -> set[str]:
-        """Set validated values on ``obj`` (as ``ModelSerializer.update`` does); the model fields written."""
-        written = set()
+        """Set validated values on ``obj`` (as ``ModelSerializer.update`` does); the model fields that changed.
+
+        A field sent with the value the row already has is not reported, so a bulk update neither
+        rewrites nor re-checks the uniqueness of columns no item changes.
+        """
+        changed = set()
         for name, value in data.items():
-            setattr(obj, name, value)
             try:
                 model_field = self.model._meta.get_field(name)
             except FieldDoesNotExist:
+                setattr(obj, name, value)
                 continue
-            if model_field.concrete and not model_field.many_to_many and not model_field.primary_key:
-                written.add(model_field.name)
-        return written
+            if not model_field.concrete or model_field.many_to_many or model_field.primary_key:
+                setattr(obj, name, value)
+                continue
+            before = getattr(obj, model_field.attname)
+            setattr(obj, name, value)
+            if obj._state.adding or getattr(obj, model_field.attname) != before:
+                changed.add(model_field.name)
+        return changed
 
     def _touch_auto_now(self, objs: list[models.Model]) -> set[str]:
         """Set ``auto_now`` fields, which ``bulk_update`` and upserts do not (``save()`` would)."""

@@ -31,7 +31,7 @@ from .receivers import (
 )
 from .strategies import ErrorStrategy
 
-__all__ = ["ANY", "Receiver", "Signal"]
+__all__ = ["ANY", "DjangoReceiver", "Receiver", "Signal"]
 
 logger = logging.getLogger("bulk_signals_core")
 

@@ -37,7 +37,8 @@ def _database() -> dict:
         "PASSWORD": unquote(parts.password or ""),
         "HOST": parts.hostname or "",
         "PORT": str(parts.port or ""),
-        "TEST": {"NAME": "bulk_drf_test"},  # our own test database: other suites run at the same time
+        # our own test database: other suites run at the same time (override to run this one twice at once)
+        "TEST": {"NAME": os.environ.get("BULK_DRF_TEST_DB", "bulk_drf_test")},
     }
 
 

@@ -48,3 +48,11 @@ def test_the_job_routes_are_inherited():
     router.register("a", ThingViewSet, basename="a")
 
     assert "a-bulk" in {url.name for url in router.get_urls()}
+
+
+def test_options_on_the_list_route_describes_the_bulk_methods(api):
+    response = api.options("/things/")
+
+    assert response.status_code == 200
+    assert {"PUT", "PATCH", "DELETE"} <= set(response["Allow"].split(", "))
+    assert "POST" in response.data["actions"]

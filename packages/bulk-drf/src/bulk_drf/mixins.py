@@ -17,6 +17,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
+from django.http import Http404
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -55,6 +56,15 @@ class BulkOperationsMixin(BulkJobActionsMixin):
         if actions and (actions.get("get") == "list" or actions.get("post") == "create"):
             actions = {**cls.bulk_list_actions, **actions}  # an explicit mapping of the viewset wins
         return super().as_view(actions, **initkwargs)  # type: ignore[misc]
+
+    def get_object(self) -> Any:
+        """DRF's ``get_object``; on the list route (no lookup in the URL) a 404 instead of an assertion.
+
+        The list route now answers PUT, and DRF's OPTIONS metadata probes ``get_object()`` for PUT.
+        """
+        if (self.lookup_url_kwarg or self.lookup_field) not in self.kwargs:  # type: ignore[attr-defined]
+            raise Http404
+        return super().get_object()  # type: ignore[misc]
 
     # -- actions --------------------------------------------------------------------------------
 

@@ -13,10 +13,10 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import DataError, IntegrityError, transaction
+from django.db import DataError, IntegrityError, connections, router, transaction
 from django.db.models import F
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.test import RequestFactory
@@ -180,7 +180,7 @@ def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
             results = _read_rows(job, viewset, records, start)
         else:
             results = _write_rows(job, viewset, records, start)
-        BulkJobResult.objects.bulk_create(results, batch_size=1000)
+        store_results(job, results)
         succeeded = sum(1 for r in results if r.kind == ResultKind.SUCCEEDED)
         failed = len(results) - succeeded
         moved = BulkJob.objects.filter(pk=job.pk, state=JobState.IN_PROGRESS, processed_records=start).update(
@@ -197,18 +197,62 @@ def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
     return ChunkOutcome(start, stop, succeeded, failed)
 
 
-def _write_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[BulkJobResult]:
+class ResultRow(NamedTuple):
+    """One record's outcome before it is stored (a tuple: a chunk builds a thousand of them)."""
+
+    index: int
+    kind: str
+    object_pk: str = ""
+    created: bool = False
+    errors: Any = None
+    data: Any = None
+
+
+_RESULT_FIELDS = ("job", "index", "kind", "object_pk", "created", "errors", "data")
+
+
+def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
+    """Insert a chunk's result rows: ``COPY`` on PostgreSQL with psycopg 3, else one ``bulk_create``.
+
+    A result row per record is the job's biggest bookkeeping cost; ``COPY`` writes a thousand rows
+    several times faster than a thousand-row ``INSERT`` (no parameter binding, no statement to parse).
+    """
+    if not rows:
+        return
+    connection = connections[router.db_for_write(BulkJobResult)]
+    if connection.vendor == "postgresql" and _psycopg3():
+        from psycopg.types.json import Jsonb
+
+        opts, quote = BulkJobResult._meta, connection.ops.quote_name
+        columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)
+        with connection.cursor() as cursor, cursor.cursor.copy(
+            f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
+        ) as copy:
+            for r in rows:
+                copy.write_row((
+                    job.pk, r.index, r.kind, r.object_pk, r.created,
+                    None if r.errors is None else Jsonb(r.errors), None if r.data is None else Jsonb(r.data),
+                ))
+        return
+    BulkJobResult.objects.bulk_create(
+        [BulkJobResult(job_id=job.pk, **r._asdict()) for r in rows], batch_size=1000
+    )
+
+
+def _psycopg3() -> bool:
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # imports the driver: only on PostgreSQL
+
+    return bool(is_psycopg3)
+
+
+def _write_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[ResultRow]:
     items: list[Any] = list(records)
     if job.operation == JobOperation.DELETE:
         items = [_pk_of(record) for record in records]
     succeeded, failed = _write_isolating(job, viewset, items, start)
-    results = [
-        BulkJobResult(job_id=job.pk, index=s.index, kind=ResultKind.SUCCEEDED, object_pk=str(s.pk), created=s.created)
-        for s in succeeded
-    ]
-    results += [
-        BulkJobResult(job_id=job.pk, index=e.index, kind=ResultKind.FAILED, errors=e.errors) for e in failed
-    ]
+    succeeded_kind, failed_kind = str(ResultKind.SUCCEEDED), str(ResultKind.FAILED)
+    results = [ResultRow(s.index, succeeded_kind, str(s.pk), s.created) for s in succeeded]
+    results += [ResultRow(e.index, failed_kind, errors=e.errors) for e in failed]
     return results
 
 
@@ -293,11 +337,11 @@ def _pk_of(record: Any) -> Any:
     return record
 
 
-def _read_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[BulkJobResult]:
+def _read_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[ResultRow]:
     queryset = viewset.get_queryset()
     pk_field = queryset.model._meta.pk
     wanted: list[tuple[int, Any]] = []
-    results: list[BulkJobResult] = []
+    results: list[ResultRow] = []
     for offset, record in enumerate(records):
         try:
             wanted.append((start + offset, pk_field.to_python(_pk_of(record))))
@@ -315,19 +359,13 @@ def _read_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -
             results.append(_not_found(job, index, "permission_denied", str(exc.detail)))
             continue
         data = viewset.get_serializer(obj).data
-        results.append(BulkJobResult(job_id=job.pk, index=index, kind=ResultKind.SUCCEEDED,
-                                     object_pk=str(pk), data=_jsonable(data)))
+        results.append(ResultRow(index, str(ResultKind.SUCCEEDED), str(pk), data=_jsonable(data)))
     results.sort(key=lambda r: r.index)
     return results
 
 
-def _not_found(job: BulkJob, index: int, code: str, message: str) -> BulkJobResult:
-    return BulkJobResult(
-        job_id=job.pk,
-        index=index,
-        kind=ResultKind.FAILED,
-        errors={"id": [{"message": message, "code": code}]},
-    )
+def _not_found(job: BulkJob, index: int, code: str, message: str) -> ResultRow:
+    return ResultRow(index, str(ResultKind.FAILED), errors={"id": [{"message": message, "code": code}]})
 
 
 def _jsonable(data: Any) -> Any:

@@ -1,5 +1,6 @@
 """POST /things/ with an array: bulk create, batched validation, upsert with ?unique_fields=."""
 
+import django
 import pytest
 from django.test import override_settings
 
@@ -267,15 +268,16 @@ class TestUpsert:
         assert message in response.data["unique_fields"][0]
         assert not Thing.objects.exists()
 
-    def test_other_unique_keys_are_still_checked(self, api):
+    def test_foreign_key_key_with_one_lookup_shared_by_new_and_matched_items(self, api, django_assert_num_queries):
         thing = ThingFactory()
         Part.objects.create(thing=thing, position=1, label="x")
+        payload = [{"thing": thing.pk, "position": 1, "label": "y"}, {"thing": thing.pk, "position": 2}]
 
-        response = api.post(
-            "/parts/?unique_fields=thing,position",
-            [{"thing": thing.pk, "position": 1, "label": "y"}],
-            format="json",
-        )
+        # matching SELECT, one foreign-key SELECT for both serializers, the upsert in a savepoint (the
+        # test runs in a transaction); Django 4.2 returns no ids from an upsert: one more SELECT
+        with django_assert_num_queries(5 if django.VERSION >= (5, 0) else 6):
+            response = api.post("/parts/?unique_fields=thing,position", payload, format="json")
 
-        assert response.status_code == 200
-        assert Part.objects.get().label == "y"
+        assert response.status_code == 201
+        assert (response.data["created_count"], response.data["updated_count"]) == (1, 1)
+        assert dict(Part.objects.values_list("position", "label")) == {1: "y", 2: ""}

@@ -196,6 +196,7 @@ class _Batch:
         self.pk_field = self.model._meta.pk
         self.id_key: str = getattr(viewset, "bulk_id_field", None) or self.pk_field.name
         self.errors: dict[int, dict[str, Any]] = {}
+        self.prefetched: dict[str, dict[Any, Any]] = {}  # related rows, shared by the batch's serializers
 
     # -- the four operations ------------------------------------------------------------------
 
@@ -324,7 +325,7 @@ class _Batch:
     def _serializer(self, *, partial: bool) -> serializers.Serializer:
         serializer = self.viewset.get_serializer(partial=partial)
         refuse_nested_writes(serializer, self.items)
-        prepare_serializer(serializer, self.items)
+        prepare_serializer(serializer, self.items, self.prefetched)
         return serializer
 
     def _validate(

@@ -18,7 +18,6 @@ from django.db import models
 from django.db.models import Q
 from django.utils.text import capfirst
 from rest_framework import serializers
-from rest_framework.exceptions import ErrorDetail
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField
 from rest_framework.settings import api_settings
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
@@ -74,12 +73,17 @@ def refuse_nested_writes(serializer: serializers.Serializer, items: Sequence[Any
             )
 
 
-def prepare_serializer(serializer: serializers.Serializer, items: Sequence[Any]) -> None:
+def prepare_serializer(
+    serializer: serializers.Serializer, items: Sequence[Any], prefetched: dict[str, dict[Any, Any]] | None = None
+) -> None:
     """Make ``serializer`` validate ``items`` without a query per item.
 
     Removes ``UniqueValidator``/``UniqueTogetherValidator`` (``find_unique_conflicts`` replaces them)
-    and answers plain ``PrimaryKeyRelatedField`` lookups from one query per field.
+    and answers plain ``PrimaryKeyRelatedField`` lookups from one query per field. ``prefetched``
+    (field name -> rows by pk) is filled on first use and reused, so two serializers of one batch
+    (an upsert's create and update serializers) share the lookups.
     """
+    prefetched = {} if prefetched is None else prefetched
     for field in serializer.fields.values():
         field.validators = [v for v in field.validators if not isinstance(v, UniqueValidator)]
     serializer.validators = [v for v in serializer.validators if not isinstance(v, UniqueTogetherValidator)]
@@ -90,13 +94,15 @@ def prepare_serializer(serializer: serializers.Serializer, items: Sequence[Any])
             and field.pk_field is None
             and type(field).to_internal_value is PrimaryKeyRelatedField.to_internal_value
         ):
-            _prefetch_related(field, [item[name] for item in items if isinstance(item, dict) and name in item])
+            if name not in prefetched:
+                raw = [item[name] for item in items if isinstance(item, dict) and name in item]
+                prefetched[name] = _fetch_related(field, raw)
+            _answer_from(field, prefetched[name])
 
 
-def _prefetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> None:
-    """Resolve ``field``'s values for the whole batch with one query; same errors as DRF's own lookup."""
-    queryset = field.get_queryset()
-    pk_field = queryset.model._meta.pk
+def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict[Any, Any]:
+    """The rows ``raw_values`` name in ``field``'s queryset, by pk, with one query."""
+    pk_field = field.get_queryset().model._meta.pk
     wanted = set()
     for value in raw_values:
         if value is None or isinstance(value, bool):
@@ -105,7 +111,12 @@ def _prefetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> N
             wanted.add(pk_field.to_python(value))
         except (DjangoValidationError, TypeError, ValueError):
             continue
-    found = {obj.pk: obj for obj in queryset.filter(pk__in=wanted)} if wanted else {}
+    return {obj.pk: obj for obj in field.get_queryset().filter(pk__in=wanted)} if wanted else {}
+
+
+def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
+    """Make ``field`` look values up in ``found``; same errors as DRF's own lookup."""
+    pk_field = field.get_queryset().model._meta.pk
 
     def to_internal_value(data: Any) -> Any:
         if isinstance(data, bool):
@@ -238,8 +249,3 @@ def as_item_errors(exc: serializers.ValidationError) -> dict[str, Any]:
     if not isinstance(detail, dict):
         detail = {NON_FIELD_ERRORS: detail if isinstance(detail, list) else [detail]}
     return error_details(detail)
-
-
-def message(text: str, code: str) -> ErrorDetail:
-    """An ``ErrorDetail`` (a DRF error string carrying its code)."""
-    return ErrorDetail(text, code=code)

@@ -1,0 +1,334 @@
+"""bulk-drf background jobs: records/second of an insert job and an upsert job against a plain ``bulk_create``.
+
+Run it with ``.venv/bin/hatch run bench:jobs`` (or ``python tests-integration/bench/jobs_bench.py`` in the
+``bench`` environment); ``--records N`` (default 100,000), ``--profile`` to print cProfile's top functions
+of one chunk-processing run. PostgreSQL from ``DATABASE_URL`` (default
+``postgres://postgres@127.0.0.1:5432/test``), in its own database ``bulk_bench_jobs`` (created when missing).
+
+What is measured, on the example project's ``ledger.Transaction`` (its receivers connected, as in the demo):
+
+- ``bulk_create``: the rows built as model instances from the same dicts and written with one
+  ``Transaction.objects.bulk_create(batch_size=1000)`` (upsert: ``update_conflicts=True`` on ``reference``).
+  No validation: the floor.
+- ``job``: ``processing.run_job`` called in-process (one worker, no broker hop: the Celery task is a thin
+  wrapper around it), chunks of ``BULK_DRF_CHUNK_SIZE`` (1000): every record through the viewset's
+  ``TransactionSerializer`` (``run_validation``), one uniqueness query, one write, one results insert and
+  one cursor update per chunk, each chunk one transaction. The upload (storing the records as data chunks)
+  is timed separately.
+- Where the time goes: a second, instrumented insert job (``time.perf_counter`` around each phase; the
+  wrappers cost a little) while the main thread polls ``GET /api/bulk-jobs/{id}/`` and counts its queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import os
+import platform
+import pstats
+import random
+import sys
+import tempfile
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+BENCH_DB = "bulk_bench_jobs"
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test"
+GOAL = 0.3  # job throughput / bulk_create throughput, with serializer validation on every record
+
+
+def setup(url: str) -> None:
+    """Create the bench database when missing and boot the example project on it."""
+    import psycopg
+
+    admin = psycopg.connect(url, autocommit=True)
+    try:
+        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
+            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
+    finally:
+        admin.close()
+    os.environ["DATABASE_URL"] = url
+    os.environ["BULK_DB_NAME"] = BENCH_DB
+    os.environ.setdefault("BULK_STATE_DIR", tempfile.mkdtemp(prefix="bulk-jobs-bench-"))
+    os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings"
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import django
+    from django.conf import settings
+
+    redis_url = os.environ.get("REDIS_URL", "").rstrip("/")
+    if redis_url:  # our own Redis db: the tests use 3, the demo 5
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                                       "LOCATION": f"{redis_url}/6"}}
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+
+def make_records(n: int, accounts: list[int], *, seed: int, memo: str) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    return [
+        {"account": rng.choice(accounts), "reference": f"R{i:07d}", "amount": f"{rng.randint(-5000, 20000) / 100:.2f}",
+         "memo": memo}
+        for i in range(n)
+    ]
+
+
+def reset() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("TRUNCATE ledger_transaction, ledger_auditentry, bulk_drf_bulkjobresult, "
+                       "bulk_drf_bulkjobdatachunk, bulk_drf_bulkjob")
+        cursor.execute("UPDATE ledger_account SET balance = 0")
+
+
+def raw_bulk_create(owner: Any, records: list[dict[str, Any]], *, upsert: bool) -> float:
+    """Seconds to build the instances from the dicts and write them with one bulk_create."""
+    from ledger.models import Transaction
+
+    start = time.perf_counter()
+    objs = [
+        Transaction(owner=owner, account_id=r["account"], reference=r["reference"], amount=Decimal(r["amount"]),
+                    memo=r["memo"])
+        for r in records
+    ]
+    if upsert:
+        Transaction.objects.bulk_create(objs, batch_size=1000, update_conflicts=True, unique_fields=["reference"],
+                                        update_fields=["account", "amount", "memo"])
+    else:
+        Transaction.objects.bulk_create(objs, batch_size=1000)
+    return time.perf_counter() - start
+
+
+def job_run(owner: Any, records: list[dict[str, Any]], operation: str) -> tuple[float, float, Any]:
+    """(upload seconds, processing seconds, the finished job) of one job run in-process."""
+    from bulk_drf import jobs, processing
+
+    viewset = "ledger.views.TransactionViewSet"
+    start = time.perf_counter()
+    job = jobs.create_job(owner=owner, viewset=viewset, operation=operation,
+                          unique_fields=["reference"] if operation == "upsert" else ())
+    jobs.add_records(job, records)
+    jobs.transition(job, "UploadComplete")
+    uploaded = time.perf_counter()
+    job = processing.run_job(job.pk)
+    done = time.perf_counter()
+    assert job.state == "JobComplete", (job.state, job.error_message)
+    assert job.succeeded_records == len(records), (job.succeeded_records, job.failed_records)
+    return uploaded - start, done - uploaded, job
+
+
+class Phases:
+    """Wall time spent in each phase of job processing, by wrapping the functions that do them."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self._undo: list[Callable[[], None]] = []
+        self._depth = 0
+
+    def wrap(self, owner: Any, name: str, phase: str) -> None:
+        original = getattr(owner, name)
+        phases = self
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                phases.seconds[phase] += time.perf_counter() - start
+
+        setattr(owner, name, timed)
+        self._undo.append(lambda: setattr(owner, name, original))
+
+    @contextmanager
+    def installed(self) -> Iterator[Phases]:
+        from bulk_drf import jobs, operations, processing
+        from bulk_drf.models import BulkJob
+
+        self.wrap(jobs, "load_records", "read the chunk's stored records (JSON)")
+        self.wrap(operations._Batch, "_serializer", "serializer: build + prefetch related (1 query)")
+        self.wrap(operations._Batch, "_validate", "serializer validation (run_validation per record)")
+        self.wrap(operations._Batch, "_check_unique", "uniqueness check (1 query)")
+        self.wrap(operations._Batch, "_build", "build model instances")
+        self.wrap(operations, "write_create", "write: bulk_create (+ receivers)")
+        self.wrap(operations, "write_upsert", "write: upsert (+ receivers)")
+        self.wrap(processing, "store_results", "bookkeeping: store the result rows (COPY on PostgreSQL)")
+        self.wrap(processing, "_write_rows", "_write_rows")  # total of the batch, to find the rest
+        self.wrap(processing, "process_chunk", "process_chunk")
+        self.wrap(BulkJob.objects, "select_for_update", "bookkeeping: lock the job row")
+        try:
+            yield self
+        finally:
+            for undo in reversed(self._undo):
+                undo()
+
+
+def instrumented_run(
+    owner: Any, records: list[dict[str, Any]], operation: str
+) -> tuple[float, dict[str, float], dict[str, Any]]:
+    """A job in a worker thread, phases timed, while this thread polls the status endpoint."""
+    from bulk_drf import jobs, processing
+    from django.db import connection, connections
+    from django.test.utils import CaptureQueriesContext
+    from rest_framework.test import APIClient
+
+    job = jobs.create_job(owner=owner, viewset="ledger.views.TransactionViewSet", operation=operation,
+                          unique_fields=["reference"] if operation == "upsert" else ())
+    jobs.add_records(job, records)
+    jobs.transition(job, "UploadComplete")
+    phases = Phases()
+    elapsed: list[float] = []
+
+    def worker() -> None:
+        try:
+            start = time.perf_counter()
+            processing.run_job(job.pk)
+            elapsed.append(time.perf_counter() - start)
+        finally:
+            connections.close_all()
+
+    client = APIClient()
+    client.force_authenticate(owner)
+    polls: dict[str, Any] = {"polls": 0, "queries": 0, "states": set(), "max_pct": 0.0}
+    with phases.installed():
+        thread = threading.Thread(target=worker)
+        thread.start()
+        while thread.is_alive():
+            with CaptureQueriesContext(connection) as captured:
+                status = client.get(f"/api/bulk-jobs/{job.pk}/").json()
+            polls["polls"] += 1
+            polls["queries"] += len(captured)
+            polls["states"].add(status["state"])
+            polls["max_pct"] = max(polls["max_pct"], status["percentage"])
+            time.sleep(0.25)
+        thread.join()
+    with CaptureQueriesContext(connection) as captured:  # and once finished
+        status = client.get(f"/api/bulk-jobs/{job.pk}/").json()
+    polls["polls"] += 1
+    polls["queries"] += len(captured)
+    polls["states"].add(status["state"])
+    return elapsed[0], dict(phases.seconds), polls
+
+
+def profile_run(owner: Any, records: list[dict[str, Any]]) -> None:
+    """cProfile of an upsert job (the slower operation) over rows that exist."""
+    from bulk_drf import jobs, processing
+
+    job = jobs.create_job(owner=owner, viewset="ledger.views.TransactionViewSet", operation="upsert",
+                          unique_fields=["reference"])
+    jobs.add_records(job, records)
+    jobs.transition(job, "UploadComplete")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    processing.run_job(job.pk)
+    profiler.disable()
+    print(f"\n-- cProfile of an upsert job of {len(records):,} records (top 25 by own time) --")
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+
+
+def print_phases(operation: str, m: int, seconds: float, phases: dict[str, float]) -> None:
+    batch_total = phases.pop("_write_rows")
+    chunk_total = phases.pop("process_chunk")
+    outside_batch = sum(v for k, v in phases.items() if k.startswith(("bookkeeping", "read")))
+    inside_batch = sum(phases.values()) - outside_batch
+    phases["rest of execute_batch (fetch targets, apply, savepoints, outcomes)"] = batch_total - inside_batch
+    phases["rest of the chunk (commit, cursor update, result tuples)"] = chunk_total - batch_total - outside_batch
+    phases["outside chunks (setup, progress, transitions)"] = seconds - chunk_total
+    print(f"\n-- where the time goes: an instrumented {operation} job of {m:,} records, {seconds:.2f} s "
+          f"({m / seconds:,.0f} rec/s; wrappers and the polling thread slow it a little) --")
+    for phase, spent in sorted(phases.items(), key=lambda kv: -kv[1]):
+        if spent >= 0.005:
+            print(f"  {phase:<68}{spent:7.2f} s {100 * spent / seconds:5.1f} %")
+
+
+def rate(n: int, seconds: float) -> str:
+    return f"{n / seconds:>10,.0f} rec/s  ({seconds:6.2f} s)"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--records", type=int, default=100_000)
+    parser.add_argument("--phase-records", type=int, default=20_000, help="records of the instrumented run")
+    parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions")
+    args = parser.parse_args()
+    url = os.environ.get("DATABASE_URL") or DEFAULT_URL
+    if not urlparse(url).scheme.startswith("postgres"):
+        print(f"jobs_bench measures PostgreSQL; DATABASE_URL={url!r} is not a postgres:// URL", file=sys.stderr)
+        return 2
+    setup(url)
+
+    import django
+    from bulk_drf.conf import bulk_settings
+    from django.conf import settings
+    from django.contrib.auth.models import User
+    from ledger.models import Account
+
+    reset()
+    User.objects.filter(username="bench").delete()
+    owner = User.objects.create_user("bench", password="bench")
+    accounts = [a.pk for a in Account.objects.bulk_create(Account(owner=owner, name=f"acct-{i}") for i in range(20))]
+    n = args.records
+    inserts = make_records(n, accounts, seed=1, memo="first")
+    upserts = make_records(n, accounts, seed=2, memo="second")  # the same references: every row updated
+
+    print("== bulk-drf jobs bench ==")
+    print(f"python {platform.python_version()}, Django {django.get_version()}, PostgreSQL db {BENCH_DB}, "
+          f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}")
+    print(f"{n:,} ledger.Transaction records; job chunk size {bulk_settings.CHUNK_SIZE}; ONE worker, "
+          "processing.run_job called in-process (no broker hop; the Celery task only calls it)")
+    print("every job record is validated by TransactionSerializer; bulk_create validates nothing\n")
+
+    raw_insert = raw_bulk_create(owner, inserts, upsert=False)
+    raw_upsert = raw_bulk_create(owner, upserts, upsert=True)
+    reset()
+    up_insert, job_insert, _ = job_run(owner, inserts, "insert")
+    up_upsert, job_upsert, _ = job_run(owner, upserts, "upsert")
+
+    print(f"{'':28}{'bulk_create':>32}{'job (processing)':>34}{'ratio':>8}{'goal':>7}")
+    verdicts = []
+    for name, raw, job, upload in (("insert", raw_insert, job_insert, up_insert),
+                                   ("upsert", raw_upsert, job_upsert, up_upsert)):
+        ratio = raw / job
+        verdicts.append(ratio >= GOAL)
+        print(f"{name + ' ' + format(n, ','):28}{rate(n, raw):>32}{rate(n, job):>34}{ratio:>8.2f}"
+              f"{'ok' if ratio >= GOAL else 'MISS':>7}")
+        print(f"{'':28}{'':32}  + upload {rate(n, upload)}")
+
+    # Tuning: bigger chunks mean fewer commits and fewer receiver runs (the ledger's after_create
+    # receivers cost ~21 queries per write event), at the price of longer transactions.
+    reset()
+    settings.BULK_DRF_CHUNK_SIZE = 5000
+    _, job_big, _ = job_run(owner, inserts, "insert")
+    del settings.BULK_DRF_CHUNK_SIZE
+    print(f"{'insert, chunks of 5000':28}{'':32}{rate(n, job_big):>34}{raw_insert / job_big:>8.2f}"
+          f"{'(tuning)':>10}")
+
+    reset()
+    m = args.phase_records
+    polled: dict[str, Any] = {"polls": 0, "queries": 0, "states": set()}
+    for operation, seed in (("insert", 3), ("upsert", 4)):
+        records = make_records(m, accounts, seed=seed, memo=operation)
+        seconds, phases, polls = instrumented_run(owner, records, operation)
+        for key in ("polls", "queries"):
+            polled[key] += polls[key]
+        polled["states"] |= polls["states"]
+        print_phases(operation, m, seconds, phases)
+    print(f"\n-- polling GET /api/bulk-jobs/{{id}}/ while those jobs ran (and once after): {polled['polls']} polls, "
+          f"{polled['queries']} queries in total; states seen {sorted(polled['states'])} --")
+
+    if args.profile:
+        profile_run(owner, make_records(m, accounts, seed=4, memo="profile"))
+    reset()
+    return 0 if all(verdicts) and polled["queries"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -281,3 +281,27 @@ class TestUpsert:
         assert response.status_code == 201
         assert (response.data["created_count"], response.data["updated_count"]) == (1, 1)
         assert dict(Part.objects.values_list("position", "label")) == {1: "y", 2: ""}
+
+
+@override_settings(BULK_DRF_BATCH_SIZE=2)
+def test_batch_size_setting_is_passed_to_bulk_create(api, django_assert_num_queries):
+    # uniqueness SELECT, then 3 INSERTs of at most 2 rows (in a savepoint: the test runs in a transaction)
+    with django_assert_num_queries(6) as captured:
+        response = api.post("/things/", things(5), format="json")
+
+    assert response.status_code == 201
+    assert sum(q["sql"].startswith("INSERT") for q in captured.captured_queries) == 3
+
+
+@override_settings(BULK_DRF_SYNC_MAX_ITEMS=2)
+@pytest.mark.parametrize("method", ["put", "patch", "delete"])
+def test_sync_max_items_applies_to_every_method(api, method):
+    rows = ThingFactory.create_batch(3, quantity=1)
+    body = [{"id": t.pk, "name": "x", "sku": f"X{t.pk}"} for t in rows] if method != "delete" else [t.pk for t in rows]
+
+    response = getattr(api, method)("/things/", body, format="json")
+
+    assert response.status_code == 413
+    assert response.data["detail"].code == "too_many_items"
+    assert Thing.objects.filter(quantity=1).count() == 3
+    assert set(Thing.objects.values_list("name", flat=True)) == {t.name for t in rows}

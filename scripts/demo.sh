@@ -9,3 +9,4 @@ $HATCH run integration:python tests-integration/demo/core_walkthrough.py
 
 # Part 2: the full stack (Django models, DRF endpoints, a Celery worker) -- added by the jobs
 # walkthrough below this line.
+$HATCH run integration:demo-jobs

@@ -23,6 +23,8 @@ def main() -> int:
     os.environ.setdefault("BULK_STATE_DIR", str(state))
     os.environ.setdefault("BULK_QUEUE", f"bulk-demo-{os.getpid()}")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
+    os.environ.setdefault("BULK_REDIS_BROKER_DB", "5")  # with REDIS_URL: a db the test suites never use
+    os.environ.setdefault("BULK_REDIS_CACHE_DB", "5")
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import django
 
@@ -40,7 +42,8 @@ def main() -> int:
     print("== bulk-drf jobs: a real Celery worker, end to end ==")
     print(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
     print(f"broker:   {settings.CELERY_BROKER_URL}  (queue {settings.CELERY_TASK_DEFAULT_QUEUE})")
-    print(f"cache:    {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}")
+    cache = settings.CACHES["default"]
+    print(f"cache:    {cache['BACKEND'].rsplit('.', 1)[-1]} {cache['LOCATION']}")
     if db["ENGINE"].endswith("postgresql"):
         print("(PostgreSQL: the demo's rows are deleted before it starts)")
     call_command("migrate", verbosity=0)

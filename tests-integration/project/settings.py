@@ -11,6 +11,8 @@ database, broker and cache as the web process):
 - ``BULK_QUEUE``: the Celery queue (default ``bulk-integration``); ``BULK_VISIBILITY_TIMEOUT``:
   seconds before Redis redelivers an unacknowledged task (default 3600: above the longest job).
 - ``BULK_DRF_CHUNK_SIZE``: records per chunk (default 1000).
+- ``BULK_REDIS_BROKER_DB`` / ``BULK_REDIS_CACHE_DB``: the Redis db numbers of the broker and the cache
+  (default 2 and 3, the integration suite's; the demo uses 5 so it never meets the tests' queues).
 """
 
 from __future__ import annotations
@@ -89,8 +91,10 @@ DATABASES = {"default": _database()}
 
 REDIS_URL = os.environ.get("REDIS_URL", "").rstrip("/")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{REDIS_URL}/3"}}
-    CELERY_BROKER_URL = f"{REDIS_URL}/2"
+    _cache_db, _broker_db = os.environ.get("BULK_REDIS_CACHE_DB", "3"), os.environ.get("BULK_REDIS_BROKER_DB", "2")
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": f"{REDIS_URL}/{_cache_db}"}}
+    CELERY_BROKER_URL = f"{REDIS_URL}/{_broker_db}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("BULK_VISIBILITY_TIMEOUT", 3600))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",

@@ -3,9 +3,18 @@
 from django.contrib import admin
 from django.urls import include, path
 from ledger.views import AccountViewSet, TransactionViewSet
-from rest_framework.routers import DefaultRouter
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import APIRootView, DefaultRouter
+
+
+class PublicAPIRoot(APIRootView):
+    """``/api/`` lists the endpoints to anyone (each endpoint still needs a login)."""
+
+    permission_classes = [AllowAny]
+
 
 router = DefaultRouter()
+router.APIRootView = PublicAPIRoot
 router.register("accounts", AccountViewSet, basename="account")
 router.register("transactions", TransactionViewSet, basename="transaction")
 

@@ -1,6 +1,7 @@
 """drf-spectacular documents the bulk endpoints as arrays (peers document single objects)."""
 
 import pytest
+from django.test import override_settings
 from drf_spectacular.generators import SchemaGenerator
 from drf_spectacular.validation import validate_schema
 
@@ -63,3 +64,15 @@ def test_plain_viewsets_and_detail_routes_are_untouched(schema):
     assert set(schema["paths"]["/plain/"]) == {"get", "post"}
     assert body(schema["paths"]["/plain/"]["post"]) == {"$ref": "#/components/schemas/Thing"}
     assert body(schema["paths"]["/things/{id}/"]["patch"]) == {"$ref": "#/components/schemas/PatchedThing"}
+
+
+def test_without_drf_spectacular_the_project_schema_class_is_used_unchanged():
+    from rest_framework.schemas.openapi import AutoSchema as DRFAutoSchema
+    from rest_framework.settings import api_settings
+
+    from tests.views import ThingViewSet
+
+    with override_settings(REST_FRAMEWORK={"DEFAULT_SCHEMA_CLASS": "rest_framework.schemas.openapi.AutoSchema"}):
+        assert api_settings.DEFAULT_SCHEMA_CLASS is DRFAutoSchema
+        assert type(ThingViewSet().schema) is DRFAutoSchema
+    assert type(ThingViewSet().schema).__name__ == "BulkAutoSchema"

@@ -217,3 +217,47 @@ def test_a_send_from_another_thread_blocked_in_a_receiver_does_not_block_connect
     finally:
         release.set()
         sender_thread.join(10)
+
+
+class _SlowPriority(int):
+    """A priority whose comparisons block while ``gate`` is closed: holds a rebuild mid-sort."""
+
+    entered = threading.Event()
+    gate = threading.Event()
+
+    def __lt__(self, other: object) -> bool:
+        type(self).entered.set()
+        type(self).gate.wait(10)
+        return int(self) < int(other)  # type: ignore[call-overload]
+
+
+def test_queries_during_another_threads_rebuild_do_not_see_the_previous_snapshot() -> None:
+    # A rebuild marked the signal fresh before publishing its new slots: a lock-free query in that
+    # window read the old slots and missed a receiver whose connect had already returned.
+    signal: Signal[int] = Signal("s")
+
+    def a(sender: Any, payload: int) -> None: ...
+
+    def b(sender: Any, payload: int) -> None: ...
+
+    _SlowPriority.entered.clear()
+    _SlowPriority.gate.clear()
+    signal.connect(a, priority=_SlowPriority(1))
+    signal.send(Model, 1)  # built: one receiver
+    signal.connect(b, priority=_SlowPriority(2))  # stale: the next send rebuilds (and sorts)
+    sender_thread = threading.Thread(target=signal.send, args=(Model, 1))
+    sender_thread.start()
+    seen: dict[str, Any] = {}
+    try:
+        assert _SlowPriority.entered.wait(10)  # the sender thread is inside the rebuild, holding the lock
+        query_thread = threading.Thread(
+            target=lambda: seen.update(len=len(signal), ids=signal.receiver_ids(), has=signal.has_receivers())
+        )
+        query_thread.start()
+        query_thread.join(0.2)  # with the defect it returns at once, with the old snapshot
+    finally:
+        _SlowPriority.gate.set()
+        sender_thread.join(10)
+        query_thread.join(10)
+    assert seen["len"] == 2
+    assert len(seen["ids"]) == 2

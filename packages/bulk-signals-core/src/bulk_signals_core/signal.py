@@ -371,14 +371,16 @@ class Signal(Generic[T]):
         return self._slots
 
     def _rebuild(self) -> None:
-        # Called with the lock held. Cleared first: a weakref callback firing during the rebuild
-        # marks it stale again instead of being overwritten.
-        self._stale = False
+        # Called with the lock held. _stale is cleared only once the new slots are published:
+        # _snapshot() reads _stale without the lock, and must never pair "fresh" with the old
+        # slots. A weakref callback firing here (same thread, re-entrant lock) can only remove
+        # dead slots; one left in the new plan is harmless (send skips it, queries filter it).
         slots = list(self._keys.values())
         slots.sort(key=_slot_priority)  # stable: ties stay in connection (dict insertion) order
         self._slots = tuple(slots)
         self._filtered = any(slot[SENDER] is not ANY for slot in slots)
         self._cache = {}
+        self._stale = False
         self._refresh_plan()
 
     def _refresh_plan(self) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
+import weakref
 from typing import Any
 
 import pytest
@@ -448,3 +449,37 @@ def test_a_dead_receiver_leaves_the_registry_without_any_send() -> None:
     gc.collect()
     assert len(signal._keys) == 1  # removed by the weakref callback itself
     assert signal.receiver_ids() == [describe(keep)]
+
+
+def test_a_weakref_callback_firing_inside_another_prune_removes_each_dead_receiver_once() -> None:
+    # Garbage collection can start on any allocation, also while _prune builds its list of dead
+    # slots; the nested _prune (same thread, re-entrant lock) then deleted keys the outer one
+    # was about to delete, and the outer one died with a KeyError inside a weakref callback.
+    signal: Signal[int] = Signal("s")
+
+    def alive(sender: Any, payload: int) -> None: ...
+
+    def doomed(sender: Any, payload: int) -> None: ...
+
+    signal.connect(alive)
+    signal.connect(doomed, id="doomed")
+    nested = []
+
+    class CollectingDuringItems(dict):  # type: ignore[type-arg]
+        def items(self) -> Any:
+            snapshot = list(super().items())
+            if not nested:
+                nested.append(True)
+                signal._prune(None)  # what a weakref callback fired by GC right here would do
+            return snapshot
+
+    dead_ref = weakref.ref(Model())  # a weak reference whose receiver is gone
+    slot = signal._keys["doomed"]
+    signal._keys = CollectingDuringItems(signal._keys)
+    signal._keys["doomed"] = (dead_ref, *slot[1:])
+
+    signal._prune(None)
+
+    assert nested == [True]
+    assert list(signal._keys) == [id(alive)]
+    assert signal.receiver_ids() == [describe(alive)]

@@ -348,7 +348,8 @@ class Signal(Generic[T]):
             dead = [key for key, slot in list(keys.items()) if not slot_is_alive(slot)]
             if dead:
                 for key in dead:
-                    del keys[key]
+                    # pop, not del: a nested _prune (GC while building `dead`) may have removed it.
+                    keys.pop(key, None)
                 self._changed()
 
     def _changed(self) -> None:

@@ -10,7 +10,7 @@ from bulk_drf.models import BulkJob, BulkJobResult
 from django.db import IntegrityError, transaction
 
 from tests import jobs_fixtures
-from tests.jobs_app.models import Gadget, Meter
+from tests.jobs_app.models import Gadget, Meter, Reading
 from tests.jobs_fixtures import closed_job, gadgets
 
 alice = jobs_fixtures.alice
@@ -113,3 +113,15 @@ def test_a_plain_unique_violation_names_its_field(alice: Any) -> None:
         Gadget.objects.bulk_create([Gadget(owner=alice, sku="dup", name="second", price="1.00")])
     [error] = processing.database_error(viewset, caught.value)["sku"]
     assert error["code"] == "integrity_error" and "sku" in error["message"]
+
+
+def test_a_delete_blocked_by_a_protected_foreign_key_fails_only_that_record(alice: Any) -> None:
+    kept, *free = Meter.objects.bulk_create(Meter(owner=alice, code=f"d{i}", level=i) for i in range(4))
+    Reading.objects.create(meter=kept, value=1)
+    ids = [m.pk for m in (free[0], kept, *free[1:])]
+    job = processing.run_job(closed_job(alice, ids, viewset=METER_VIEWSET, operation="delete").pk)
+    assert job.state == "JobComplete"
+    assert list(Meter.objects.values_list("pk", flat=True)) == [kept.pk]
+    seen = outcomes(job)
+    assert [i for i, (kind, _) in sorted(seen.items()) if kind == "failed"] == [1]
+    check_error(seen[1][1], "protected", "protected foreign keys")

@@ -44,3 +44,13 @@ class Meter(models.Model):
             # An expression key no serializer validator checks: "ab" and "AB" clash only in the database.
             models.UniqueConstraint(Lower("code"), name="jobs_app_meter_code_ci"),
         ]
+
+
+class Reading(models.Model):
+    """Keeps its meter alive: deleting a meter with readings is refused (``PROTECT``)."""
+
+    meter = models.ForeignKey(Meter, on_delete=models.PROTECT, related_name="readings")
+    value = models.IntegerField()
+
+    class Meta:
+        app_label = "jobs_app"

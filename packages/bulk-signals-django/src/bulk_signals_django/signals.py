@@ -1,5 +1,8 @@
 """The nine signals, each a core ``Signal[BulkEvent]``; the sender is the model class.
 
+Each is a :class:`~bulk_signals_django.dispatch.ModelSignal`: a receiver connected for a model (by any
+means) also receives the events of the models inheriting from it, with the concrete class as sender.
+
 Django-style receivers work too: ``@receiver(bulk_post_update, sender=Account)`` on
 ``def handler(sender, **kwargs)`` gets the event as ``kwargs["event"]``.
 """
@@ -8,6 +11,7 @@ from __future__ import annotations
 
 from bulk_signals_core import Signal
 
+from .dispatch import ModelSignal
 from .events import BulkEvent
 
 __all__ = [
@@ -22,15 +26,15 @@ __all__ = [
     "bulk_validate_update",
 ]
 
-bulk_validate_create: Signal[BulkEvent] = Signal("bulk_validate_create", payload_name="event")
-bulk_validate_update: Signal[BulkEvent] = Signal("bulk_validate_update", payload_name="event")
-bulk_validate_delete: Signal[BulkEvent] = Signal("bulk_validate_delete", payload_name="event")
-bulk_pre_create: Signal[BulkEvent] = Signal("bulk_pre_create", payload_name="event")
-bulk_pre_update: Signal[BulkEvent] = Signal("bulk_pre_update", payload_name="event")
-bulk_pre_delete: Signal[BulkEvent] = Signal("bulk_pre_delete", payload_name="event")
-bulk_post_create: Signal[BulkEvent] = Signal("bulk_post_create", payload_name="event")
-bulk_post_update: Signal[BulkEvent] = Signal("bulk_post_update", payload_name="event")
-bulk_post_delete: Signal[BulkEvent] = Signal("bulk_post_delete", payload_name="event")
+bulk_validate_create: Signal[BulkEvent] = ModelSignal("bulk_validate_create", payload_name="event")
+bulk_validate_update: Signal[BulkEvent] = ModelSignal("bulk_validate_update", payload_name="event")
+bulk_validate_delete: Signal[BulkEvent] = ModelSignal("bulk_validate_delete", payload_name="event")
+bulk_pre_create: Signal[BulkEvent] = ModelSignal("bulk_pre_create", payload_name="event")
+bulk_pre_update: Signal[BulkEvent] = ModelSignal("bulk_pre_update", payload_name="event")
+bulk_pre_delete: Signal[BulkEvent] = ModelSignal("bulk_pre_delete", payload_name="event")
+bulk_post_create: Signal[BulkEvent] = ModelSignal("bulk_post_create", payload_name="event")
+bulk_post_update: Signal[BulkEvent] = ModelSignal("bulk_post_update", payload_name="event")
+bulk_post_delete: Signal[BulkEvent] = ModelSignal("bulk_post_delete", payload_name="event")
 
 ALL_SIGNALS = (
     bulk_validate_create,

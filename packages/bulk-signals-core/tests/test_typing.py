@@ -35,10 +35,15 @@ def test_a_receiver_of_the_wrong_payload_type_is_rejected(tmp_path: Path) -> Non
     assert result.returncode == 1, result.stdout + result.stderr
     errors = {int(m.group(1)): m.group(2) for m in re.finditer(r"wrong_payload\.py:(\d+): error: (.*)", result.stdout)}
     assert sorted(errors) == expected_lines
-    called, decorated, sent = expected_lines
+    called, decorated, sent, django_style = expected_lines
     wrong = 'incompatible type "Callable[[object, UserCreated], None]"; expected "Callable[[Any, OrderPlaced], None]"'
     assert errors[called] == f'Argument 1 to "connect" of "Signal" has {wrong}  [arg-type]'
     assert errors[decorated] == f'Argument 1 to "__call__" of "_Connector" has {wrong}  [arg-type]'
     assert errors[sent] == (
         'Argument 2 to "send" of "Signal" has incompatible type "UserCreated"; expected "OrderPlaced"  [arg-type]'
+    )
+    # A (sender, payload=..., **kwargs) receiver is called (sender, payload): its payload type is checked too.
+    assert errors[django_style] == (
+        'Argument 1 to "connect" of "Signal" has incompatible type "def on_user_django_style(sender: object, '
+        'payload: UserCreated = ..., **kwargs: Any) -> None"; expected "Callable[[Any, OrderPlaced], None]"  [arg-type]'
     )

@@ -45,6 +45,12 @@ def legacy(sender: Any, **kwargs: Any) -> None:  # Django-style receivers are ac
     print(kwargs)
 
 
+def legacy_named(sender: Any, payload: OrderPlaced | None = None, **kwargs: Any) -> None:
+    print(payload, kwargs)
+
+
+order_placed.connect(legacy_named)
+legacy_result: None = order_placed.connect(legacy)(Shop(), signal=order_placed, payload=OrderPlaced(1, 2))
 order_placed.connect(notify, priority=60)
 order_placed.connect(legacy, sender=ANY, dispatch_uid="legacy", weak=False)
 returned = order_placed.connect(audit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from bulk_signals_core import Signal
 
@@ -33,3 +34,10 @@ def on_user_decorated(sender: object, payload: UserCreated) -> None:
 
 
 order_placed.send(object(), UserCreated("x"))  # mypy-error: wrong payload sent
+
+
+def on_user_django_style(sender: object, payload: UserCreated = UserCreated("x"), **kwargs: Any) -> None:
+    print(payload.username)  # called as (sender, payload): it would get an OrderPlaced
+
+
+order_placed.connect(on_user_django_style)  # mypy-error: wrong payload type behind a Django-style **kwargs

@@ -37,6 +37,8 @@ logger = logging.getLogger("bulk_signals_core")
 
 T = TypeVar("T")
 R = TypeVar("R")
+T_contra = TypeVar("T_contra", contravariant=True)
+R_co = TypeVar("R_co", covariant=True)
 
 Receiver = Callable[[Any, T], Any]
 """What a ``Signal[T]`` calls: ``receiver(sender, payload)``, sync or ``async def``."""
@@ -67,14 +69,15 @@ class _Connector(Protocol[T]):
     def __call__(self, receiver: Callable[[Any, T], R], /) -> Callable[[Any, T], R]: ...
 
 
-class DjangoReceiver(Protocol):
-    """A Django-style receiver, ``receiver(sender, **kwargs)``: it gets ``signal=`` and the payload
-    under the signal's ``payload_name``. Typed loosely, as in Django."""
+class DjangoReceiver(Protocol[T_contra, R_co]):
+    """A Django-style receiver of a ``Signal[T]``, ``receiver(sender, **kwargs)``: it gets ``signal=``
+    and the payload under the signal's ``payload_name``.
 
-    def __call__(self, sender: Any, **kwargs: Any) -> Any: ...
+    The keyword arguments are typed ``T``: a receiver such as ``(sender, payload: Other = ..., **kwargs)``
+    is called as ``(sender, payload)``, so its payload type must match like any other receiver's.
+    """
 
-
-_DjangoReceiverT = TypeVar("_DjangoReceiverT", bound=DjangoReceiver)
+    def __call__(self, sender: Any, *, signal: Any = ..., **kwargs: T_contra) -> R_co: ...
 
 
 class Signal(Generic[T]):
@@ -164,14 +167,14 @@ class Signal(Generic[T]):
     @overload
     def connect(
         self,
-        receiver: _DjangoReceiverT,
+        receiver: DjangoReceiver[T, R],
         *,
         sender: Any = ...,
         priority: int = ...,
         id: str | None = ...,
         weak: bool = ...,
         dispatch_uid: object = ...,
-    ) -> _DjangoReceiverT: ...
+    ) -> DjangoReceiver[T, R]: ...
 
     @overload
     def connect(

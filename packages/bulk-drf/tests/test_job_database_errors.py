@@ -125,3 +125,25 @@ def test_a_delete_blocked_by_a_protected_foreign_key_fails_only_that_record(alic
     seen = outcomes(job)
     assert [i for i, (kind, _) in sorted(seen.items()) if kind == "failed"] == [1]
     check_error(seen[1][1], "protected", "protected foreign keys")
+
+
+def test_a_split_upsert_chunk_still_refuses_a_repeated_key(alice: Any) -> None:
+    """Records 0 and 3 share a key: split or not, the later one is a duplicate, as in a clean chunk."""
+    records = [{"code": "k1", "level": 1}, {"code": "k2", "level": 500}, {"code": "k3", "level": 3},
+               {"code": "k1", "level": 4}]
+    job = processing.run_job(closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert",
+                                        unique_fields=["code"]).pk)
+    assert dict(Meter.objects.values_list("code", "level")) == {"k1": 1, "k3": 3}
+    seen = outcomes(job)
+    assert [i for i, (kind, _) in sorted(seen.items()) if kind == "failed"] == [1, 3]
+    check_error(seen[1][1], "integrity_error", "jobs_app_meter_level_range")
+    assert seen[3][1] == {"code": [{"message": "Same code as item 0 of this request.", "code": "duplicate"}]}
+
+
+def test_a_clean_upsert_chunk_reports_a_repeated_key_the_same_way(alice: Any) -> None:
+    records = [{"code": "k1", "level": 1}, {"code": "k2", "level": 2}, {"code": "k3", "level": 3},
+               {"code": "k1", "level": 4}]
+    job = processing.run_job(closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert",
+                                        unique_fields=["code"]).pk)
+    assert outcomes(job)[3] == ("failed", {"code": [{"message": "Same code as item 0 of this request.",
+                                                     "code": "duplicate"}]})

@@ -286,11 +286,48 @@ def _write_isolating(
     except _RECORD_LEVEL_ERRORS as exc:
         if len(items) == 1:
             return [], [operations.ItemError(offset, database_error(viewset, exc))]
-        middle = len(items) // 2
-        left = _write_isolating(job, viewset, items[:middle], offset)
-        right = _write_isolating(job, viewset, items[middle:], offset + middle)
-        return left[0] + right[0], sorted(left[1] + right[1], key=lambda e: e.index)
+        succeeded: list[operations.ItemSuccess] = []
+        failed = _upsert_duplicates(job, items, offset)
+        # Halves of the runs between the duplicates refused above (usually one run: the whole chunk).
+        skip = {e.index - offset for e in failed}
+        runs, first = [], 0
+        for i in [*sorted(skip), len(items)]:
+            if i > first:
+                runs.append((first, i))
+            first = i + 1
+        if runs == [(0, len(items))]:
+            middle = len(items) // 2
+            runs = [(0, middle), (middle, len(items))]
+        for lo, hi in runs:
+            ok, bad = _write_isolating(job, viewset, items[lo:hi], offset + lo)
+            succeeded += ok
+            failed += bad
+        return succeeded, sorted(failed, key=lambda e: e.index)
     return batch.succeeded, batch.failed
+
+
+def _upsert_duplicates(job: BulkJob, items: list[Any], offset: int) -> list[operations.ItemError]:
+    """Upsert items repeating an earlier item's key, refused as ``execute_batch`` refuses them in one batch.
+
+    Once a chunk is split, its halves no longer see each other: without this, the later of two items
+    with the same key would update the row the earlier one wrote.
+    """
+    names = list(job.unique_fields)
+    if job.operation != JobOperation.UPSERT or not names:
+        return []
+    first: dict[tuple[str, ...], int] = {}
+    errors = []
+    field = names[0] if len(names) == 1 else "non_field_errors"
+    for i, item in enumerate(items):
+        if not isinstance(item, dict) or any(item.get(name) in (None, "") for name in names):
+            continue  # execute_batch reports these
+        key = tuple(str(item[name]).strip() for name in names)
+        if key in first:
+            message = f"Same {', '.join(names)} as item {offset + first[key]} of this request."
+            errors.append(operations.ItemError(offset + i, {field: [{"message": message, "code": "duplicate"}]}))
+        else:
+            first[key] = i
+    return errors
 
 
 def database_error(viewset: Any, exc: BaseException) -> dict[str, Any]:

@@ -69,3 +69,34 @@ async def test_abulk_create_fires_and_accepts_bypass(log):
     await Account.objects.abulk_create(AccountFactory.build_batch(2), bypass_signals=True)
     assert log.names == ["bulk_validate_create", "bulk_pre_create", "bulk_post_create"]
     assert await Account.objects.acount() == 4
+
+
+def test_ignore_conflicts_reports_only_the_rows_it_inserts(log):
+    # Rows the database skips (an existing key, or a key repeated in the same call) are no creates.
+    from tests.factories import MembershipFactory, ProductFactory
+    from tests.models import Membership, Product
+
+    ProductFactory.create(sku="A", name="kept")
+    log.listen(Product, Membership)
+    objs = [Product(sku="A", name="skipped"), Product(sku="B", name="b"), Product(sku="B", name="repeat")]
+    assert Product.objects.bulk_create(objs, ignore_conflicts=True) == objs
+    for name in ("bulk_validate_create", "bulk_pre_create", "bulk_post_create"):
+        assert [p.name for p in log.event(name).new_records] == ["b"]
+    assert sorted(Product.objects.values_list("sku", "name")) == [("A", "kept"), ("B", "b")]
+
+    MembershipFactory.create(team="red", member="ann")
+    Membership.objects.bulk_create(
+        [Membership(team="red", member="ann"), Membership(team="blue", member="ann")], ignore_conflicts=True
+    )
+    created = [e for n, e in log.calls if n == "bulk_post_create" and e.model is Membership]
+    assert [(m.team, m.member) for m in created[-1].new_records] == [("blue", "ann")]
+
+
+def test_ignore_conflicts_with_every_row_skipped_sends_no_create(log):
+    from tests.factories import ProductFactory
+    from tests.models import Product
+
+    ProductFactory.create(sku="A")
+    log.listen(Product)
+    Product.objects.bulk_create([Product(sku="A", name="x")], ignore_conflicts=True)
+    assert log.calls == [] and Product.objects.count() == 1

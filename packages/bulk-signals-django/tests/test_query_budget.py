@@ -126,3 +126,13 @@ def test_without_receivers_every_path_costs_exactly_vanilla(path, django_assert_
     vanilla = count(lambda: calls[path](PlainAccount, plain))
     with django_assert_num_queries(vanilla.total):
         calls[path](Account, ours)
+
+
+def test_ignore_conflicts_is_vanilla_plus_one(receivers, django_assert_num_queries):
+    def insert(model):
+        return model.objects.bulk_create([model(sku=f"S{i}", name="x") for i in range(N)], ignore_conflicts=True)
+
+    PlainProduct.objects.bulk_create([PlainProduct(sku=f"S{i}", name="old") for i in range(0, N, 2)])
+    Product.objects.bulk_create([Product(sku=f"S{i}", name="old") for i in range(0, N, 2)], bypass_signals=True)
+    vanilla = count(lambda: insert(PlainProduct))
+    _assert_budget(django_assert_num_queries, vanilla, lambda: insert(Product), 1, 0)

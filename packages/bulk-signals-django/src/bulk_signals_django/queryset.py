@@ -25,7 +25,7 @@ from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
 from .mti import has_parent_tables, mti_bulk_create
 from .records import changed_fields, chunks, clone_record, load_by_pk, pk_is_set, writable_fields
-from .upsert import classify
+from .upsert import classify, split_ignored
 
 __all__ = ["BulkSignalQuerySet"]
 
@@ -121,6 +121,9 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             if update_conflicts and unique_fields:
                 fresh, matched = classify(model, using, objs, unique_fields)
                 source = Source.UPSERT
+            elif ignore_conflicts:
+                fresh, matched = split_ignored(model, using, objs), []
+                source = Source.BULK_CREATE
             else:
                 fresh, matched = objs, []
                 source = Source.UPSERT if update_conflicts else Source.BULK_CREATE

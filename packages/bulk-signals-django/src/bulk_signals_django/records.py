@@ -62,9 +62,14 @@ def clone_record(obj: Any) -> Any:
     return copy
 
 
+def chunk_size() -> int:
+    """``BULK_SIGNALS_IN_CHUNK_SIZE``: the most values in one ``IN (...)``."""
+    return settings.IN_CHUNK_SIZE
+
+
 def chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
     """``values`` cut into ``BULK_SIGNALS_IN_CHUNK_SIZE`` slices (one ``IN (...)`` each)."""
-    size = settings.IN_CHUNK_SIZE
+    size = chunk_size()
     for start in range(0, len(values), size):
         yield values[start : start + size]
 

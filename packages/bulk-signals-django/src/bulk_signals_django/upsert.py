@@ -12,9 +12,9 @@ from typing import Any
 
 from django.db import models
 
-from .records import chunks
+from .records import chunk_size, chunks
 
-__all__ = ["classify"]
+__all__ = ["classify", "split_ignored"]
 
 
 def _key_fields(model: type[models.Model], unique_fields: Sequence[str]) -> list[models.Field[Any, Any]]:
@@ -50,3 +50,62 @@ def classify(
         else:
             matched.append((obj, row))
     return new_objs, matched
+
+
+def _unique_keys(model: type[models.Model]) -> list[list[models.Field[Any, Any]]]:
+    """The column sets a plain ``INSERT ... ON CONFLICT DO NOTHING`` can conflict on: the primary key,
+    ``unique=True`` fields, ``unique_together`` and unconditional field-only ``UniqueConstraint``\\ s."""
+    opts = model._meta
+    keys: list[list[models.Field[Any, Any]]] = [[opts.pk]]
+    keys += [[f] for f in opts.local_concrete_fields if f.unique and not f.primary_key]
+    names = [list(together) for together in opts.unique_together]
+    names += [
+        list(c.fields)
+        for c in opts.total_unique_constraints  # unconditional ones only
+        if c.fields and not getattr(c, "expressions", ())
+    ]
+    keys += [[opts.get_field(name) for name in group] for group in names]  # type: ignore[misc]
+    return list({tuple(k): k for k in keys}.values())
+
+
+def split_ignored(model: type[models.Model], using: str, objs: Sequence[Any]) -> list[Any]:
+    """The ``objs`` a ``bulk_create(ignore_conflicts=True)`` inserts, in the caller's order: not those whose
+    key (any unique column set) exists, nor those repeating a key of an earlier object (the database keeps
+    the first). One SELECT per chunk of objects, none when no object carries a key value."""
+    keys = _unique_keys(model)
+
+    def values_of(obj: Any) -> list[tuple[Any, ...] | None]:
+        # None: a NULL in the key never conflicts (or the key is unset, like a pk to be generated).
+        found: list[tuple[Any, ...] | None] = []
+        for fields in keys:
+            value = tuple(field.to_python(getattr(obj, field.attname)) for field in fields)
+            found.append(None if any(v is None for v in value) else value)
+        return found
+
+    per_obj = [values_of(obj) for obj in objs]
+    taken: list[set[tuple[Any, ...]]] = [set() for _ in keys]
+    manager = model._base_manager.db_manager(using)
+    width = sum(len(fields) for fields in keys)
+    size = max(1, chunk_size() // width)
+    for start in range(0, len(objs), size):
+        chunk = per_obj[start : start + size]
+        where = models.Q()
+        for i, fields in enumerate(keys):
+            wanted = [v[i] for v in chunk if v[i] is not None]
+            if wanted:
+                where |= models.Q(**{f"{f.attname}__in": {w[j] for w in wanted} for j, f in enumerate(fields)})
+        if not where:
+            continue
+        for row in manager.filter(where):
+            for i, value in enumerate(values_of(row)):
+                if value is not None:
+                    taken[i].add(value)
+    inserted: list[Any] = []
+    for obj, values in zip(objs, per_obj, strict=True):
+        if any(v is not None and v in taken[i] for i, v in enumerate(values)):
+            continue
+        for i, v in enumerate(values):
+            if v is not None:
+                taken[i].add(v)
+        inserted.append(obj)
+    return inserted

@@ -144,3 +144,29 @@ async def test_abulk_update_fires(log):
     account.status = "closed"
     assert await Account.objects.abulk_update([account], ["status"]) == 1
     assert log.names == ["bulk_validate_update", "bulk_pre_update", "bulk_post_update"]
+
+
+def test_nothing_changed_returns_the_rows_matched_like_django(log, django_assert_num_queries):
+    # Django returns the rows matched: with or without receivers, with or without fields, the same number.
+    accounts = AccountFactory.create_batch(3)
+    assert Account.objects.bulk_update(accounts) == 3  # no receivers: every field written
+    log.listen(Account)
+    with django_assert_num_queries(3):  # SAVEPOINT, SELECT old rows, RELEASE: no UPDATE
+        assert Account.objects.bulk_update(accounts) == 3
+    assert log.event("bulk_post_update").update_fields == ()
+    log.calls.clear()
+    with django_assert_num_queries(4):  # fields given: Django's UPDATE runs, as it would without receivers
+        assert Account.objects.bulk_update(accounts, ["status"]) == 3
+    assert log.event("bulk_post_update").update_fields == ("status",)
+
+
+def test_primary_keys_given_as_strings_are_updated_and_deleted(log):
+    # Ids from a URL or JSON arrive as strings: Django matches them, so must the old-row lookup.
+    accounts = AccountFactory.create_batch(2)
+    log.listen(Account)
+    stale = [Account(pk=str(a.pk), name="renamed", balance=a.balance, status=a.status) for a in accounts]
+    assert Account.objects.bulk_update(stale, ["name"]) == 2
+    assert set(Account.objects.values_list("name", flat=True)) == {"renamed"}
+    assert len(log.event("bulk_post_update").old_records) == 2
+    assert Account.objects.bulk_delete([Account(pk=str(accounts[0].pk))]) == (1, {"tests.Account": 1})
+    assert [o.pk for o in log.event("bulk_post_delete").old_records] == [accounts[0].pk]

@@ -224,9 +224,10 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             fields = [model._meta.get_field(name).name for name in fields]
         using = self.db
         with transaction.atomic(using=using):
+            key = model._meta.pk.to_python  # "5" matches row 5, as in Django's UPDATE
             old_by_pk = load_by_pk(model, using, [obj.pk for obj in objs])
-            new = tuple(obj for obj in objs if obj.pk in old_by_pk)
-            old = tuple(old_by_pk[obj.pk] for obj in new)
+            new = tuple(obj for obj in objs if key(obj.pk) in old_by_pk)
+            old = tuple(old_by_pk[key(obj.pk)] for obj in new)
             if not new:
                 return 0
             written = fields if fields is not None else changed_fields(model, zip(new, old, strict=True))
@@ -238,7 +239,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             emit(s.bulk_pre_update, event)
             if fields is None:  # before receivers may have changed more fields: write those too
                 written = changed_fields(model, zip(new, old, strict=True))
-            count = self._vanilla().bulk_update(new, written, batch_size) if written else 0
+            # Nothing changed: no UPDATE, and Django's answer (the rows matched) without asking.
+            count = self._vanilla().bulk_update(new, written, batch_size) if written else len(new)
             if fields is None and tuple(written) != event.update_fields:
                 event = self._event(
                     Operation.UPDATE, Source.BULK_UPDATE, new_records=new, old_records=old, update_fields=tuple(written)
@@ -417,8 +419,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         objs = list(objs)
         if not all(pk_is_set(obj) for obj in objs):
             raise ValueError("All bulk_delete() objects must have a primary key set.")
-        pks = list(dict.fromkeys(obj.pk for obj in objs))
         model = self.model
+        pks = list(dict.fromkeys(model._meta.pk.to_python(obj.pk) for obj in objs))
         if not pks:
             return 0, {}
         if not self._signals_on(s.DELETE_SIGNALS, bypass_signals, bypass_validation):

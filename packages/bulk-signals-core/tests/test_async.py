@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from typing import Any
 
@@ -57,6 +58,27 @@ async def test_send_inside_a_running_loop_reraises_the_async_receivers_error() -
     signal.connect(receiver)
     with pytest.raises(LookupError, match="from the helper thread"):
         signal.send(Model, 1)
+
+
+_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
+
+
+@pytest.mark.asyncio
+async def test_send_inside_a_running_loop_gives_the_async_receiver_the_callers_context() -> None:
+    # Without a running loop asyncio.run() copies the caller's context into the receiver's task;
+    # the helper thread used inside a running loop must do the same, or context variables (request
+    # ids, tenants, Django's async-safety state) silently read their defaults.
+    signal: Signal[int] = Signal("s")
+
+    async def receiver(sender: Any, payload: int) -> str:
+        return _request_id.get()
+
+    signal.connect(receiver)
+    token = _request_id.set("req-42")
+    try:
+        assert signal.send(Model, 1) == [(receiver, "req-42")]
+    finally:
+        _request_id.reset(token)
 
 
 def test_send_runs_sync_and_async_receivers_in_priority_order() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import itertools
 import logging
@@ -667,7 +668,8 @@ def _run_to_completion(awaitable: Awaitable[Any]) -> Any:
         except BaseException as exc:  # re-raised in the calling thread
             box["error"] = exc
 
-    thread = threading.Thread(target=runner, name="bulk-signals-async-receiver")
+    # In the caller's context, as asyncio.run() would be: context variables must not reset.
+    thread = threading.Thread(target=contextvars.copy_context().run, args=(runner,), name="bulk-signals-async-receiver")
     thread.start()
     thread.join()
     if "error" in box:

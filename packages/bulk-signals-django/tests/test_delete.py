@@ -103,3 +103,32 @@ async def test_adelete_paths_fire(log):
     await Account.objects.filter(name="b").adelete()
     await Account.objects.abulk_delete([c])
     assert log.names.count("bulk_post_delete") == 3
+
+
+@pytest.mark.parametrize("posts", [0, 2])
+def test_queryset_delete_returns_exactly_what_django_returns(posts):
+    # The same data deleted with signals and without (Django's own delete): the same tuple.
+    from tests.factories import RestaurantFactory
+    from tests.models import Place, Restaurant
+
+    def data():
+        for author in AuthorFactory.create_batch(2):
+            for i in range(posts):
+                Post.objects.create(author=author, title=str(i))
+        RestaurantFactory.create_batch(2)
+        AccountFactory.create_batch(2)
+
+    calls = [
+        lambda **kw: Author.objects.all().delete(**kw),
+        lambda **kw: Restaurant.objects.all().delete(**kw),
+        lambda **kw: Place.objects.all().delete(**kw),
+        lambda **kw: Account.objects.all().delete(**kw),
+        lambda **kw: Account.objects.filter(name="nobody").delete(**kw),
+    ]
+    data()
+    vanilla = [call(bypass_signals=True) for call in calls]
+    data()
+    for model in (Author, Place, Account):
+        after_delete(model)(lambda sender, event: None)
+    assert [call() for call in calls] == vanilla
+    assert vanilla[1] == (4, {"tests.Restaurant": 2, "tests.Place": 2})

@@ -105,6 +105,7 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir),
         "processed_folder": str(_queue_dir / "processed"), "store_processed": False,
+        "control_folder": str(_queue_dir / "control"),  # default: "control" in the current directory
     }
 
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("BULK_QUEUE", "bulk-integration")

@@ -312,6 +312,15 @@ def test_a_non_callable_on_error_is_rejected() -> None:
         Signal("s", on_error="log")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("name", ["sender", "signal", "", "not a name", 3])
+def test_a_payload_name_django_style_receivers_cannot_take_is_rejected(name: Any) -> None:
+    # Django-style receivers are called (sender, signal=..., <payload_name>=payload): "sender" or
+    # "signal" would collide there and only fail at the first send, far from the mistake.
+    expected = f"payload_name must be an identifier other than sender and signal, not {name!r}"
+    with pytest.raises(TypeError, match=expected):
+        Signal("s", payload_name=name)
+
+
 # -- weak references -------------------------------------------------------------------------------
 
 

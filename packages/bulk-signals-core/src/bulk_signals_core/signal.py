@@ -131,6 +131,9 @@ class Signal(Generic[T]):
             raise TypeError(f"errors must be an ErrorStrategy, not {errors!r}")
         if on_error is not None and not callable(on_error):
             raise TypeError(f"on_error must be callable, not {on_error!r}")
+        if type(payload_name) is not str or not payload_name.isidentifier() or payload_name in ("sender", "signal"):
+            # Django-style receivers get (sender, signal=..., <payload_name>=payload).
+            raise TypeError(f"payload_name must be an identifier other than sender and signal, not {payload_name!r}")
         self.name = name
         self.payload_name = payload_name
         self._errors = errors

@@ -279,6 +279,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         self._not_support_combined_queries("update")
         if self.query.is_sliced:
             raise TypeError("Cannot update a query once a slice has been taken.")
+        if self.query.distinct_fields and django.VERSION >= (6, 1):
+            raise TypeError("Cannot call update() after .distinct(*fields).")
         model = self.model
         opts = model._meta
         self.query.chain(UpdateQuery).add_update_values(kwargs)  # Django's own checks of the names
@@ -287,6 +289,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         using = self.db
         with transaction.atomic(using=using):
             loader = self._vanilla()
+            # Django's UPDATE ignores DISTINCT (ON): the SELECT must find every row it updates.
+            loader.query.distinct, loader.query.distinct_fields = False, ()
             if expressions:
                 loader = loader.annotate(
                     **{

@@ -43,6 +43,50 @@ def test_payload_name_defaults_to_payload() -> None:
     assert seen == [5]
 
 
+def test_django_style_receiver_with_optional_named_arguments_gets_them_by_keyword() -> None:
+    # Django calls receiver(signal=..., sender=..., **named): a Django receiver such as
+    # `def on_saved(sender, instance=None, **kwargs)` must not get the payload as `instance`.
+    signal: Signal[int] = Signal("s", payload_name="event")
+    seen: list[Any] = []
+
+    def on_saved(sender: Any, instance: Any = None, **kwargs: Any) -> None:
+        seen.append((sender, instance, kwargs))
+
+    def on_event(sender: Any, event: Any = None, **kwargs: Any) -> None:
+        seen.append((sender, event, kwargs))
+
+    class Listener:
+        def on_saved(self, sender: Any, instance: Any = None, **kwargs: Any) -> None:
+            seen.append((sender, instance, kwargs))
+
+    listener = Listener()
+    signal.connect(on_saved)
+    signal.connect(on_event, sender=Model)
+    signal.connect(listener.on_saved)
+    signal.send(Model, 5)
+    assert seen == [
+        (Model, None, {"signal": signal, "event": 5}),
+        (Model, 5, {"signal": signal}),
+        (Model, None, {"signal": signal, "event": 5}),
+    ]
+
+
+def test_receiver_with_two_required_arguments_and_kwargs_is_called_positionally() -> None:
+    signal: Signal[int] = Signal("s", payload_name="event")
+    seen: list[Any] = []
+
+    def receiver(sender: Any, payload: int, **kwargs: Any) -> None:
+        seen.append((sender, payload, kwargs))
+
+    def wrapper(*args: Any, **kwargs: Any) -> None:  # e.g. a functools.wraps decorator's wrapper
+        seen.append((args, kwargs))
+
+    signal.connect(receiver)
+    signal.connect(wrapper)
+    signal.send(Model, 5)
+    assert seen == [(Model, 5, {}), ((Model, 5), {})]
+
+
 def test_keywords_only_receiver_gets_sender_by_keyword() -> None:
     signal: Signal[int] = Signal("s")
     seen: list[Any] = []

@@ -42,7 +42,7 @@ def test_a_receiver_of_the_wrong_payload_type_is_rejected(tmp_path: Path) -> Non
     assert errors[sent] == (
         'Argument 2 to "send" of "Signal" has incompatible type "UserCreated"; expected "OrderPlaced"  [arg-type]'
     )
-    # A (sender, payload=..., **kwargs) receiver is called (sender, payload): its payload type is checked too.
+    # A (sender, payload=..., **kwargs) receiver gets payload= by keyword: its payload type is checked too.
     assert errors[django_style] == (
         'Argument 1 to "connect" of "Signal" has incompatible type "def on_user_django_style(sender: object, '
         'payload: UserCreated = ..., **kwargs: Any) -> None"; expected "Callable[[Any, OrderPlaced], None]"  [arg-type]'

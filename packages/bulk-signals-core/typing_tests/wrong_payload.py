@@ -37,7 +37,7 @@ order_placed.send(object(), UserCreated("x"))  # mypy-error: wrong payload sent
 
 
 def on_user_django_style(sender: object, payload: UserCreated = UserCreated("x"), **kwargs: Any) -> None:
-    print(payload.username)  # called as (sender, payload): it would get an OrderPlaced
+    print(payload.username)  # gets payload=OrderPlaced by keyword
 
 
 order_placed.connect(on_user_django_style)  # mypy-error: wrong payload type behind a Django-style **kwargs

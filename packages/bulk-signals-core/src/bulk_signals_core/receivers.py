@@ -116,7 +116,7 @@ def inspect_receiver(receiver: object) -> int:
     if type(receiver) is _FunctionType:
         # The common case, decided from the code object alone (~60 ns; inspect.signature costs ~5 µs).
         code = receiver.__code__
-        if code.co_argcount == 2 and not code.co_kwonlyargcount:
+        if code.co_argcount == 2 and not code.co_kwonlyargcount and not code.co_flags & _CO_VARKEYWORDS:
             return CallKind.POSITIONAL | CallKind.ASYNC if code.co_flags & _CO_COROUTINE else CallKind.POSITIONAL
     if not callable(receiver):
         raise InvalidReceiver(f"receiver {receiver!r} is not callable")
@@ -155,7 +155,11 @@ def inspect_receiver(receiver: object) -> int:
             f"it requires keyword-only argument(s) {', '.join(required_kwonly)}"
         )
     kind: int
-    if required <= 2 and (capacity >= 2 or var_positional):
+    if var_keywords and required <= 1 and capacity >= 2 and not var_positional:
+        # Django's shape, `def on_saved(sender, instance=None, **kwargs)`: Django passes everything
+        # but the sender by name, so the optional arguments must not swallow the payload.
+        kind = CallKind.KEYWORDS
+    elif required <= 2 and (capacity >= 2 or var_positional):
         kind = CallKind.POSITIONAL
     elif var_keywords and required <= 1:
         kind = CallKind.KEYWORDS if capacity >= 1 else CallKind.ONLY_KEYWORDS

@@ -56,6 +56,7 @@ _identity = id  # `id` is a parameter name of connect/disconnect
 _MethodType = types.MethodType
 _FunctionType = types.FunctionType
 _CO_COROUTINE = inspect.CO_COROUTINE
+_CO_VARKEYWORDS = inspect.CO_VARKEYWORDS
 _weakref = weakref.ref
 _Priority = Priority
 
@@ -219,7 +220,12 @@ class Signal(Generic[T]):
         if sender is ANY and id is None and dispatch_uid is None and type(receiver) is _FunctionType:
             code = receiver.__code__
             ptype = type(priority)
-            if code.co_argcount == 2 and not code.co_kwonlyargcount and (ptype is _Priority or ptype is int):
+            if (
+                code.co_argcount == 2
+                and not code.co_kwonlyargcount
+                and not code.co_flags & _CO_VARKEYWORDS  # (sender, x=None, **kw) is Django-style
+                and (ptype is _Priority or ptype is int)
+            ):
                 # The common case, inlined (connect is a hot path too): a plain
                 # `def f(sender, payload)` for any sender. Same result as _connect.
                 key = _identity(receiver)

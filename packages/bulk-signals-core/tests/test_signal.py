@@ -177,6 +177,31 @@ def test_disconnect_by_dispatch_uid() -> None:
     assert calls == []
 
 
+def test_disconnect_by_receiver_finds_a_receiver_connected_with_an_id_or_a_dispatch_uid() -> None:
+    # docs/core.md: `@connect(sender=Shop, id="billing.charge") def charge` then
+    # `disconnect(charge, sender=Shop)`; the receiver must be found whatever key it was stored under.
+    signal: Signal[int] = Signal("s")
+    calls: list[Any] = []
+    charge = make_recorder(calls, "charge")
+    legacy = make_recorder(calls, "legacy")
+
+    class Listener:
+        def on(self, sender: Any, payload: int) -> None:
+            calls.append("method")
+
+    listener = Listener()
+    signal.connect(legacy, dispatch_uid="legacy")
+    signal.connect(listener.on, id="listener")
+    signal.connect(charge, sender=Model, id="billing.charge")
+    assert signal.disconnect(charge) is False  # connected for Model only
+    assert signal.disconnect(charge, sender=Model) is True
+    assert signal.disconnect(legacy) is True
+    assert signal.disconnect(listener.on) is True  # a new bound method object, equal to the connected one
+    assert len(signal) == 0
+    signal.send(Model, 1)
+    assert calls == []
+
+
 def test_disconnect_of_something_unknown_returns_false() -> None:
     signal: Signal[int] = Signal("s")
     calls: list[Any] = []

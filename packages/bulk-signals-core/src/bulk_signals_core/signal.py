@@ -326,9 +326,15 @@ class Signal(Generic[T]):
         try:
             keys = self._keys
             if keys.pop(key, None) is None:
-                if id is None:
-                    return False
-                slot = self._find_label(id)
+                # Slow paths, on a miss only: a generated id, or a receiver stored under its id or
+                # dispatch_uid (`connect(charge, sender=Shop, id="billing.charge")`, then
+                # `disconnect(charge, sender=Shop)`).
+                if id is not None:
+                    slot = self._find_label(id)
+                elif receiver is not None and dispatch_uid is None:
+                    slot = self._find_receiver(receiver, sender)
+                else:
+                    slot = None
                 if slot is None:
                     return False
                 del keys[slot[KEY]]
@@ -349,6 +355,19 @@ class Signal(Generic[T]):
         for slot in list(self._keys.values()):
             fn = slot[0]()
             if fn is not None and receiver_id(slot, fn) == label:
+                return slot
+        return None
+
+    def _find_receiver(self, receiver: object, sender: Any) -> Slot | None:
+        # Slow path: the slot of `receiver` connected for `sender` (ANY: for every sender).
+        for slot in list(self._keys.values()):
+            if sender is ANY or sender is None:
+                if slot[SENDER] is not ANY:
+                    continue
+            elif not _is_sender(slot, sender):
+                continue
+            fn = slot[0]()
+            if fn is receiver or (type(receiver) is _MethodType and fn == receiver):
                 return slot
         return None
 

@@ -178,6 +178,13 @@ def test_unknown_and_malformed_job_ids_are_404(alice: Any) -> None:
     client = client_for(alice)
     assert client.get("/api/bulk-jobs/00000000-0000-0000-0000-000000000000/").status_code == 404
     assert client.get("/api/bulk-jobs/not-a-job/").status_code == 404
+    # shapes the route's regex lets through but that are no UUID: 404, never a 500 from UUIDField
+    for malformed in ("-" * 36, "a" * 33, "0000000-00000-0000-0000-000000000000", "A" * 36):
+        for url in (f"/api/bulk-jobs/{malformed}/", f"/api/bulk-jobs/{malformed}/results/",
+                    f"/api/bulk-jobs/{malformed}/aggregates/"):
+            assert client.get(url).status_code == 404, url
+        assert client.patch(f"/api/bulk-jobs/{malformed}/", {"state": "Aborted"}, format="json").status_code == 404
+        assert client.put(f"/api/bulk-jobs/{malformed}/data/", [{"sku": "x"}], format="json").status_code == 404
 
 
 def test_polling_a_running_job_makes_no_query(alice: Any, django_assert_num_queries: Any) -> None:

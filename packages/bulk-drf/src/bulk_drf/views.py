@@ -5,6 +5,7 @@ Only a job's owner (or staff) sees or changes it; for anyone else the job does n
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 from django.db import transaction
@@ -57,14 +58,25 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         queryset = self.get_queryset()
         if lock:
             queryset = queryset.select_for_update()
-        job = queryset.filter(pk=self.kwargs["pk"]).first()
+        job = queryset.filter(pk=self.job_id()).first()
         if job is None:
             raise Http404("no such bulk job")
         return job
 
+    def job_id(self) -> str:
+        """The URL's job id in canonical form; 404 for anything that is not a UUID.
+
+        The route's regex lets through strings such as 36 dashes, which ``UUIDField`` would refuse with
+        a 500; canonical form also makes ``A0...`` and ``a0...`` share one cache entry.
+        """
+        try:
+            return str(uuid.UUID(self.kwargs["pk"]))
+        except ValueError:
+            raise Http404("no such bulk job") from None
+
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """The job's status; from the cache when it holds it (0 queries), else from the job row."""
-        cached = progress.get_status(kwargs["pk"])
+        cached = progress.get_status(self.job_id())
         if cached is not None:
             if not visible_to(request.user, cached["owner"]):
                 raise Http404("no such bulk job")

@@ -60,6 +60,26 @@ async def test_send_inside_a_running_loop_reraises_the_async_receivers_error() -
         signal.send(Model, 1)
 
 
+def test_send_leaves_the_threads_current_event_loop_alone() -> None:
+    # asyncio.run() ends with set_event_loop(None): code that keeps a loop with set_event_loop()
+    # and calls loop.run_until_complete() found it gone after a send with an async receiver.
+    signal: Signal[int] = Signal("s")
+
+    async def receiver(sender: Any, payload: int) -> int:
+        return payload
+
+    signal.connect(receiver)
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        assert signal.send(Model, 1) == [(receiver, 1)]
+        assert asyncio.get_event_loop_policy().get_event_loop() is loop
+        assert loop.run_until_complete(signal.send_async(Model, 2)) == [(receiver, 2)]
+    finally:
+        asyncio.set_event_loop(None)
+        loop.close()
+
+
 _request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="unset")
 
 

@@ -686,7 +686,10 @@ def _run_to_completion(awaitable: Awaitable[Any]) -> Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(_as_coroutine(awaitable))
+        # A Runner with a loop_factory, not asyncio.run(): that one ends with set_event_loop(None)
+        # and would take away a loop this thread keeps for run_until_complete().
+        with asyncio.Runner(loop_factory=asyncio.new_event_loop) as private:
+            return private.run(_as_coroutine(awaitable))
     # A running loop cannot be re-entered: finish the coroutine on a private loop in a helper thread.
     box: dict[str, Any] = {}
 

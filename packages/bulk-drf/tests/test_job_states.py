@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bulk_drf import jobs
+from bulk_drf import jobs, progress
 from bulk_drf.exceptions import IllegalTransition
 from bulk_drf.models import BulkJob
 from bulk_drf.signals import job_state_changed
 from bulk_drf.states import FINAL_STATES, TRANSITIONS, JobState, can_transition
 from bulk_signals_core.testing import record
+from django.db import transaction
 
 from tests import jobs_fixtures
 from tests.jobs_fixtures import GADGET_VIEWSET, client_for, gadgets
@@ -41,8 +42,8 @@ def _job(owner: Any) -> BulkJob:
     return jobs.create_job(owner=owner, viewset=GADGET_VIEWSET, operation="insert")
 
 
-def test_every_transition_is_stamped_and_signalled(alice: Any) -> None:
-    with record(job_state_changed) as seen:
+def test_every_transition_is_stamped_and_signalled(alice: Any, django_capture_on_commit_callbacks: Any) -> None:
+    with record(job_state_changed) as seen, django_capture_on_commit_callbacks(execute=True):
         job = _job(alice)
         jobs.transition(job, JobState.UPLOAD_COMPLETE)
         jobs.transition(job, JobState.IN_PROGRESS)
@@ -105,3 +106,47 @@ def test_data_upload_to_a_closed_job_is_a_409(alice: Any) -> None:
     assert response.status_code == 409
     assert response.json() == {"detail": "data can only be added to an Open job; this job is UploadComplete"}
     assert BulkJob.objects.get(pk=job.pk).total_records == 2
+
+
+class _Rollback(Exception):
+    pass
+
+
+def test_state_signals_are_sent_after_the_commit_and_never_for_a_rolled_back_move(
+    alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """A receiver that sends an email must not fire for a transition its transaction rolled back."""
+    job = _job(alice)
+    with (
+        record(job_state_changed) as seen,
+        django_capture_on_commit_callbacks(execute=True),
+        pytest.raises(_Rollback),
+        transaction.atomic(),
+    ):
+        jobs.abort(job)
+        assert seen.calls == []  # inside the transaction: not yet
+        raise _Rollback
+    assert seen.calls == []
+    assert BulkJob.objects.get(pk=job.pk).state == "Open"
+    assert progress.get_status(job.pk) is None  # nor is the rolled-back state published
+    with record(job_state_changed) as seen, django_capture_on_commit_callbacks(execute=True):
+        jobs.abort(BulkJob.objects.get(pk=job.pk))
+    assert [(p.from_state, p.to_state) for _, p in seen.calls] == [("Open", "Aborted")]
+
+
+def test_a_failing_state_receiver_cannot_undo_or_break_a_committed_move(
+    alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = _job(alice)
+
+    def broken(sender: Any, payload: Any) -> None:
+        raise RuntimeError("smtp down")
+
+    job_state_changed.connect(broken)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(alice).patch(f"/api/bulk-jobs/{job.pk}/", {"state": "Aborted"}, format="json")
+    finally:
+        job_state_changed.disconnect(broken)
+    assert response.status_code == 200 and response.json()["state"] == "Aborted"
+    assert BulkJob.objects.get(pk=job.pk).state == "Aborted"

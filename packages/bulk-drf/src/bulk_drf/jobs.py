@@ -2,7 +2,8 @@
 
 ``transition`` is the only code that changes ``BulkJob.state``: it checks the move against
 ``states.TRANSITIONS``, applies it with a conditional UPDATE (so two racing writers cannot both
-win), stamps the state's timestamp, sends ``job_state_changed`` and republishes the cached status.
+win), stamps the state's timestamp, and once the transaction commits sends ``job_state_changed`` and
+republishes the cached status (a rolled-back move sends and publishes nothing).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from bulk_signals_core import ErrorStrategy
 from django.db import transaction
 from django.utils import timezone
 
@@ -42,8 +44,18 @@ def create_job(
         unique_fields=list(unique_fields),
         partial=partial,
     )
-    job_state_changed.send(BulkJob, JobStateChanged(job.pk, "", JobState.OPEN, job.created_at))
+    send_after_commit(job_state_changed, JobStateChanged(job.pk, "", JobState.OPEN, job.created_at))
     return job
+
+
+def send_after_commit(signal: Any, payload: Any) -> None:
+    """Send ``signal`` once the current transaction commits (at once outside one); never for a rollback.
+
+    A receiver that emails "job done" must not fire for a move that was rolled back. A receiver's error
+    cannot undo the committed move either, so it is logged (``ErrorStrategy.LOG``), not raised into
+    the request or the worker that made the move.
+    """
+    transaction.on_commit(lambda: signal.send(BulkJob, payload, errors=ErrorStrategy.LOG))
 
 
 def add_records(job: BulkJob, records: Sequence[Any]) -> int:
@@ -131,7 +143,9 @@ def transition(job: BulkJob, to_state: str, *, error_message: str = "") -> BulkJ
         with transaction.atomic():
             if BulkJob.objects.filter(pk=job.pk, state=from_state).update(**updates):
                 job.refresh_from_db()
-                job_state_changed.send(BulkJob, JobStateChanged(job.pk, from_state, to_state, now, job.error_message))
+                send_after_commit(
+                    job_state_changed, JobStateChanged(job.pk, from_state, to_state, now, job.error_message)
+                )
                 _publish_on_commit(job)
                 return job
         job.refresh_from_db(fields=["state"])  # someone else moved it: judge the move from where it is now

@@ -143,8 +143,8 @@ def run_job(job_id: Any) -> BulkJob | None:
         ):
             last_published = job.processed_records
             progress.publish_progress(job)
-            job_progress.send(
-                BulkJob,
+            jobs.send_after_commit(
+                job_progress,
                 JobProgress(
                     job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records
                 ),

@@ -42,7 +42,13 @@ class JobProgress:
 
 
 job_state_changed: Signal[JobStateChanged] = Signal("bulk_drf.job_state_changed")
-"""Sent (sender: the ``BulkJob`` class) after every state transition, inside the transition's transaction."""
+"""Sent (sender: the ``BulkJob`` class) after every state transition, once its transaction has COMMITTED.
+
+A transition that is rolled back sends nothing, so a receiver may send an email or call another
+service. A receiver's exception is logged (logger ``bulk_signals_core``), never raised into the request
+or worker: the move is already committed.
+"""
 
 job_progress: Signal[JobProgress] = Signal("bulk_drf.job_progress")
-"""Sent (sender: the ``BulkJob`` class) after each committed chunk whose progress was written to the cache."""
+"""Sent (sender: the ``BulkJob`` class) after a chunk COMMITTED, at most every ``BULK_DRF_PROGRESS_UPDATE_INTERVAL``
+records (and after the last chunk), when the progress was written to the cache. Errors are logged, as above."""

@@ -1,9 +1,15 @@
 """Query budgets for 1000 items through the whole DRF stack, asserted exactly per backend.
 
-Counts include the transaction statements Django logs (BEGIN/COMMIT). The tests are transactional
-(no outer test transaction), as a request in autocommit mode is. SQLite's 999-parameter limit makes
-Django split large INSERT/UPDATE statements into batches; PostgreSQL writes each batch in one.
+Each budget is asserted both ways: the total Django logs (django_assert_num_queries, which counts the
+transaction statements BEGIN/COMMIT/SAVEPOINT/RELEASE SAVEPOINT on Django >= 4.2) and, split out, the
+data statements (SELECT/INSERT/UPDATE/DELETE) and the transaction statements. The tests are
+transactional (no outer test transaction), as a request in autocommit mode is. SQLite's 999-parameter
+limit makes Django split large INSERT/UPDATE statements into batches; PostgreSQL writes each in one.
 A receiver is connected for every operation, so the signals layer's own queries are counted too.
+
+Update, upsert and delete hold one transaction from their FOR UPDATE fetch to the write; the
+signals layer wraps its write in ``transaction.atomic()``, which inside that transaction is a
+SAVEPOINT/RELEASE SAVEPOINT pair (no data statement).
 """
 
 import django
@@ -21,46 +27,57 @@ N = 1000
 POSTGRES = connection.vendor == "postgresql"
 
 
+TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+
+
 def per_backend(*, postgresql, sqlite):
     return postgresql if POSTGRES else sqlite
 
 
+def split(captured):
+    """(data statements, transaction statements) of a captured request."""
+    sql = [q["sql"] for q in captured.captured_queries]
+    tx = [s for s in sql if s.startswith(TRANSACTION)]
+    return len(sql) - len(tx), len(tx)
+
+
 def test_post_1000_new_items_with_one_unique_field(api, django_assert_num_queries):
     payload = [{"name": f"n{i}", "sku": f"S{i}"} for i in range(N)]
-    # uniqueness SELECT + INSERT (+ BEGIN/COMMIT); SQLite: 999 params / 5 columns -> 6 INSERTs
-    with record(signals.bulk_post_create, sender=Thing), django_assert_num_queries(
-        per_backend(postgresql=4, sqlite=9)
-    ):
+    # data: uniqueness SELECT + INSERT (SQLite: 999 params / 5 columns -> 6 INSERTs);
+    # transaction: BEGIN/COMMIT of the signals layer's atomic write
+    data, tx = per_backend(postgresql=(2, 2), sqlite=(7, 2))
+    with record(signals.bulk_post_create, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.post("/things/", payload, format="json")
 
     assert response.status_code == 201
+    assert split(captured) == (data, tx)
     assert Thing.objects.count() == N
 
 
 def test_patch_1000_items_by_id(api, django_assert_num_queries):
     Thing.objects.bulk_create(Thing(name=f"n{i}", sku=f"S{i}") for i in range(N))
     payload = [{"id": pk, "quantity": 3} for pk in Thing.objects.values_list("pk", flat=True)]
-    # fetch + signals' old-row SELECT + UPDATE (+ BEGIN/COMMIT); SQLite: 999 params over
-    # (pk, pk, quantity, updated_at) -> 5 UPDATEs
-    with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(
-        per_backend(postgresql=5, sqlite=9)
-    ):
+    # data: fetch (FOR UPDATE) + signals' old-row SELECT + UPDATE (SQLite: 999 params over
+    # (pk, pk, quantity, updated_at) -> 5 UPDATEs); transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
+    data, tx = per_backend(postgresql=(3, 4), sqlite=(7, 4))
+    with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.patch("/things/", payload, format="json")
 
     assert response.status_code == 200
+    assert split(captured) == (data, tx)
     assert set(Thing.objects.values_list("quantity", flat=True)) == {3}
 
 
 def test_delete_1000_ids(api, django_assert_num_queries):
     PairFactory.create_batch(N)
     ids = ",".join(str(pk) for pk in Pair.objects.values_list("pk", flat=True))
-    # fetch + signals' old-row SELECT + DELETE (+ BEGIN/COMMIT)
-    with record(signals.bulk_post_delete, sender=Pair), django_assert_num_queries(
-        per_backend(postgresql=5, sqlite=5)
-    ):
+    # data: fetch (FOR UPDATE) + signals' old-row SELECT + DELETE; transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
+    data, tx = 3, 4
+    with record(signals.bulk_post_delete, sender=Pair), django_assert_num_queries(data + tx) as captured:
         response = api.delete(f"/pairs/?ids={ids}")
 
     assert response.status_code == 200
+    assert split(captured) == (data, tx)
     assert not Pair.objects.exists()
 
 
@@ -77,12 +94,13 @@ def test_read_1000_ids(api, django_assert_num_queries):
 def test_upsert_1000_items(api, django_assert_num_queries):
     Thing.objects.bulk_create(Thing(name=f"n{i}", sku=f"S{i}") for i in range(N // 2))
     payload = [{"name": f"u{i}", "sku": f"S{i}"} for i in range(N)]
-    # matching SELECT + signals' old-row SELECT + INSERT .. ON CONFLICT (+ BEGIN/COMMIT); Django 4.2
-    # returns no ids from an upsert, so the new rows' ids take one more SELECT
+    # data: matching SELECT (FOR UPDATE) + signals' old-row SELECT + INSERT .. ON CONFLICT (SQLite: 6
+    # batches); Django 4.2 returns no ids from an upsert, so the new rows' ids take one more SELECT;
+    # transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
     ids_query = 1 if django.VERSION < (5, 0) else 0
-    with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(
-        per_backend(postgresql=5, sqlite=10) + ids_query
-    ):
+    data, tx = per_backend(postgresql=3, sqlite=8) + ids_query, 4
+    with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.post("/things/?unique_fields=sku", payload, format="json")
 
     assert (response.data["created_count"], response.data["updated_count"]) == (N // 2, N // 2)
+    assert split(captured) == (data, tx)

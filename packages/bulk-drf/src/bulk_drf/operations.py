@@ -10,6 +10,11 @@ success). One method per operation below holds that operation's whole query plan
   validate, one uniqueness query for the other keys, one ``bulk_create(update_conflicts=True)``.
 - delete: one fetch of the targets inside ``get_queryset()``, one queryset ``delete()``.
 
+Update, upsert and delete read the rows they change with ``SELECT ... FOR UPDATE`` (where the backend
+has it: PostgreSQL, MySQL, Oracle; SQLite serialises writers anyway) inside one transaction that also
+holds the write, so two concurrent bulk updates of the same rows run one after the other instead of
+overwriting each other's changes. The lock is part of the fetch: no statement is added.
+
 Writes go through the model's default manager, so ``bulk-signals-django`` receivers fire for them.
 """
 
@@ -112,13 +117,17 @@ def execute_batch(
     if operation == "insert":
         return batch.insert()
     if operation == "update":
-        return batch.update(partial=partial)
+        with batch.locking():
+            return batch.update(partial=partial)
     if operation == "upsert":
         if not unique_fields:
             raise ValidationError({"unique_fields": ["An upsert needs unique_fields."]}, code="required")
-        return batch.upsert(upsert_key(batch.model, unique_fields), partial=partial)
+        key = upsert_key(batch.model, unique_fields)
+        with batch.locking():
+            return batch.upsert(key, partial=partial)
     if operation == "delete":
-        return batch.delete()
+        with batch.locking():
+            return batch.delete()
     raise ValueError(f"unknown bulk operation {operation!r}; expected insert, update, upsert or delete")
 
 
@@ -197,6 +206,9 @@ class _Batch:
         self.id_key: str = getattr(viewset, "bulk_id_field", None) or self.pk_field.name
         self.errors: dict[int, dict[str, Any]] = {}
         self.prefetched: dict[str, dict[Any, Any]] = {}  # related rows, shared by the batch's serializers
+        self.using = router.db_for_write(self.model)
+        self.in_transaction = False  # set by locking(): fetch, validation and write share one transaction
+        self._model_fields: dict[str, models.Field | None] = {}  # item key -> concrete model field (None: other)
 
     # -- the four operations ------------------------------------------------------------------
 
@@ -248,8 +260,10 @@ class _Batch:
         stored: dict[tuple[Any, ...], Any] = {}
         if values:
             in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
-            rows = self.model._base_manager.filter(key_matching(key, values.values())).annotate(
-                bulk_drf_in_scope=in_scope
+            rows = self._lock(
+                self.model._base_manager.filter(key_matching(key, values.values())).annotate(
+                    bulk_drf_in_scope=in_scope
+                )
             )
             stored = {key.value(row): row for row in rows}
         create_serializer = self._serializer(partial=False)
@@ -368,7 +382,7 @@ class _Batch:
                     f"Duplicate of item {self.offset + wanted[pk]} in this request.", "duplicate")}})
                 continue
             wanted[pk] = i
-        rows = {obj.pk: obj for obj in self.scope.filter(pk__in=list(wanted))} if wanted else {}
+        rows = {obj.pk: obj for obj in self._lock(self.scope.filter(pk__in=list(wanted)))} if wanted else {}
         targets = []
         for pk, i in wanted.items():
             obj = rows.get(pk)
@@ -435,12 +449,8 @@ class _Batch:
         """
         changed = set()
         for name, value in data.items():
-            try:
-                model_field = self.model._meta.get_field(name)
-            except FieldDoesNotExist:
-                setattr(obj, name, value)
-                continue
-            if not model_field.concrete or model_field.many_to_many or model_field.primary_key:
+            model_field = self._model_field(name)
+            if model_field is None:
                 setattr(obj, name, value)
                 continue
             before = getattr(obj, model_field.attname)
@@ -448,6 +458,21 @@ class _Batch:
             if obj._state.adding or getattr(obj, model_field.attname) != before:
                 changed.add(model_field.name)
         return changed
+
+    def _model_field(self, name: str) -> models.Field | None:
+        """The concrete, non-pk, non-m2m model field ``name`` is (None for anything else); looked up once per batch."""
+        try:
+            return self._model_fields[name]
+        except KeyError:
+            pass
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        if field is not None and (not field.concrete or field.many_to_many or field.primary_key):
+            field = None
+        self._model_fields[name] = field  # type: ignore[assignment]
+        return field  # type: ignore[return-value]
 
     def _touch_auto_now(self, objs: list[models.Model]) -> set[str]:
         """Set ``auto_now`` fields, which ``bulk_update`` and upserts do not (``save()`` would)."""
@@ -488,16 +513,43 @@ class _Batch:
         return BatchResult(failed=[ItemError(self.offset + i, e) for i, e in sorted(self.errors.items())])
 
     @contextmanager
+    def locking(self) -> Iterator[None]:
+        """One transaction from the fetch of the rows to change to their write, so ``_lock``'s row locks
+        hold until the write is committed (a savepoint inside an outer transaction: a job's chunk,
+        ``ATOMIC_REQUESTS``, which a refused write then leaves usable)."""
+        with transaction.atomic(using=self.using):
+            self.in_transaction = True
+            try:
+                yield
+            finally:
+                self.in_transaction = False
+
+    def _lock(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """``queryset`` with ``SELECT ... FOR UPDATE`` (of the model's own table) where the backend and the
+        query allow it: SQLite has no row locks (it serialises writers), and databases refuse FOR UPDATE
+        with DISTINCT, GROUP BY or UNION (a scope built that way is read without a lock)."""
+        if not self.in_transaction:
+            return queryset
+        features = transaction.get_connection(self.using).features
+        query = queryset.query
+        if not features.has_select_for_update or query.distinct or query.combinator or query.group_by is not None:
+            return queryset
+        if features.has_select_for_update_of:
+            return queryset.select_for_update(of=("self",))
+        return queryset.select_for_update()
+
+    @contextmanager
     def _writing(self) -> Iterator[None]:
         """Turn a refused write into a clear API error; nothing is left written.
 
-        Each write is one manager call, atomic by itself, so no transaction is opened here in
+        Each write is one manager call, atomic by itself, so a create opens no transaction here in
         autocommit mode (it would only add statements). Inside an outer transaction (a job's chunk,
-        ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a refused write.
+        ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a refused write; under
+        ``locking()`` its transaction (or savepoint) already does, and the error leaves it rolled back.
         """
-        using = router.db_for_write(self.model)
+        using = self.using
         try:
-            if transaction.get_connection(using).in_atomic_block:
+            if transaction.get_connection(using).in_atomic_block and not self.in_transaction:
                 with transaction.atomic(using=using):
                     yield
             else:

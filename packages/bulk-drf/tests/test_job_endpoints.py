@@ -282,3 +282,43 @@ def test_aggregates_reject_unknown_names_and_wait_for_completion(alice: Any) -> 
     assert bad["sum"] == ["Gadget has no field 'weight'"]
     assert bad["median"] == ["unknown aggregate 'median'; use sum, count, avg, min, max or custom"]
     assert bad["custom"][0].startswith("no custom aggregate named 'nope'; registered: ")
+
+
+def test_the_cached_status_follows_staged_uploads(alice: Any, django_capture_on_commit_callbacks: Any) -> None:
+    client = client_for(alice)
+    job = jobs.create_job(owner=alice, viewset=jobs_fixtures.GADGET_VIEWSET, operation="insert")
+    with django_capture_on_commit_callbacks(execute=True):
+        client.put(f"/api/bulk-jobs/{job.pk}/data/", gadgets(2), format="json")
+        assert client.get(f"/api/bulk-jobs/{job.pk}/").json()["total_records"] == 2  # now cached
+        client.put(f"/api/bulk-jobs/{job.pk}/data/", gadgets(3, start=2), format="json")
+    assert client.get(f"/api/bulk-jobs/{job.pk}/").json()["total_records"] == 5
+
+
+def test_a_flushed_cache_mid_job_cannot_bring_back_an_aborted_job(
+    alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The worker's copy of the job says InProgress; the database says Aborted: the cache must say Aborted."""
+    job = closed_job(alice, gadgets(9))
+    jobs.transition(job, "InProgress")
+    viewset = processing.build_viewset(job)
+    processing.process_chunk(job, viewset)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_for(alice).patch(f"/api/bulk-jobs/{job.pk}/", {"state": "Aborted"}, format="json")
+    progress.forget(job.pk)  # Redis flushed (or evicted) while the worker runs
+    progress.publish_progress(job)  # the worker's next progress write, from its stale copy
+    status = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/").json()
+    assert (status["state"], status["processed_records"]) == ("Aborted", 3)
+
+
+def test_a_worker_that_finds_its_job_aborted_republishes_the_status(
+    alice: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    """An abort published between the worker's cache read and write is repaired when the worker stops."""
+    job = closed_job(alice, gadgets(9))
+    jobs.transition(job, "InProgress")
+    processing.process_chunk(job, processing.build_viewset(job))
+    BulkJob.objects.filter(pk=job.pk).update(state="Aborted")
+    progress.publish_status(job)  # the worker's copy (InProgress) overwrote the abort in the cache
+    assert progress.get_status(job.pk)["state"] == "InProgress"
+    processing.run_job(job.pk)
+    assert progress.get_status(job.pk)["state"] == "Aborted"

@@ -89,7 +89,8 @@ def add_records(job: BulkJob, records: Sequence[Any]) -> int:
         )
         total = start + len(records)
         BulkJob.objects.filter(pk=job.pk).update(total_records=total)
-    job.total_records = total
+        job.state, job.total_records = locked.state, total
+        _publish_on_commit(job)  # a status cached before this upload would show the old total
     return total
 
 

@@ -101,6 +101,7 @@ def run_job(job_id: Any) -> BulkJob | None:
         logger.warning("bulk job %s does not exist (deleted?): nothing to do", job_id)
         return None
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
+        progress.publish_status(job)  # cheap repair of a cache a racing progress write left stale
         return job
     BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
     job.attempts += 1
@@ -129,7 +130,10 @@ def run_job(job_id: Any) -> BulkJob | None:
         except _ChunkConflict:
             job.refresh_from_db()
             if job.state != JobState.IN_PROGRESS:
-                return job  # aborted (or finished by another worker)
+                # Aborted (or finished by another worker). Our last progress write may have landed just
+                # after the abort's status in the cache: publish the row's state again.
+                progress.publish_status(job)
+                return job
             continue
         except Exception as exc:
             logger.exception("bulk job %s failed in records %s-%s", job.pk, start, start + bulk_settings.CHUNK_SIZE)

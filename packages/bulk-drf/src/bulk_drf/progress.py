@@ -52,7 +52,13 @@ def publish_progress(job: BulkJob) -> None:
     key = cache_key(job.pk)
     document = cache.get(key)
     if document is None:
-        publish_status(job)
+        # Flushed or evicted: rebuild from the job ROW, not from the worker's copy (which may still say
+        # InProgress after an abort), and only if no one published meanwhile (add, not set).
+        from .models import BulkJob
+
+        fresh = BulkJob.objects.filter(pk=job.pk).first()
+        if fresh is not None:
+            cache.add(key, status_document(fresh), bulk_settings.CACHE_TIMEOUT)
         return
     if document["state"] in FINAL_STATES:  # an abort published meanwhile: do not resurrect InProgress
         return

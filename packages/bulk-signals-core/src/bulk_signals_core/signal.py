@@ -219,11 +219,12 @@ class Signal(Generic[T]):
             return self._decorator(sender, priority, id, weak, dispatch_uid)
         if sender is ANY and id is None and dispatch_uid is None and type(receiver) is _FunctionType:
             code = receiver.__code__
+            flags = code.co_flags
             ptype = type(priority)
             if (
                 code.co_argcount == 2
                 and not code.co_kwonlyargcount
-                and not code.co_flags & _CO_VARKEYWORDS  # (sender, x=None, **kw) is Django-style
+                and not flags & _CO_VARKEYWORDS  # (sender, x=None, **kw) is Django-style
                 and (ptype is _Priority or ptype is int)
             ):
                 # The common case, inlined (connect is a hot path too): a plain
@@ -231,7 +232,7 @@ class Signal(Generic[T]):
                 key = _identity(receiver)
                 slot: Slot = (
                     _weakref(receiver, self._prune_cb) if weak else _strong_ref(receiver),
-                    _ASYNC_POSITIONAL if code.co_flags & _CO_COROUTINE else _POSITIONAL,
+                    _ASYNC_POSITIONAL if flags & _CO_COROUTINE else _POSITIONAL,
                     None,
                     key,
                     priority,

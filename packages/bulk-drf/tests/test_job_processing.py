@@ -190,3 +190,22 @@ def test_stalled_jobs_are_queued_again(alice: Any, eager_celery: None, django_ca
         assert processing.requeue_stalled_jobs(timedelta(minutes=10)) == [str(stalled.pk)]
     assert BulkJob.objects.get(pk=stalled.pk).state == "JobComplete"
     assert BulkJob.objects.get(pk=fresh.pk).state == "UploadComplete"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_job_deleted_while_it_runs_stops_the_worker_quietly(alice: Any, caplog: Any) -> None:
+    """Deleting a running job (admin, owner deleted) stops its worker before the next chunk, without a crash."""
+    job = closed_job(alice, gadgets(10))
+
+    def delete_after_first_progress(sender: Any, payload: Any) -> None:
+        BulkJob.objects.filter(pk=payload.job_id).delete()
+
+    job_progress.connect(delete_after_first_progress)
+    try:
+        assert processing.run_job(job.pk) is None
+    finally:
+        job_progress.disconnect(delete_after_first_progress)
+    assert Gadget.objects.count() == 4  # the committed chunks stay, nothing after them was written
+    assert not BulkJob.objects.filter(pk=job.pk).exists()
+    assert [r.levelname for r in caplog.records if r.name.startswith("bulk_drf")] == ["WARNING"]
+    assert progress.get_status(job.pk) is None

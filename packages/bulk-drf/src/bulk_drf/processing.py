@@ -95,7 +95,20 @@ def build_viewset(job: BulkJob, *, method: str | None = None) -> Any:
 
 
 def run_job(job_id: Any) -> BulkJob | None:
-    """Process a queued job to its end (or until it is aborted); safe to call again after a crash."""
+    """Process a queued job to its end (or until it is aborted); safe to call again after a crash.
+
+    Returns None when the job does not exist, also when it is deleted while it runs (an admin deleted
+    it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
+    """
+    try:
+        return _run_job(job_id)
+    except BulkJob.DoesNotExist:
+        logger.warning("bulk job %s was deleted while it ran: stopped", job_id)
+        progress.forget(job_id)
+        return None
+
+
+def _run_job(job_id: Any) -> BulkJob | None:
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None:
         logger.warning("bulk job %s does not exist (deleted?): nothing to do", job_id)
@@ -135,6 +148,8 @@ def run_job(job_id: Any) -> BulkJob | None:
                 progress.publish_status(job)
                 return job
             continue
+        except BulkJob.DoesNotExist:
+            raise
         except Exception as exc:
             logger.exception("bulk job %s failed in records %s-%s", job.pk, start, start + bulk_settings.CHUNK_SIZE)
             job.refresh_from_db()

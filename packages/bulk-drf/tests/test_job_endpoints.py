@@ -121,9 +121,43 @@ def test_staged_job_json_and_csv_uploads_then_close(
 def test_malformed_csv_is_a_400_naming_the_line(alice: Any) -> None:
     client = client_for(alice)
     job_id = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json").json()["id"]
-    response = client.put(f"/api/bulk-jobs/{job_id}/data/", "sku,name\nA,b,extra\n", content_type="text/csv")
-    assert response.status_code == 400
-    assert response.json() == {"detail": "CSV line 2 has more cells than the header has columns"}
+    url = f"/api/bulk-jobs/{job_id}/data/"
+
+    def refused(body: str | bytes, content_type: str = "text/csv") -> str:
+        response = client.put(url, body, content_type=content_type)
+        assert response.status_code == 400, response.content
+        return response.json()["detail"]
+
+    assert refused("sku,name\nA,b,extra\n") == "CSV line 2 has 3 cells; the header (line 1) has 2 columns"
+    # a short row used to be accepted with its missing cells silently dropped
+    assert refused("sku,name,qty\nA,b,1\nB,c\n") == "CSV line 3 has 2 cells; the header (line 1) has 3 columns"
+    # line numbers count lines, also past a quoted cell that spans two lines and a blank line
+    assert refused('sku,name\nA,"two\nlines"\n\nB\n') == "CSV line 5 has 1 cells; the header (line 1) has 2 columns"
+    assert refused("sku,name\nA,b\n\xe9t\xe9,c\n".encode("latin-1")).startswith(
+        "CSV line 3 is not valid utf-8: byte 0xe9"
+    )
+    assert refused("sku,name,sku\nA,b,c\n") == "CSV line 1 (the header) names the column 'sku' twice"
+    assert refused("sku,,qty\nA,b,1\n") == "CSV line 1 (the header): column 2 has no name"
+    assert refused("sku,prcie\nA,1\n") == (
+        "CSV line 1 (the header): 'prcie' is not a field of GadgetSerializer; "
+        "it takes id, name, price, qty, sku"
+    )
+    header_only = client.put(url, "sku,name\n", content_type="text/csv")
+    assert header_only.status_code == 400 and header_only.json() == {"non_field_errors": ["no records in the request"]}
+    assert BulkJob.objects.get(pk=job_id).total_records == 0
+
+
+def test_csv_from_excel_with_a_byte_order_mark_and_latin1_charset(alice: Any) -> None:
+    client = client_for(alice)
+    job_id = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json").json()["id"]
+    url = f"/api/bulk-jobs/{job_id}/data/"
+    bom = client.put(url, "\ufeffsku,name\nA,b\n".encode(), content_type="text/csv")
+    assert bom.status_code == 201, bom.content
+    latin = client.put(url, "sku,name\nB,caf\xe9\n".encode("latin-1"), content_type="text/csv; charset=latin-1")
+    assert latin.status_code == 201, latin.content
+    assert jobs.load_records(BulkJob.objects.get(pk=job_id), 0, 2) == [
+        {"sku": "A", "name": "b"}, {"sku": "B", "name": "caf\xe9"},
+    ]
 
 
 def test_staged_upsert_needs_unique_fields(alice: Any) -> None:

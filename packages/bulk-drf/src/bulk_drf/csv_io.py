@@ -1,6 +1,7 @@
 """CSV in and out of the job API with the standard library's ``csv`` module.
 
-Upload: the first line names the columns, each further line is a record (a dict of strings);
+Upload: the first line names the columns (each once), each further line is a record (a dict of strings)
+with exactly one cell per column;
 empty cells are left out of the record, so a CSV update only touches the columns a row fills.
 Download: one line per result with the columns ``index, pk, created, errors, data``.
 """
@@ -18,28 +19,66 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
-__all__ = ["CSVParser", "CSVRenderer", "csv_lines"]
+__all__ = ["CSVParser", "CSVRecords", "CSVRenderer", "csv_lines"]
+
+
+class CSVRecords(list):  # type: ignore[type-arg]
+    """The records of a CSV upload (dicts), and ``columns``: the header's column names."""
+
+    columns: list[str]
 
 
 class CSVParser(BaseParser):
-    """Parses ``text/csv`` request bodies into a list of dicts."""
+    """Parses ``text/csv`` request bodies into a list of dicts (a ``CSVRecords``).
+
+    Every error names the line: a row with more or fewer cells than the header, bytes that are not
+    in the request's charset (utf-8 by default; a byte order mark, as Excel writes, is skipped), a
+    header with an unnamed or repeated column.
+    """
 
     media_type = "text/csv"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         encoding = (parser_context or {}).get("encoding") or "utf-8"
-        text = codecs.getreader(encoding)(stream)
+        raw: bytes = stream.read() if stream is not None else b""
         try:
-            reader = csv.DictReader(text)
-            records = []
-            for line, row in enumerate(reader, start=2):
-                if None in row:
-                    raise ParseError(f"CSV line {line} has more cells than the header has columns")
-                records.append({key: value for key, value in row.items() if value not in ("", None)})
-        except (csv.Error, UnicodeDecodeError) as exc:
-            raise ParseError(f"malformed CSV: {exc}") from exc
-        if reader.fieldnames is None:
-            raise ParseError("empty CSV: the first line must name the columns")
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise ParseError(f"unknown charset {encoding!r}") from None
+        try:
+            text = raw.decode("utf-8-sig" if codec == "utf-8" else codec)
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ParseError(
+                f"CSV line {line} is not valid {encoding}: byte {raw[exc.start]:#04x}; "
+                f"send the charset in the Content-Type (text/csv; charset=...)"
+            ) from exc
+        reader = csv.reader(io.StringIO(text, newline=""))
+        records = CSVRecords()
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ParseError("empty CSV: the first line must name the columns")
+            columns = records.columns = [name.strip() for name in header]
+            seen: set[str] = set()
+            for position, name in enumerate(columns, start=1):
+                if not name:
+                    raise ParseError(f"CSV line 1 (the header): column {position} has no name")
+                if name in seen:
+                    raise ParseError(f"CSV line 1 (the header) names the column {name!r} twice")
+                seen.add(name)
+            line = reader.line_num
+            for row in reader:
+                first_line, line = line + 1, reader.line_num  # a quoted cell may span several lines
+                if not row:
+                    continue  # a blank line
+                if len(row) != len(columns):
+                    raise ParseError(
+                        f"CSV line {first_line} has {len(row)} cells; the header (line 1) has {len(columns)} columns"
+                    )
+                records.append({key: value for key, value in zip(columns, row, strict=True) if value != ""})
+        except csv.Error as exc:
+            raise ParseError(f"malformed CSV at line {reader.line_num}: {exc}") from exc
         return records
 
 

@@ -13,6 +13,7 @@ from django.http import Http404, StreamingHttpResponse
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, ValidationError
+from rest_framework.fields import HiddenField
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -21,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from . import aggregates, jobs, progress
-from .csv_io import CSVParser, CSVRenderer, csv_lines
+from .csv_io import CSVParser, CSVRecords, CSVRenderer, csv_lines
 from .exceptions import JobNotComplete
 from .models import BulkJob, BulkJobResult
 from .retention import ResultsPurged
@@ -105,6 +106,8 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         if not records:
             raise ValidationError({"non_field_errors": ["no records in the request"]})
         job = self.get_job()
+        if isinstance(records, CSVRecords):
+            _check_csv_columns(job, records.columns)
         jobs.add_records(job, records)
         return Response(
             {"id": str(job.pk), "state": job.state, "received": len(records), "total_records": job.total_records},
@@ -199,3 +202,30 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 
         viewset = build_viewset(job, method="GET")
         return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
+
+
+def _check_csv_columns(job: BulkJob, columns: list[str]) -> None:
+    """400 for a CSV column the target serializer does not take.
+
+    A JSON key the serializer does not know is the client's choice; a misspelt CSV header ("prcie")
+    would silently drop that column from every record, so it is refused at upload.
+    """
+    from .processing import build_viewset
+    from .states import JobOperation
+
+    if job.operation in (JobOperation.DELETE, JobOperation.READ):
+        return
+    try:
+        serializer = build_viewset(job).get_serializer()
+    except Exception:  # the worker reports a viewset it cannot set up; do not guess here
+        return
+    fields = getattr(serializer, "child", serializer).fields
+    accepted = {"id", "pk"} | {
+        name for name, field in fields.items() if not field.read_only and not isinstance(field, HiddenField)
+    }
+    for name in columns:
+        if name not in accepted:
+            raise ParseError(
+                f"CSV line 1 (the header): {name!r} is not a field of {type(serializer).__name__}; "
+                f"it takes {', '.join(sorted(accepted - {'pk'}))}"
+            )

@@ -3,6 +3,7 @@ from decimal import Decimal
 import pytest
 from bulk_signals_django import HasChanged, Source
 from bulk_signals_django.decorators import after_update, before_update
+from django.db import connection
 from django.db.models import Case, F, OuterRef, Subquery, Value, When
 
 from tests.factories import AccountFactory
@@ -98,8 +99,8 @@ def test_receiver_reading_a_field_not_updated_costs_no_query(django_assert_num_q
         assert sum(n.balance for n in event.new_records) >= 0
         assert all(n.name for n in event.new_records)
 
-    # SAVEPOINT, SELECT old rows (+ pending), UPDATE, SELECT new rows, RELEASE
-    with django_assert_num_queries(5):
+    # SAVEPOINT, SELECT old rows (+ pending), UPDATE, RELEASE: Value() is written as selected, no re-read
+    with django_assert_num_queries(4):
         Account.objects.update(status=Value("closed"))
 
 
@@ -145,3 +146,67 @@ def test_update_after_distinct_does_what_django_does(distinct, log):
     assert run() == vanilla
     if isinstance(vanilla, int):
         assert vanilla == 3 and len(log.event("bulk_post_update").new_records) == 3
+
+
+def test_own_row_expression_after_receivers_see_what_the_database_stored(log):
+    # No re-read for F(): the pending value must be rounded as the column rounds it (CAST on PostgreSQL).
+    AccountFactory.create_batch(2, balance=Decimal("10.01"))
+    log.listen(Account)
+    Account.objects.update(balance=F("balance") * Decimal("1.5"))
+    stored = sorted(Account.objects.values_list("pk", "balance"))
+    assert [(n.pk, n.balance) for n in log.event("bulk_post_update").new_records] == stored
+
+
+def test_before_receiver_changing_the_updated_field_is_written(log):
+    AccountFactory.create_batch(2, status="open")
+
+    @before_update(Account)
+    def override(sender, event):
+        event.new_records[0].status = "frozen"
+
+    Account.objects.update(status=Case(When(status="open", then=Value("closed")), default=F("status")))
+    assert sorted(Account.objects.values_list("status", flat=True)) == ["closed", "frozen"]
+
+
+def test_non_own_row_expressions_are_read_back(django_assert_num_queries):
+    from django.db.models.functions import Length, Upper
+
+    AccountFactory.create_batch(2, name="ab")
+    after_update(Account)(lambda sender, event: None)
+    # SAVEPOINT, SELECT (+ pending), UPDATE, SELECT written rows, RELEASE
+    with django_assert_num_queries(5):
+        Account.objects.update(name=Upper("name"))
+    with django_assert_num_queries(5):
+        Account.objects.update(status=Length("name"))
+    assert set(Account.objects.values_list("name", "status")) == {("AB", "2")}
+
+
+def test_decimal_expressions_on_sqlite_are_read_back(django_assert_num_queries):
+    # SQLite stores F("balance") * 1.5 unrounded and Django rounds only column reads: read it back.
+    AccountFactory.create_batch(2)
+    after_update(Account)(lambda sender, event: None)
+    expected = 5 if connection.vendor == "sqlite" else 4
+    with django_assert_num_queries(expected):
+        Account.objects.update(balance=F("balance") * Decimal("1.5"))
+
+
+@pytest.mark.parametrize(
+    ("value", "own"),
+    [
+        ("x", True),
+        (F("balance") + 1, True),
+        (F("balance") * F("balance") - Value(2), True),
+        (Case(When(pk__in=[1, 2], then=Value("x")), default=F("status")), True),
+        (Case(When(status__startswith="o", then=F("note"))), True),
+        (F("missing"), False),
+        (F("name__lower"), False),
+        (OuterRef("pk"), False),
+        (Subquery(Account.objects.values("status")[:1]), False),
+        (Case(When(status=Subquery(Account.objects.values("status")[:1]), then=Value("x"))), False),
+        (Case(When(name__lower="x", then=Value("x"))), False),
+    ],
+)
+def test_reads_own_row(value, own):
+    from bulk_signals_django.expressions import reads_own_row
+
+    assert reads_own_row(Account, value) is own

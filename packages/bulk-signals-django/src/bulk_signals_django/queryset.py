@@ -8,23 +8,36 @@ inside a transaction) as: [load the affected rows once] -> validate -> before ->
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from contextvars import ContextVar
+from operator import itemgetter
 from typing import Any
 
 import django
 from asgiref.sync import sync_to_async
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models import ExpressionWrapper
+from django.db.models.base import ModelState
 from django.db.models.deletion import Collector
+from django.db.models.functions import Cast
 from django.db.models.sql import UpdateQuery
 
 from . import signals as s
 from .bypass import bypass_signals as _bypass_block
 from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
+from .expressions import COERCING_VENDORS, reads_own_row
 from .mti import has_parent_tables, mti_bulk_create
-from .records import changed_fields, chunks, clone_record, load_by_pk, pk_is_set, writable_fields
+from .records import (
+    changed_by_receivers,
+    changed_fields,
+    chunks,
+    clone_record,
+    load_by_pk,
+    pk_is_set,
+    update_by_pks,
+    writable_fields,
+)
 from .upsert import classify, split_ignored
 
 __all__ = ["BulkSignalQuerySet"]
@@ -272,7 +285,9 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         With receivers: one SELECT before the UPDATE loads the rows whole, their primary keys, and
         the pending value of every expression (the database computes it in the same SELECT), so
         before receivers and ``HasChanged`` see old != new. The UPDATE targets exactly those primary
-        keys. When some value is an expression, one SELECT after reads what the database wrote.
+        keys. Expressions over the row's own columns (``F``, ``Case/When``, arithmetic) are written
+        as the SELECT computed them (rows locked with ``FOR UPDATE`` where the database has it); any
+        other expression (``Subquery``, functions) is read back with one SELECT after the UPDATE.
         """
         if not self._signals_on(s.UPDATE_SIGNALS, bypass_signals, bypass_validation):
             return super().update(**kwargs)
@@ -287,21 +302,28 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         fields = {name: opts.get_field(name) for name in kwargs}
         expressions = {name: v for name, v in kwargs.items() if hasattr(v, "resolve_expression")}
         using = self.db
+        connection = connections[using]
+        reread = bool(expressions) and not self._computed_in_select(expressions, fields, connection.vendor)
         with transaction.atomic(using=using):
             loader = self._vanilla()
             # Django's UPDATE ignores DISTINCT (ON): the SELECT must find every row it updates.
             loader.query.distinct, loader.query.distinct_fields = False, ()
             if expressions:
+                cast = not reread and connection.vendor == "postgresql"
                 loader = loader.annotate(
                     **{
-                        _PENDING + name: ExpressionWrapper(value, output_field=fields[name])
+                        _PENDING + name: (Cast if cast else ExpressionWrapper)(value, output_field=fields[name])
                         for name, value in expressions.items()
                     }
                 )
+                if not reread and connection.features.has_select_for_update and not loader.query.select_for_update:
+                    # The pending values are the written ones only while nobody else writes these rows.
+                    of = ("self",) if connection.features.has_select_for_update_of else ()
+                    loader = loader.select_for_update(of=of)
             old = tuple(loader)
             if not old:
                 return 0
-            new = tuple(self._pending(old, kwargs, fields, expressions))
+            new = self._pending(old, kwargs, fields, expressions)
             event = self._event(
                 Operation.UPDATE,
                 Source.QUERYSET_UPDATE,
@@ -312,15 +334,17 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             )
             if not bypass_validation:
                 emit(s.bulk_validate_update, event)
-            snapshot = self._snapshot(new) if wants(model, s.bulk_pre_update) else None
+            attnames = [f.attname for f in fields.values()]
+            watching = wants(model, s.bulk_pre_update)
+            snapshot = [itemgetter(*attnames)(r.__dict__) for r in new] if watching else None
             emit(s.bulk_pre_update, event)
             pks = [row.pk for row in old]
             target = self._vanilla() if self.query.annotations else model._base_manager.db_manager(using).all()
-            count = sum(target.filter(pk__in=chunk).update(**kwargs) for chunk in chunks(pks))
-            extra = self._changed_by_receivers(new, snapshot) if snapshot is not None else []
+            count = update_by_pks(target, pks, kwargs)
+            extra = changed_by_receivers(model, new, old, attnames, snapshot) if snapshot is not None else []
             if extra:  # a before receiver changed values: write them too (one bulk_update)
                 models.QuerySet(model=model, using=using).bulk_update(new, extra)
-            if expressions:
+            if reread:
                 written = load_by_pk(model, using, pks)
                 new = tuple(written[row.pk] for row in old if row.pk in written)
                 old = tuple(row for row in old if row.pk in written)
@@ -346,36 +370,50 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     aupdate.alters_data = True  # type: ignore[attr-defined]
 
-    @staticmethod
+    def _computed_in_select(self, expressions: dict[str, Any], fields: dict[str, Any], vendor: str) -> bool:
+        """Whether the SELECT's pending values are exactly what the UPDATE writes (no re-read needed)."""
+        model = self.model
+        if vendor not in COERCING_VENDORS or self.query.annotations or has_parent_tables(model):
+            return False
+        if vendor == "sqlite" and any(fields[name].get_internal_type() == "DecimalField" for name in expressions):
+            return False  # SQLite keeps the unrounded number; Django rounds only column reads
+        return all(reads_own_row(fields[name].model, value) for name, value in expressions.items())
+
     def _pending(
-        old: tuple[Any, ...], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]
-    ) -> Iterator[Any]:
+        self, old: tuple[Any, ...], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]
+    ) -> tuple[Any, ...]:
+        """The new records: a shallow copy of each old row with the update applied (the pending values
+        of expressions are moved out of the old row, where the SELECT put them)."""
+        constants: dict[str, Any] = {}
+        related: dict[str, Any] = {}
+        pending: list[tuple[str, str]] = []
+        for name, value in kwargs.items():
+            field = fields[name]
+            if name in expressions:
+                pending.append((_PENDING + name, field.attname))
+            elif isinstance(value, models.Model) and field.is_relation:
+                related[field.name] = value
+            else:
+                constants[field.attname] = field.to_python(value)
+        cls = self.model
+        new_instance = object.__new__
+        records = []
         for row in old:
-            new = clone_record(row)
-            for name, value in kwargs.items():
-                field = fields[name]
-                if name in expressions:
-                    value = row.__dict__.pop(_PENDING + name)
-                    new.__dict__.pop(_PENDING + name, None)
-                    setattr(new, field.attname, value)
-                elif isinstance(value, models.Model) and field.is_relation:
-                    setattr(new, field.name, value)
-                else:
-                    setattr(new, field.attname, field.to_python(value))
-            yield new
-
-    def _snapshot(self, records: tuple[Any, ...]) -> list[tuple[Any, ...]]:
-        attnames = [f.attname for f in writable_fields(self.model)]
-        return [tuple(r.__dict__.get(a) for a in attnames) for r in records]
-
-    def _changed_by_receivers(self, records: tuple[Any, ...], snapshot: list[tuple[Any, ...]]) -> list[str]:
-        fields = writable_fields(self.model)
-        changed: dict[str, None] = {}
-        for record, before in zip(records, snapshot, strict=True):
-            for field, value in zip(fields, before, strict=True):
-                if field.name not in changed and record.__dict__.get(field.attname) != value:
-                    changed[field.name] = None
-        return list(changed)
+            values = row.__dict__
+            computed = [(attname, values.pop(key)) for key, attname in pending]
+            record = new_instance(cls)
+            data = record.__dict__
+            data.update(values)
+            state = ModelState()
+            state.adding = False
+            state.db = row._state.db
+            data["_state"] = state
+            data.update(constants)
+            data.update(computed)
+            for name, value in related.items():
+                setattr(record, name, value)
+            records.append(record)
+        return tuple(records)
 
     # -- delete -------------------------------------------------------------------------------
 

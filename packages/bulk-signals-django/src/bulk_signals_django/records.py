@@ -3,14 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from operator import itemgetter
 from typing import Any
 
-from django.db import models
+from django.db import connections, models
 from django.db.models.base import ModelState
+from django.db.models.sql.where import AND, ExtraWhere
 
 from .conf import settings
 
-__all__ = ["changed_fields", "clone_record", "load_by_pk", "pk_is_set", "writable_fields"]
+__all__ = [
+    "changed_by_receivers",
+    "changed_fields",
+    "clone_record",
+    "load_by_pk",
+    "pk_is_set",
+    "update_by_pks",
+    "writable_fields",
+]
 
 _WRITABLE: dict[type, tuple[models.Field[Any, Any], ...]] = {}
 
@@ -83,3 +93,52 @@ def load_by_pk(model: type[models.Model], using: str, pks: Sequence[Any]) -> dic
         for row in manager.filter(pk__in=chunk):
             found[row.pk] = row
     return found
+
+
+def update_by_pks(queryset: models.QuerySet[Any], pks: Sequence[Any], kwargs: dict[str, Any]) -> int:
+    """``queryset.filter(pk__in=chunk).update(**kwargs)`` per chunk of ``pks``, without building a lookup
+    per key: the keys are prepared once and sent as one ``pk IN (%s, ...)``."""
+    model = queryset.model
+    pk = model._meta.pk
+    connection = connections[queryset.db]
+    quote = connection.ops.quote_name
+    column = f"{quote(model._meta.db_table)}.{quote(pk.column)}"
+    prepare = pk.get_db_prep_value
+    count = 0
+    for chunk in chunks(pks):
+        params = [prepare(value, connection) for value in chunk]
+        target = queryset._chain()  # type: ignore[attr-defined]
+        target.query.where.add(ExtraWhere([f"{column} IN ({', '.join(['%s'] * len(params))})"], params), AND)
+        count += target.update(**kwargs)
+    return count
+
+
+def changed_by_receivers(
+    model: type[models.Model],
+    new: Sequence[Any],
+    old: Sequence[Any],
+    update_attnames: Sequence[str],
+    snapshot: Sequence[Any],
+) -> list[str]:
+    """The writable fields a before receiver changed on the ``new`` records of a ``QuerySet.update()``:
+    the updated fields against ``snapshot`` (their pending values, taken before the receivers), every
+    other field against the old row (the new record started as its copy). In model order."""
+    fields = writable_fields(model)
+    updated = set(update_attnames)
+    first = old[0].__dict__ if old else {}
+    others = [f.attname for f in fields if f.attname not in updated and f.attname in first]
+    deferred = [f.attname for f in fields if f.attname not in updated and f.attname not in first]
+    pending = itemgetter(*update_attnames)
+    stored = itemgetter(*others) if others else None
+    changed: set[str] = set()
+    for record, row, before in zip(new, old, snapshot, strict=True):
+        data = record.__dict__
+        if pending(data) != before:
+            values_before = before if len(update_attnames) > 1 else (before,)
+            changed.update(a for a, b in zip(update_attnames, values_before, strict=True) if data[a] != b)
+        if stored is not None and stored(data) != stored(row.__dict__):
+            values = row.__dict__
+            changed.update(a for a in others if data[a] != values[a])
+        if deferred:
+            changed.update(a for a in deferred if a in data)
+    return [f.name for f in fields if f.attname in changed]

@@ -3,9 +3,8 @@
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
-
 from bulk_drf.conf import DEFAULTS, bulk_settings
+from django.test import override_settings
 
 DOCS = Path(__file__).resolve().parents[3] / "docs" / "settings.md"
 

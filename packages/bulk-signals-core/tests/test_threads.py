@@ -261,3 +261,70 @@ def test_queries_during_another_threads_rebuild_do_not_see_the_previous_snapshot
         query_thread.join(10)
     assert seen["len"] == 2
     assert len(seen["ids"]) == 2
+
+
+def test_a_disconnect_during_a_rebuild_in_the_same_thread_is_not_lost() -> None:
+    # A __del__ (or weakref callback) run by garbage collection in the middle of a rebuild may
+    # disconnect a receiver: the lock is re-entrant, so it goes through, and the rebuild must not
+    # then publish a plan that still calls it.
+    signal: Signal[int] = Signal("s")
+    calls: list[str] = []
+
+    def doomed(sender: Any, payload: int) -> None:
+        calls.append("doomed")
+
+    class DisconnectingPriority(int):
+        fired = False
+
+        def __lt__(self, other: object) -> bool:
+            if not DisconnectingPriority.fired:
+                DisconnectingPriority.fired = True
+                assert signal.disconnect(doomed) is True  # what a __del__ run by GC here could do
+            return int(self) < int(other)  # type: ignore[call-overload]
+
+    def a(sender: Any, payload: int) -> None:
+        calls.append("a")
+
+    signal.connect(doomed)
+    signal.connect(a, priority=DisconnectingPriority(1))
+    signal.send(Model, 1)  # rebuilds; the sort disconnects `doomed` half-way
+    assert DisconnectingPriority.fired
+    calls.clear()
+    signal.send(Model, 2)
+    assert calls == ["a"]
+    assert len(signal) == 1
+
+
+def test_a_send_nested_in_a_rebuild_neither_recurses_nor_caches_a_stale_plan() -> None:
+    # The same, with the __del__ also sending and asking for len(): no rebuild inside the rebuild,
+    # and the plan it used is not cached for later sends.
+    signal: Signal[int] = Signal("s")
+    calls: list[str] = []
+    nested: list[Any] = []
+
+    def doomed(sender: Any, payload: int) -> None:
+        calls.append("doomed")
+
+    class SendingPriority(int):
+        fired = False
+
+        def __lt__(self, other: object) -> bool:
+            if not SendingPriority.fired:
+                SendingPriority.fired = True
+                signal.disconnect(doomed)
+                nested.append(len(signal))
+                nested.append(len(signal.send(Model, 0)))
+            return int(self) < int(other)  # type: ignore[call-overload]
+
+    def a(sender: Any, payload: int) -> None:
+        calls.append("a")
+
+    signal.connect(doomed)
+    signal.connect(a, priority=SendingPriority(1), sender=Model)
+    signal.send(Model, 1)
+    assert SendingPriority.fired
+    assert len(nested) == 2  # answered from the snapshot being replaced, without recursing
+    calls.clear()
+    signal.send(Model, 2)
+    assert calls == ["a"]
+    assert len(signal) == 1

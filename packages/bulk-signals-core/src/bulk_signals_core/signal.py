@@ -97,6 +97,7 @@ class Signal(Generic[T]):
 
     __slots__ = (
         "__weakref__",
+        "_building",
         "_cache",
         "_disabled",
         "_errors",
@@ -143,6 +144,7 @@ class Signal(Generic[T]):
         self._keys: dict[object, Slot] = {}  # de-duplication key -> slot, in connection order
         self._slots: Plan = ()  # the live slots sorted into call order (valid while not _stale)
         self._stale = False
+        self._building = False  # a rebuild is publishing new _slots (see _rebuild)
         self._filtered = False  # some slot listens to one sender only
         self._disabled = False
         self._muted = 0
@@ -398,23 +400,27 @@ class Signal(Generic[T]):
 
     def _snapshot(self) -> Plan:
         """The connected slots in call order, rebuilt first when stale."""
-        if self._stale:
+        if self._stale or self._building:  # while another thread rebuilds, wait for its result
             with self._lock:
-                if self._stale:
+                while self._stale and not self._building:
                     self._rebuild()
         return self._slots
 
     def _rebuild(self) -> None:
-        # Called with the lock held. _stale is cleared only once the new slots are published:
-        # _snapshot() reads _stale without the lock, and must never pair "fresh" with the old
-        # slots. A weakref callback firing here (same thread, re-entrant lock) can only remove
-        # dead slots; one left in the new plan is harmless (send skips it, queries filter it).
-        slots = list(self._keys.values())
-        slots.sort(key=_slot_priority)  # stable: ties stay in connection (dict insertion) order
-        self._slots = tuple(slots)
-        self._filtered = any(slot[SENDER] is not ANY for slot in slots)
-        self._cache = {}
+        # Called with the lock held. _stale is cleared first: a change made during the rebuild by
+        # this same thread (a weakref callback or a __del__ run by garbage collection; the lock is
+        # re-entrant) marks it stale again instead of being overwritten. _building tells the
+        # lock-free readers of _snapshot() that _stale is False but _slots not yet published.
+        self._building = True
         self._stale = False
+        try:
+            slots = list(self._keys.values())
+            slots.sort(key=_slot_priority)  # stable: ties stay in connection (dict insertion) order
+            self._slots = tuple(slots)
+            self._filtered = any(slot[SENDER] is not ANY for slot in slots)
+            self._cache = {}
+        finally:
+            self._building = False
         self._refresh_plan()
 
     def _refresh_plan(self) -> None:
@@ -434,7 +440,9 @@ class Signal(Generic[T]):
         and the cache is replaced on every change, so a cached plan is never stale.
         """
         with self._lock:
-            if self._stale:
+            # A change made during a rebuild (see _rebuild) needs another; but never nest one
+            # inside a rebuild this thread is running (a send from a __del__ run by GC).
+            while self._stale and not self._building:
                 self._rebuild()
             plan = self._plan
             if plan is not None:
@@ -449,6 +457,8 @@ class Signal(Generic[T]):
                 for slot in self._slots
                 if slot[SENDER] is ANY or (slot[SENDER] == sid and _is_sender(slot, sender))
             )
+            if self._stale or self._building:  # a send nested in a rebuild: use, don't cache
+                return plan
             if len(cache) >= _CACHE_LIMIT:
                 cache.clear()
             cache[sid] = (make_ref(sender, True, None), plan)

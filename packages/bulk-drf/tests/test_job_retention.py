@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -97,7 +97,9 @@ def test_purged_results_and_aggregates_answer_410_and_the_status_stays(
 ) -> None:
     with django_capture_on_commit_callbacks(execute=True):  # the final status is cached on commit
         job = finished(alice, days_ago=8, prefix="A")
-    retention.purge_expired_results()
+    assert client_for(alice).get(f"/api/bulk-jobs/{job.pk}/").json()["results_purged_at"] is None  # cached
+    with django_capture_on_commit_callbacks(execute=True):
+        retention.purge_expired_results()
     client = client_for(alice)
     response = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=succeeded")
     assert response.status_code == 410
@@ -106,6 +108,9 @@ def test_purged_results_and_aggregates_answer_410_and_the_status_stays(
     assert client.get(f"/api/bulk-jobs/{job.pk}/aggregates/?count=*").status_code == 410
     status = client.get(f"/api/bulk-jobs/{job.pk}/").json()
     assert (status["state"], status["succeeded_records"]) == ("JobComplete", 3)
+    # the status (cached before the purge) says when the results went
+    job.refresh_from_db()
+    assert datetime.fromisoformat(status["results_purged_at"]) == job.results_purged_at
 
 
 def test_the_management_command(mixed: dict[str, BulkJob]) -> None:

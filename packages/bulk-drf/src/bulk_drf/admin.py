@@ -14,11 +14,11 @@ class BulkJobAdmin(admin.ModelAdmin):
     """Jobs with their state, counters and timestamps."""
 
     list_display = ["id", "operation", "viewset", "owner", "state", "total_records", "processed_records",
-                    "succeeded_records", "failed_records", "created_at"]
-    list_filter = ["state", "operation"]
+                    "succeeded_records", "failed_records", "created_at", "results_purged_at"]
+    list_filter = ["state", "operation", ("results_purged_at", admin.EmptyFieldListFilter)]
     search_fields = ["id", "viewset", "owner__username"]
     list_select_related = ["owner"]
-    readonly_fields = [f.name for f in BulkJob._meta.fields]
+    readonly_fields = [f.name for f in BulkJob._meta.fields]  # results_purged_at included: set by the purge only
 
     def has_add_permission(self, request: Any) -> bool:
         return False

@@ -42,6 +42,14 @@ class ResultsPurged(APIException):
         )
 
 
+def _forget(job_ids: list[str]) -> None:
+    from django.core.cache import caches
+
+    from .progress import cache_key
+
+    caches[bulk_settings.CACHE_ALIAS].delete_many([cache_key(pk) for pk in job_ids])
+
+
 @dataclass
 class PurgeReport:
     """What a purge deleted."""
@@ -89,4 +97,6 @@ def purge_expired_results(
             report.jobs += BulkJob.objects.filter(pk__in=batch, results_purged_at=None).update(
                 results_purged_at=timezone.now()
             )
+            # Cached status documents predate the purge: drop them so the next poll shows results_purged_at.
+            transaction.on_commit(lambda batch=batch: _forget(batch))
     return report

@@ -37,7 +37,7 @@ class BulkJobSerializer(serializers.ModelSerializer):
             "total_records", "processed_records", "succeeded_records", "failed_records", "percentage",
             "attempts", "error_message",
             "created_at", "upload_complete_at", "started_at", "completed_at", "failed_at", "aborted_at",
-            "status_url", "results_url",
+            "results_purged_at", "status_url", "results_url",
         ]
         read_only_fields = fields
 

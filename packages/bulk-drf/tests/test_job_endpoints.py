@@ -284,6 +284,28 @@ def test_results_as_csv(alice: Any) -> None:
     ]
 
 
+def _csv(response: Any) -> str:
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
+    return b"".join(response.streaming_content).decode()
+
+
+def test_empty_csv_results_still_have_their_header_row(alice: Any) -> None:
+    job = _run(alice, gadgets(2))
+    client = client_for(alice)
+    failed = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=failed", HTTP_ACCEPT="text/csv")
+    assert _csv(failed) == "index,pk,created,errors,data\r\n"
+    unprocessed = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=unprocessed", HTTP_ACCEPT="text/csv")
+    assert _csv(unprocessed) == "index\r\n"
+
+
+def test_unprocessed_csv_has_every_column_of_every_record(alice: Any) -> None:
+    records: list[Any] = [{"sku": "A"}, {"sku": "B"}, {"sku": "C", "name": "c"}, {"qty": 1, "sku": "D"}]
+    job = closed_job(alice, records)
+    jobs.abort(job)
+    response = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/?kind=unprocessed", HTTP_ACCEPT="text/csv")
+    assert _csv(response) == "index,sku,name,qty\r\n0,A,,\r\n1,B,,\r\n2,C,c,\r\n3,D,,1\r\n"
+
+
 @register_aggregate("stock_value")
 def stock_value(queryset: Any, job: BulkJob) -> str:
     return str(sum(g.price * g.qty for g in queryset))

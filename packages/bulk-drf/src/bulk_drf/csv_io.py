@@ -98,17 +98,30 @@ class CSVRenderer(BaseRenderer):
 
 
 def csv_lines(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> Iterable[str]:
-    """CSV text, one line at a time (for streaming), of ``rows``; the columns come from the first row."""
+    """CSV text, one line at a time (for streaming), of ``rows``.
+
+    With ``columns`` the header row is written even when there are no rows; without, the columns
+    come from the first row (keys no row before had are dropped: pass ``columns`` for mixed rows).
+    """
     buffer = io.StringIO()
     writer: Any = None
+
+    def start(fieldnames: list[str]) -> Any:
+        new = csv.DictWriter(buffer, fieldnames=fieldnames, extrasaction="ignore")
+        new.writeheader()
+        return new
+
+    if columns is not None:
+        writer = start(columns)
     for row in rows:
         if writer is None:
-            writer = csv.DictWriter(buffer, fieldnames=columns or list(row), extrasaction="ignore")
-            writer.writeheader()
+            writer = start(list(row))
         writer.writerow({k: _cell(v) for k, v in row.items()})
         yield buffer.getvalue()
         buffer.seek(0)
         buffer.truncate()
+    if buffer.tell():  # only a header was written
+        yield buffer.getvalue()
 
 
 def _cell(value: Any) -> Any:

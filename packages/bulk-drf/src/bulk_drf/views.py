@@ -150,10 +150,16 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 
     def _results_csv(self, job: BulkJob, kind: str) -> StreamingHttpResponse:
         if kind == ResultKind.UNPROCESSED:
-            lines = csv_lines(
-                {"index": index, **(record if isinstance(record, dict) else {"id": record})}
-                for index, record in jobs.iter_records(job, job.processed_records)
-            )
+
+            def unprocessed() -> Any:
+                return (
+                    {"index": index, **(record if isinstance(record, dict) else {"id": record})}
+                    for index, record in jobs.iter_records(job, job.processed_records)
+                )
+
+            # Records need not share their keys: a first pass collects every column, in order of appearance.
+            columns = list(dict.fromkeys(key for row in unprocessed() for key in row)) or ["index"]
+            lines = csv_lines(unprocessed(), columns=columns)
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
             lines = csv_lines(

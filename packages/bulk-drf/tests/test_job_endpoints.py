@@ -338,6 +338,15 @@ def test_aggregates_reject_unknown_names_and_wait_for_completion(alice: Any) -> 
     assert bad["sum"] == ["Gadget has no field 'weight'"]
     assert bad["median"] == ["unknown aggregate 'median'; use sum, count, avg, min, max or custom"]
     assert bad["custom"][0].startswith("no custom aggregate named 'nope'; registered: ")
+    # sum/avg of a text or a relation is a 400 naming it (PostgreSQL refused it with a 500, SQLite answered 0)
+    wrong = client.get(f"/api/bulk-jobs/{job.pk}/aggregates/?sum=name&avg=owner")
+    assert wrong.status_code == 400
+    assert wrong.json() == {
+        "sum": ["Gadget.name is not a number (CharField): sum takes a numeric field"],
+        "avg": ["Gadget.owner is not a number (ForeignKey): avg takes a numeric field"],
+    }
+    fine = client.get(f"/api/bulk-jobs/{job.pk}/aggregates/?min=name&max=sku&count=name")
+    assert fine.json()["aggregates"] == {"min__name": "gadget 0", "max__sku": "G00000", "count__name": 1}
 
 
 def test_the_cached_status_follows_staged_uploads(alice: Any, django_capture_on_commit_callbacks: Any) -> None:

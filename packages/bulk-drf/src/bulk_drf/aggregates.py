@@ -31,6 +31,10 @@ __all__ = ["BUILTIN", "compute", "job_rows", "register_aggregate", "registered"]
 
 BUILTIN: dict[str, type[models.Aggregate]] = {"sum": Sum, "count": Count, "avg": Avg, "min": Min, "max": Max}
 
+# sum/avg only make sense over numbers: PostgreSQL refuses SUM(text) (a 500), SQLite answers 0.
+_NUMERIC_ONLY = frozenset({"sum", "avg"})
+_NUMERIC_FIELDS = (models.IntegerField, models.FloatField, models.DecimalField, models.DurationField)
+
 AggregateFunction = Callable[[models.QuerySet, BulkJob], Any]
 _registry: dict[str, AggregateFunction] = {}
 
@@ -95,12 +99,23 @@ def compute(job: BulkJob, queryset: models.QuerySet, spec: Mapping[str, list[str
                 expressions[f"count__{field}"] = Count("pk")
                 continue
             try:
-                model._meta.get_field(field)
+                model_field = model._meta.get_field(field)
             except FieldDoesNotExist:
                 errors.setdefault(function, []).append(f"{model.__name__} has no field {field!r}")
                 continue
+            if not model_field.concrete:  # a reverse relation: would join and multiply the rows
+                errors.setdefault(function, []).append(f"{model.__name__}.{field} is not a column of the table")
+                continue
+            if function in _NUMERIC_ONLY and (
+                model_field.is_relation or not isinstance(model_field, _NUMERIC_FIELDS)
+            ):
+                errors.setdefault(function, []).append(
+                    f"{model.__name__}.{field} is not a number ({type(model_field).__name__}): "
+                    f"{function} takes a numeric field"
+                )
+                continue
             expressions[f"{function}__{field}"] = BUILTIN[function](field)
-            places = getattr(model._meta.get_field(field), "decimal_places", None)
+            places = getattr(model_field, "decimal_places", None)
             if places is not None:  # SQLite sums decimals as floats: round back to the field's places
                 quantums[f"{function}__{field}"] = Decimal(1).scaleb(-(places + (4 if function == "avg" else 0)))
     custom = list(spec.get("custom", []))

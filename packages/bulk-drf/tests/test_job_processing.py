@@ -9,11 +9,13 @@ import pytest
 from bulk_drf import jobs, processing, progress
 from bulk_drf.models import BulkJob, BulkJobResult
 from bulk_drf.signals import job_progress
+from bulk_drf.tasks import run_bulk_job
 from bulk_signals_core.testing import record
 from django.utils import timezone
 
 from tests import jobs_fixtures
 from tests.jobs_app.models import Gadget
+from tests.jobs_app.views import FlakyDatabaseGadgetViewSet
 from tests.jobs_fixtures import closed_job, gadgets
 
 alice = jobs_fixtures.alice
@@ -209,3 +211,32 @@ def test_a_job_deleted_while_it_runs_stops_the_worker_quietly(alice: Any, caplog
     assert not BulkJob.objects.filter(pk=job.pk).exists()
     assert [r.levelname for r in caplog.records if r.name.startswith("bulk_drf")] == ["WARNING"]
     assert progress.get_status(job.pk) is None
+
+
+FLAKY = "tests.jobs_app.views.FlakyDatabaseGadgetViewSet"
+
+
+def test_a_lost_database_connection_is_retried_not_a_failed_job(alice: Any) -> None:
+    """OperationalError (failover, dropped connection, deadlock) rolls the chunk back and retries the task."""
+    job = closed_job(alice, gadgets(6), viewset=FLAKY)
+    FlakyDatabaseGadgetViewSet.failures_left = 2
+    run_bulk_job.apply(args=[str(job.pk)], throw=False)  # eager: retries run in-process
+    job.refresh_from_db()
+    assert (job.state, job.processed_records, job.succeeded_records) == ("JobComplete", 6, 6)
+    assert Gadget.objects.count() == 6 and FlakyDatabaseGadgetViewSet.failures_left == 0
+
+
+def test_a_database_that_stays_down_fails_the_job_after_the_retries(alice: Any) -> None:
+    job = closed_job(alice, gadgets(6), viewset=FLAKY)
+    FlakyDatabaseGadgetViewSet.failures_left = 100
+    try:
+        run_bulk_job.apply(args=[str(job.pk)], throw=False)  # eager: retries run in-process
+    finally:
+        left, FlakyDatabaseGadgetViewSet.failures_left = FlakyDatabaseGadgetViewSet.failures_left, 0
+    job.refresh_from_db()
+    assert job.state == "Failed" and 100 - left == run_bulk_job.max_retries + 1
+    assert job.error_message == (
+        f"database error in records 0-1, still failing after {run_bulk_job.max_retries} retries: "
+        "OperationalError: server closed the connection unexpectedly"
+    )
+    assert job.processed_records == 0 and Gadget.objects.count() == 0

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple
 
 from django.contrib.auth import get_user_model
-from django.db import DataError, IntegrityError, connections, router, transaction
+from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import F
 from django.db.models.deletion import ProtectedError, RestrictedError
 from django.test import RequestFactory
@@ -32,7 +32,10 @@ from .models import BulkJob, BulkJobResult
 from .signals import JobProgress, job_progress
 from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 
-__all__ = ["MAX_ATTEMPTS", "build_viewset", "process_chunk", "requeue_stalled_jobs", "run_job"]
+__all__ = [
+    "MAX_ATTEMPTS", "TRANSIENT_DATABASE_ERRORS", "build_viewset", "fail_after_retries", "process_chunk",
+    "requeue_stalled_jobs", "run_job",
+]
 
 logger = logging.getLogger("bulk_drf.processing")
 
@@ -51,6 +54,11 @@ _METHOD = {
 _ACTION = {
     "POST": "create", "PATCH": "partial_update", "PUT": "update", "DELETE": "destroy", "GET": "list",
 }
+
+
+TRANSIENT_DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
+"""Errors of the database, not of the records (a dropped connection, a failover, a deadlock): ``run_job``
+lets them through so the task retries the job, resuming at the cursor, instead of failing it."""
 
 
 class _ChunkConflict(Exception):
@@ -130,6 +138,8 @@ def _run_job(job_id: Any) -> BulkJob | None:
             return job
     try:
         viewset = build_viewset(job)
+    except TRANSIENT_DATABASE_ERRORS:
+        raise
     except APIException as exc:
         return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
     except Exception as exc:
@@ -148,8 +158,8 @@ def _run_job(job_id: Any) -> BulkJob | None:
                 progress.publish_status(job)
                 return job
             continue
-        except BulkJob.DoesNotExist:
-            raise
+        except (BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):
+            raise  # the chunk rolled back; DoesNotExist: see run_job, transient: the task retries
         except Exception as exc:
             logger.exception("bulk job %s failed in records %s-%s", job.pk, start, start + bulk_settings.CHUNK_SIZE)
             job.refresh_from_db()
@@ -175,6 +185,20 @@ def _run_job(job_id: Any) -> BulkJob | None:
     except APIException:
         job.refresh_from_db()
         return job
+
+
+def fail_after_retries(job_id: Any, exc: BaseException, retries: int) -> BulkJob | None:
+    """Fail a job whose database kept failing after ``retries`` retries of its task."""
+    job = BulkJob.objects.filter(pk=job_id).first()
+    if job is None or job.state in FINAL_STATES:
+        return job
+    start = job.processed_records
+    stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
+    return _fail(
+        job,
+        f"database error in records {start}-{stop - 1}, still failing after {retries} retries: "
+        f"{type(exc).__name__}: {exc}",
+    )
 
 
 def _fail(job: BulkJob, reason: str) -> BulkJob:

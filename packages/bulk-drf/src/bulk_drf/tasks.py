@@ -18,10 +18,24 @@ from . import processing
 __all__ = ["purge_expired_results", "requeue_stalled_jobs", "run_bulk_job"]
 
 
-@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, name="bulk_drf.run_job")
+@shared_task(
+    bind=True, acks_late=True, reject_on_worker_lost=True, ignore_result=True, name="bulk_drf.run_job",
+    max_retries=3,
+)
 def run_bulk_job(self: Any, job_id: str) -> None:
-    """Process the bulk job ``job_id`` (its data is read from the database, never from the message)."""
-    processing.run_job(job_id)
+    """Process the bulk job ``job_id`` (its data is read from the database, never from the message).
+
+    A database error that is not about a record (``processing.TRANSIENT_DATABASE_ERRORS``: a dropped
+    connection, a failover, a deadlock) rolls the chunk back and retries the task with backoff (1, 2,
+    4 s), resuming at the cursor; after ``max_retries`` the job is failed with the error.
+    """
+    try:
+        processing.run_job(job_id)
+    except processing.TRANSIENT_DATABASE_ERRORS as exc:
+        if self.request.retries >= self.max_retries:
+            processing.fail_after_retries(job_id, exc, self.request.retries)
+            return
+        raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
 
 
 @shared_task(ignore_result=True, name="bulk_drf.requeue_stalled_jobs")

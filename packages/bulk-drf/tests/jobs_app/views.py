@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulk_drf.job_actions import BulkJobActionsMixin
+from django.db import OperationalError
 from rest_framework import permissions, serializers, viewsets
 
 from .models import Gadget, Meter
@@ -34,6 +35,18 @@ class ExplodingGadgetViewSet(GadgetViewSet):
 
     def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("serializer exploded")
+
+
+class FlakyDatabaseGadgetViewSet(GadgetViewSet):
+    """Loses its database connection the next ``failures_left`` times a chunk is written."""
+
+    failures_left = 0
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        if FlakyDatabaseGadgetViewSet.failures_left > 0:
+            FlakyDatabaseGadgetViewSet.failures_left -= 1
+            raise OperationalError("server closed the connection unexpectedly")
+        return super().get_serializer(*args, **kwargs)
 
 
 class MeterSerializer(serializers.ModelSerializer):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from bulk_drf.models import BulkJob, BulkJobResult
 from bulk_drf.signals import job_progress
 from bulk_drf.tasks import run_bulk_job
 from bulk_signals_core.testing import record
+from django.db import connection
 from django.utils import timezone
 
 from tests import jobs_fixtures
@@ -240,3 +242,33 @@ def test_a_database_that_stays_down_fails_the_job_after_the_retries(alice: Any) 
         "OperationalError: server closed the connection unexpectedly"
     )
     assert job.processed_records == 0 and Gadget.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_on_the_same_job_at_once_write_each_record_once(alice: Any) -> None:
+    """A duplicate delivery (visibility timeout, requeue) running in parallel: the job-row lock serialises them."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs row locks (SELECT ... FOR UPDATE): run with DATABASE_URL for PostgreSQL")
+    job = closed_job(alice, gadgets(60))
+    jobs.transition(job, "InProgress")  # both deliveries find it running
+    barrier = threading.Barrier(2)
+    finished: list[Any] = []
+
+    def worker() -> None:
+        try:
+            barrier.wait()
+            finished.append(processing.run_job(job.pk))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(finished) == 2
+    job.refresh_from_db()
+    assert (job.state, job.processed_records, job.succeeded_records, job.failed_records) == ("JobComplete", 60, 60, 0)
+    assert Gadget.objects.count() == 60
+    indexes = list(BulkJobResult.objects.filter(job=job).order_by("index").values_list("index", flat=True))
+    assert indexes == list(range(60))

@@ -387,3 +387,25 @@ def test_a_worker_that_finds_its_job_aborted_republishes_the_status(
     assert progress.get_status(job.pk)["state"] == "InProgress"
     processing.run_job(job.pk)
     assert progress.get_status(job.pk)["state"] == "Aborted"
+
+
+def test_a_broker_that_is_down_leaves_a_queued_job_for_the_sweeper_not_a_500(
+    alice: Any, django_capture_on_commit_callbacks: Any, caplog: Any
+) -> None:
+    """The job is committed before the broker is called: answer 202 and log; requeue_stalled_jobs sends it later."""
+    from celery import current_app
+
+    conf = current_app.conf
+    saved = conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options
+    conf.broker_url, conf.task_publish_retry, conf.task_always_eager = "amqp://guest@127.0.0.1:1//", False, False
+    conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0}  # fail fast
+    current_app._pool = None  # a producer pool for the broker_url set here (and for the saved one after)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = client_for(alice).post("/gadgets/bulk/", gadgets(2), format="json")
+    finally:
+        conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options = saved
+        current_app._pool = None  # a producer pool for the broker_url set here (and for the saved one after)
+    assert response.status_code == 202
+    assert BulkJob.objects.get(pk=response.json()["job_id"]).state == "UploadComplete"
+    assert any("requeue_stalled_jobs" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")

@@ -185,4 +185,13 @@ def enqueue(job: BulkJob) -> None:
     from .tasks import run_bulk_job
 
     job_id = str(job.pk)
-    transaction.on_commit(lambda: run_bulk_job.apply_async(args=[job_id], task_id=f"bulk-drf-job-{job_id}"))
+
+    def send() -> None:
+        try:
+            run_bulk_job.apply_async(args=[job_id], task_id=f"bulk-drf-job-{job_id}")
+        except Exception:
+            # The job is committed: a 500 now would hide it from the client. It stays UploadComplete
+            # with no heartbeat, and ``requeue_stalled_jobs`` (periodic) sends it once the broker is back.
+            logger.exception("could not queue bulk job %s (broker down?); requeue_stalled_jobs will send it", job_id)
+
+    transaction.on_commit(send)

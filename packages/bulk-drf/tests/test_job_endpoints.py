@@ -399,13 +399,13 @@ def test_a_broker_that_is_down_leaves_a_queued_job_for_the_sweeper_not_a_500(
     saved = conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options
     conf.broker_url, conf.task_publish_retry, conf.task_always_eager = "amqp://guest@127.0.0.1:1//", False, False
     conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0}  # fail fast
-    current_app._pool = None  # a producer pool for the broker_url set here (and for the saved one after)
+    current_app._pool = current_app.amqp._producer_pool = None  # new producers for the broker_url set here
     try:
         with django_capture_on_commit_callbacks(execute=True):
             response = client_for(alice).post("/gadgets/bulk/", gadgets(2), format="json")
     finally:
         conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options = saved
-        current_app._pool = None  # a producer pool for the broker_url set here (and for the saved one after)
+        current_app._pool = current_app.amqp._producer_pool = None  # and back to the saved one
     assert response.status_code == 202
     assert BulkJob.objects.get(pk=response.json()["job_id"]).state == "UploadComplete"
     assert any("requeue_stalled_jobs" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")

@@ -19,16 +19,15 @@ from django.db import connections, models, transaction
 from django.db.models import ExpressionWrapper
 from django.db.models.base import ModelState
 from django.db.models.deletion import Collector
-from django.db.models.functions import Cast
 from django.db.models.sql import UpdateQuery
 
 from . import signals as s
 from .bypass import bypass_signals as _bypass_block
 from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
-from .expressions import COERCING_VENDORS, reads_own_row
 from .mti import has_parent_tables, mti_bulk_create
 from .records import (
+    can_return_updated,
     changed_by_receivers,
     changed_fields,
     chunks,
@@ -285,9 +284,9 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         With receivers: one SELECT before the UPDATE loads the rows whole, their primary keys, and
         the pending value of every expression (the database computes it in the same SELECT), so
         before receivers and ``HasChanged`` see old != new. The UPDATE targets exactly those primary
-        keys. Expressions over the row's own columns (``F``, ``Case/When``, arithmetic) are written
-        as the SELECT computed them (rows locked with ``FOR UPDATE`` where the database has it); any
-        other expression (``Subquery``, functions) is read back with one SELECT after the UPDATE.
+        keys. What the expressions wrote comes back with the UPDATE itself (``RETURNING`` on PostgreSQL
+        and SQLite >= 3.35); elsewhere, or for MTI children and annotated querysets, one SELECT after
+        reads it.
         """
         if not self._signals_on(s.UPDATE_SIGNALS, bypass_signals, bypass_validation):
             return super().update(**kwargs)
@@ -302,24 +301,19 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         fields = {name: opts.get_field(name) for name in kwargs}
         expressions = {name: v for name, v in kwargs.items() if hasattr(v, "resolve_expression")}
         using = self.db
-        connection = connections[using]
-        reread = bool(expressions) and not self._computed_in_select(expressions, fields, connection.vendor)
+        returning = self._returning(expressions, fields, connections[using])
+        reread = bool(expressions) and not returning
         with transaction.atomic(using=using):
             loader = self._vanilla()
             # Django's UPDATE ignores DISTINCT (ON): the SELECT must find every row it updates.
             loader.query.distinct, loader.query.distinct_fields = False, ()
             if expressions:
-                cast = not reread and connection.vendor == "postgresql"
                 loader = loader.annotate(
                     **{
-                        _PENDING + name: (Cast if cast else ExpressionWrapper)(value, output_field=fields[name])
+                        _PENDING + name: ExpressionWrapper(value, output_field=fields[name])
                         for name, value in expressions.items()
                     }
                 )
-                if not reread and connection.features.has_select_for_update and not loader.query.select_for_update:
-                    # The pending values are the written ones only while nobody else writes these rows.
-                    of = ("self",) if connection.features.has_select_for_update_of else ()
-                    loader = loader.select_for_update(of=of)
             old = tuple(loader)
             if not old:
                 return 0
@@ -340,11 +334,13 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             emit(s.bulk_pre_update, event)
             pks = [row.pk for row in old]
             target = self._vanilla() if self.query.annotations else model._base_manager.db_manager(using).all()
-            count = update_by_pks(target, pks, kwargs)
+            count, written = update_by_pks(target, pks, kwargs, returning)
             extra = changed_by_receivers(model, new, old, attnames, snapshot) if snapshot is not None else []
             if extra:  # a before receiver changed values: write them too (one bulk_update)
                 models.QuerySet(model=model, using=using).bulk_update(new, extra)
-            if reread:
+            if returning:
+                new, old = self._written(new, old, written, [None if f.name in extra else f.attname for f in returning])
+            elif reread:
                 written = load_by_pk(model, using, pks)
                 new = tuple(written[row.pk] for row in old if row.pk in written)
                 old = tuple(row for row in old if row.pk in written)
@@ -370,14 +366,36 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     aupdate.alters_data = True  # type: ignore[attr-defined]
 
-    def _computed_in_select(self, expressions: dict[str, Any], fields: dict[str, Any], vendor: str) -> bool:
-        """Whether the SELECT's pending values are exactly what the UPDATE writes (no re-read needed)."""
-        model = self.model
-        if vendor not in COERCING_VENDORS or self.query.annotations or has_parent_tables(model):
-            return False
-        if vendor == "sqlite" and any(fields[name].get_internal_type() == "DecimalField" for name in expressions):
-            return False  # SQLite keeps the unrounded number; Django rounds only column reads
-        return all(reads_own_row(fields[name].model, value) for name, value in expressions.items())
+    def _returning(self, expressions: dict[str, Any], fields: dict[str, Any], connection: Any) -> list[Any]:
+        """The fields whose written values the UPDATE returns (``UPDATE ... RETURNING``), or none: then
+        the expressions' values are read back with a SELECT."""
+        if not expressions or not can_return_updated(connection):
+            return []
+        if self.query.annotations or has_parent_tables(self.model):  # not a single-table UPDATE of ours
+            return []
+        targets = [fields[name] for name in expressions]
+        return [] if any(f.primary_key for f in targets) else targets
+
+    @staticmethod
+    def _written(
+        new: tuple[Any, ...], old: tuple[Any, ...], written: dict[Any, tuple[Any, ...]], attnames: list[str | None]
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+        """Put the values the UPDATE returned on the new records (``None``: a field a before receiver set
+        afterwards, keep the receiver's value); rows the UPDATE did not find leave the event."""
+        kept_new, kept_old = [], []
+        for record, row in zip(new, old, strict=True):
+            values = written.get(row.pk)
+            if values is None:
+                continue
+            data = record.__dict__
+            for attname, value in zip(attnames, values, strict=True):
+                if attname is not None:
+                    data[attname] = value
+            kept_new.append(record)
+            kept_old.append(row)
+        if len(kept_new) == len(new):
+            return new, old
+        return tuple(kept_new), tuple(kept_old)
 
     def _pending(
         self, old: tuple[Any, ...], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]

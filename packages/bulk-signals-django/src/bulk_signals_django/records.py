@@ -8,11 +8,13 @@ from typing import Any
 
 from django.db import connections, models
 from django.db.models.base import ModelState
+from django.db.models.sql import UpdateQuery
 from django.db.models.sql.where import AND, ExtraWhere
 
 from .conf import settings
 
 __all__ = [
+    "can_return_updated",
     "changed_by_receivers",
     "changed_fields",
     "clone_record",
@@ -90,27 +92,73 @@ def load_by_pk(model: type[models.Model], using: str, pks: Sequence[Any]) -> dic
     found: dict[Any, Any] = {}
     manager = model._base_manager.db_manager(using)
     for chunk in chunks(list(dict.fromkeys(pks))):
-        for row in manager.filter(pk__in=chunk):
+        queryset = manager.all()
+        queryset.query.where.add(pk_in(model, connections[using], chunk), AND)
+        for row in queryset:
             found[row.pk] = row
     return found
 
 
-def update_by_pks(queryset: models.QuerySet[Any], pks: Sequence[Any], kwargs: dict[str, Any]) -> int:
-    """``queryset.filter(pk__in=chunk).update(**kwargs)`` per chunk of ``pks``, without building a lookup
-    per key: the keys are prepared once and sent as one ``pk IN (%s, ...)``."""
-    model = queryset.model
+def pk_in(model: type[models.Model], connection: Any, values: Sequence[Any]) -> ExtraWhere:
+    """``pk IN (...)`` as one WHERE clause with the keys prepared once: Django's ``pk__in`` builds and
+    prepares a lookup value per key. On PostgreSQL one array parameter (``= ANY(%s)``), not a placeholder
+    per key (the driver would parse thousands of them)."""
     pk = model._meta.pk
-    connection = connections[queryset.db]
     quote = connection.ops.quote_name
     column = f"{quote(model._meta.db_table)}.{quote(pk.column)}"
     prepare = pk.get_db_prep_value
+    params = [prepare(value, connection) for value in values]
+    if connection.vendor == "postgresql":
+        return ExtraWhere([f"{column} = ANY(%s)"], [params])
+    return ExtraWhere([f"{column} IN ({', '.join(['%s'] * len(params))})"], params)
+
+
+def update_by_pks(
+    queryset: models.QuerySet[Any],
+    pks: Sequence[Any],
+    kwargs: dict[str, Any],
+    returning: Sequence[models.Field[Any, Any]] = (),
+) -> tuple[int, dict[Any, tuple[Any, ...]]]:
+    """``queryset.filter(pk__in=chunk).update(**kwargs)`` per chunk of ``pks``, without building a lookup
+    per key (the keys are prepared once and sent as one ``pk IN (%s, ...)``). Returns the row count and,
+    when ``returning`` fields are given (``UPDATE ... RETURNING``: PostgreSQL, SQLite >= 3.35; single-table
+    querysets only), ``{pk: (value, ...)}`` as written, converted as Django reads the columns."""
+    model = queryset.model
+    pk = model._meta.pk
+    using = queryset.db
+    connection = connections[using]
+    quote = connection.ops.quote_name
     count = 0
+    written: dict[Any, tuple[Any, ...]] = {}
+    columns = [pk, *returning]
     for chunk in chunks(pks):
-        params = [prepare(value, connection) for value in chunk]
         target = queryset._chain()  # type: ignore[attr-defined]
-        target.query.where.add(ExtraWhere([f"{column} IN ({', '.join(['%s'] * len(params))})"], params), AND)
-        count += target.update(**kwargs)
-    return count
+        target.query.where.add(pk_in(model, connection, chunk), AND)
+        if not returning:
+            count += target.update(**kwargs)
+            continue
+        query = target.query.chain(UpdateQuery)
+        query.add_update_values(kwargs)
+        compiler = query.get_compiler(using)
+        sql, sql_params = compiler.as_sql()
+        sql += " RETURNING " + ", ".join(quote(f.column) for f in columns)
+        with connection.cursor() as cursor:
+            cursor.execute(sql, sql_params)
+            rows: Iterable[Any] = cursor.fetchall()
+        count += len(rows)  # type: ignore[arg-type]
+        converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in columns])
+        if converters:
+            rows = compiler.apply_converters(rows, converters)
+        for row in rows:
+            written[row[0]] = tuple(row[1:])
+    return count, written
+
+
+def can_return_updated(connection: Any) -> bool:
+    """Whether ``UPDATE ... RETURNING`` works here (PostgreSQL; SQLite from 3.35, like its INSERT)."""
+    if connection.vendor == "postgresql":
+        return True
+    return connection.vendor == "sqlite" and bool(connection.features.can_return_columns_from_insert)
 
 
 def changed_by_receivers(

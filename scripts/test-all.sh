@@ -10,8 +10,17 @@ declare -a NAMES=() RESULTS=()
 run() {  # run <label> <command...>
   local label=$1; shift
   printf '\n==================== %s ====================\n' "$label"
-  local start=$SECONDS
-  if "$@"; then RESULTS+=("PASS  $label ($((SECONDS - start))s)"); else RESULTS+=("FAIL  $label ($((SECONDS - start))s)"); fi
+  local start=$SECONDS log status detail
+  log=$(mktemp)
+  "$@" 2>&1 | tee "$log"
+  status=${PIPESTATUS[0]}
+  # The pytest result line and, for the core, the coverage total, repeated in the summary.
+  detail=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//')
+  cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
+  [ -n "$cov" ] && detail="$detail, coverage $cov"
+  rm -f "$log"
+  if [ "$status" -eq 0 ]; then state=PASS; else state=FAIL; fi
+  RESULTS+=("$state  $label ($((SECONDS - start))s)${detail:+: $detail}")
 }
 
 run "lint (ruff)" $HATCH run lint:check

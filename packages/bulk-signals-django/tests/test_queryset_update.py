@@ -206,3 +206,26 @@ def test_rows_deleted_before_the_update_leave_the_event(log):
     log.listen(Account)
     assert Account.objects.update(balance=F("balance") + 1) == 2
     assert sorted(n.pk for n in log.event("bulk_post_update").new_records) == sorted(a.pk for a in accounts[1:])
+
+
+def test_new_records_behave_like_django_instances(django_assert_num_queries):
+    # Their state is a slotted RecordState: pickling, copying, saving and the related cache must work as usual.
+    import copy
+    import pickle
+
+    AccountFactory.create_batch(2)
+    kept = []
+    after_update(Account)(lambda sender, event: kept.extend(event.new_records))
+    Account.objects.update(status="closed")
+    record = kept[0]
+    assert record._state.adding is False and record._state.db == "default"
+    clone = pickle.loads(pickle.dumps(record))
+    assert (clone.pk, clone.status, clone._state.db, clone._state.adding) == (record.pk, "closed", "default", False)
+    assert copy.copy(record).status == "closed"
+    score = Score(account=record, points=1)
+    assert score.account is record
+    record._state.fields_cache["x"] = 1
+    assert record._state.fields_cache == {"x": 1} and kept[1]._state.fields_cache == {}
+    record.note = "saved"
+    record.save(update_fields=["note"])
+    assert Account.objects.get(pk=record.pk).note == "saved"

@@ -17,7 +17,6 @@ import django
 from asgiref.sync import sync_to_async
 from django.db import connections, models, transaction
 from django.db.models import ExpressionWrapper
-from django.db.models.base import ModelState
 from django.db.models.deletion import Collector
 from django.db.models.sql import UpdateQuery
 
@@ -27,6 +26,7 @@ from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
 from .mti import has_parent_tables, mti_bulk_create
 from .records import (
+    RecordState,
     can_return_updated,
     changed_by_receivers,
     changed_fields,
@@ -334,13 +334,28 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             emit(s.bulk_pre_update, event)
             pks = [row.pk for row in old]
             target = self._vanilla() if self.query.annotations else model._base_manager.db_manager(using).all()
-            count, written = update_by_pks(target, pks, kwargs, returning)
             extra = changed_by_receivers(model, new, old, attnames, snapshot) if snapshot is not None else []
+            if returning:
+                # The written values go onto the new records (except fields a before receiver set: theirs win).
+                unwritten = {row.pk: record for row, record in zip(old, new, strict=True)}
+                slots = [(i, f.attname) for i, f in enumerate(returning, 1) if f.name not in extra]
+
+                def receive(row: list[Any]) -> None:
+                    record = unwritten.pop(row[0], None)
+                    if record is not None:
+                        data = record.__dict__
+                        for i, attname in slots:
+                            data[attname] = row[i]
+
+                count = update_by_pks(target, pks, kwargs, returning, receive)
+                if unwritten:  # rows gone since the SELECT leave the event
+                    kept = [(n, o) for n, o in zip(new, old, strict=True) if o.pk not in unwritten]
+                    new, old = tuple(n for n, _ in kept), tuple(o for _, o in kept)
+            else:
+                count = update_by_pks(target, pks, kwargs)
             if extra:  # a before receiver changed values: write them too (one bulk_update)
                 models.QuerySet(model=model, using=using).bulk_update(new, extra)
-            if returning:
-                new, old = self._written(new, old, written, [None if f.name in extra else f.attname for f in returning])
-            elif reread:
+            if reread:
                 written = load_by_pk(model, using, pks)
                 new = tuple(written[row.pk] for row in old if row.pk in written)
                 old = tuple(row for row in old if row.pk in written)
@@ -376,27 +391,6 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         targets = [fields[name] for name in expressions]
         return [] if any(f.primary_key for f in targets) else targets
 
-    @staticmethod
-    def _written(
-        new: tuple[Any, ...], old: tuple[Any, ...], written: dict[Any, tuple[Any, ...]], attnames: list[str | None]
-    ) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
-        """Put the values the UPDATE returned on the new records (``None``: a field a before receiver set
-        afterwards, keep the receiver's value); rows the UPDATE did not find leave the event."""
-        kept_new, kept_old = [], []
-        for record, row in zip(new, old, strict=True):
-            values = written.get(row.pk)
-            if values is None:
-                continue
-            data = record.__dict__
-            for attname, value in zip(attnames, values, strict=True):
-                if attname is not None:
-                    data[attname] = value
-            kept_new.append(record)
-            kept_old.append(row)
-        if len(kept_new) == len(new):
-            return new, old
-        return tuple(kept_new), tuple(kept_old)
-
     def _pending(
         self, old: tuple[Any, ...], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]
     ) -> tuple[Any, ...]:
@@ -416,16 +410,14 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         cls = self.model
         new_instance = object.__new__
         records = []
+        db = old[0]._state.db if old else None  # one queryset: one database
         for row in old:
             values = row.__dict__
-            computed = [(attname, values.pop(key)) for key, attname in pending]
+            computed = [(attname, values.pop(key)) for key, attname in pending] if pending else ()
             record = new_instance(cls)
             data = record.__dict__
             data.update(values)
-            state = ModelState()
-            state.adding = False
-            state.db = row._state.db
-            data["_state"] = state
+            data["_state"] = RecordState(db, False)
             data.update(constants)
             data.update(computed)
             for name, value in related.items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from operator import itemgetter
 from typing import Any
 
@@ -14,6 +14,7 @@ from django.db.models.sql.where import AND, ExtraWhere
 from .conf import settings
 
 __all__ = [
+    "RecordState",
     "can_return_updated",
     "changed_by_receivers",
     "changed_fields",
@@ -24,6 +25,9 @@ __all__ = [
     "writable_fields",
 ]
 
+_INTEGER_TYPES = frozenset(
+    {"AutoField", "BigAutoField", "SmallAutoField", "IntegerField", "BigIntegerField", "SmallIntegerField"}
+)
 _WRITABLE: dict[type, tuple[models.Field[Any, Any], ...]] = {}
 
 
@@ -63,14 +67,35 @@ def changed_fields(model: type[models.Model], pairs: Iterable[tuple[Any, Any]]) 
     return [f.name for f in writable_fields(model) if f.name in changed]
 
 
+class RecordState(ModelState):
+    """Django's ``ModelState`` in slots: the copies we make (one per row of a bulk write) carry no
+    per-instance ``__dict__`` for their state, less than half the memory of a ``ModelState``."""
+
+    __slots__ = ("_fields_cache", "adding", "db")
+
+    def __init__(self, db: str | None, adding: bool) -> None:
+        self.db = db
+        self.adding = adding
+
+    @property  # type: ignore[override]
+    def fields_cache(self) -> dict[str, Any]:
+        """Django's related-object cache of the instance, created on first use (as ``ModelState`` does)."""
+        try:
+            return self._fields_cache  # type: ignore[no-any-return]
+        except AttributeError:
+            self._fields_cache: dict[str, Any] = {}
+            return self._fields_cache
+
+    @fields_cache.setter
+    def fields_cache(self, value: dict[str, Any]) -> None:
+        self._fields_cache = value
+
+
 def clone_record(obj: Any) -> Any:
     """A detached copy of a model instance: same field values, own state, no cached relations."""
     copy = obj.__class__.__new__(obj.__class__)
     copy.__dict__.update(obj.__dict__)
-    state = ModelState()
-    state.adding = obj._state.adding
-    state.db = obj._state.db
-    copy._state = state
+    copy._state = RecordState(obj._state.db, obj._state.adding)
     return copy
 
 
@@ -106,8 +131,11 @@ def pk_in(model: type[models.Model], connection: Any, values: Sequence[Any]) -> 
     pk = model._meta.pk
     quote = connection.ops.quote_name
     column = f"{quote(model._meta.db_table)}.{quote(pk.column)}"
-    prepare = pk.get_db_prep_value
-    params = [prepare(value, connection) for value in values]
+    if pk.get_internal_type() in _INTEGER_TYPES and all(type(value) is int for value in values):
+        params = list(values)  # loaded integer keys: what preparing them would return
+    else:
+        prepare = pk.get_db_prep_value
+        params = [prepare(value, connection) for value in values]
     if connection.vendor == "postgresql":
         return ExtraWhere([f"{column} = ANY(%s)"], [params])
     return ExtraWhere([f"{column} IN ({', '.join(['%s'] * len(params))})"], params)
@@ -118,18 +146,18 @@ def update_by_pks(
     pks: Sequence[Any],
     kwargs: dict[str, Any],
     returning: Sequence[models.Field[Any, Any]] = (),
-) -> tuple[int, dict[Any, tuple[Any, ...]]]:
+    receive: Callable[[list[Any]], None] | None = None,
+) -> int:
     """``queryset.filter(pk__in=chunk).update(**kwargs)`` per chunk of ``pks``, without building a lookup
-    per key (the keys are prepared once and sent as one ``pk IN (%s, ...)``). Returns the row count and,
-    when ``returning`` fields are given (``UPDATE ... RETURNING``: PostgreSQL, SQLite >= 3.35; single-table
-    querysets only), ``{pk: (value, ...)}`` as written, converted as Django reads the columns."""
+    per key (see :func:`pk_in`); returns the row count. With ``returning`` fields (``UPDATE ... RETURNING``:
+    PostgreSQL, SQLite >= 3.35; single-table querysets only), ``receive([pk, value, ...])`` gets each
+    updated row as written, converted as Django reads the columns."""
     model = queryset.model
     pk = model._meta.pk
     using = queryset.db
     connection = connections[using]
     quote = connection.ops.quote_name
     count = 0
-    written: dict[Any, tuple[Any, ...]] = {}
     columns = [pk, *returning]
     for chunk in chunks(pks):
         target = queryset._chain()  # type: ignore[attr-defined]
@@ -150,8 +178,8 @@ def update_by_pks(
         if converters:
             rows = compiler.apply_converters(rows, converters)
         for row in rows:
-            written[row[0]] = tuple(row[1:])
-    return count, written
+            receive(row if type(row) is list else list(row))  # type: ignore[misc]
+    return count
 
 
 def can_return_updated(connection: Any) -> bool:

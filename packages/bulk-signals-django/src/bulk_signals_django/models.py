@@ -92,7 +92,7 @@ class BulkSignalModelMixin(models.Model):
             )
             emit(s.bulk_pre_update, event)
             super().save_base(raw, force_insert, force_update, using, update_fields)
-            if update_fields is None:
+            if update_fields is None and wants(model, s.bulk_pre_update):  # a before receiver may change more
                 event = BulkEvent(
                     model=model, operation=Operation.UPDATE, source=source or Source.SAVE, new_records=(self,),
                     old_records=event.old_records, update_fields=self._written_fields(old, None), using=using,
@@ -112,7 +112,10 @@ class BulkSignalModelMixin(models.Model):
             meta_pk.has_default() or getattr(meta_pk, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
         ):
             return None  # Django inserts without trying an UPDATE first
-        return type(self)._base_manager.db_manager(using).filter(pk=pk).first()
+        # The pk is unique: no ORDER BY/LIMIT to compile (``first()`` would add both).
+        for row in type(self)._base_manager.db_manager(using).filter(pk=pk):
+            return row
+        return None
 
     def _written_fields(self, old: Any, update_fields: Any) -> tuple[str, ...]:
         if update_fields is not None:

@@ -86,6 +86,9 @@ def test_abort_stops_the_job_between_chunks(start_worker: Any) -> None:
     unprocessed = client.get(f"/api/bulk-jobs/{job_id}/results/?kind=unprocessed&limit=1").json()
     assert unprocessed["count"] == total - job.processed_records
     assert unprocessed["results"][0]["index"] == job.processed_records
+    # the status polled from the cache agrees with the row: the worker's last progress write did not win
+    status = client.get(f"/api/bulk-jobs/{job_id}/").json()
+    assert (status["state"], status["processed_records"]) == ("Aborted", job.processed_records)
 
 
 def _quiet(job_id: str, _seen: dict[str, Any] = {}) -> bool:  # noqa: B006 - remembers the last cursor

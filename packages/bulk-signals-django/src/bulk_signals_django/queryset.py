@@ -32,6 +32,7 @@ from .records import (
     changed_fields,
     chunks,
     clone_record,
+    fetch_rows,
     load_by_pk,
     pk_is_set,
     update_by_pks,
@@ -314,7 +315,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                         for name, value in expressions.items()
                     }
                 )
-            old = tuple(loader)
+            old = tuple(fetch_rows(loader, [_PENDING + name for name in expressions]))
             if not old:
                 return 0
             new = self._pending(old, kwargs, fields, expressions)
@@ -445,7 +446,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         loader = self._vanilla()
         loader.query.select_for_update = False
         with transaction.atomic(using=self.db):
-            result = self._delete_rows(tuple(loader), Source.QUERYSET_DELETE, bypass_validation)
+            result = self._delete_rows(tuple(fetch_rows(loader)), Source.QUERYSET_DELETE, bypass_validation)
         self._result_cache = None
         return result
 

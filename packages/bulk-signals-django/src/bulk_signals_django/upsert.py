@@ -8,11 +8,13 @@ Python to the exact key tuples.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from operator import attrgetter
 from typing import Any
 
-from django.db import models
+from django.db import connections, models
+from django.db.models.sql.where import AND
 
-from .records import chunk_size, chunks
+from .records import chunk_size, chunks, column_in, fetch_rows
 
 __all__ = ["classify", "split_ignored"]
 
@@ -32,13 +34,19 @@ def classify(
         return tuple(field.to_python(getattr(obj, field.attname)) for field in fields)
 
     keys = [key_of(obj) for obj in objs]
+    # Rows come from the database already converted: their key needs no to_python().
+    stored_key = attrgetter(*(field.attname for field in fields))
+    single = len(fields) == 1
     existing: dict[tuple[Any, ...], Any] = {}
     manager = model._base_manager.db_manager(using)
+    connection = connections[using]
     for chunk in chunks(keys):
         wanted = set(chunk)
-        lookup = {f"{field.attname}__in": {key[i] for key in wanted} for i, field in enumerate(fields)}
-        for row in manager.filter(**lookup):
-            row_key = key_of(row)
+        rows = manager.all()
+        for i, field in enumerate(fields):
+            rows.query.where.add(column_in(model, field, connection, {key[i] for key in wanted}), AND)
+        for row in fetch_rows(rows):
+            row_key = (stored_key(row),) if single else stored_key(row)
             if row_key in wanted:
                 existing[row_key] = row
     new_objs: list[Any] = []

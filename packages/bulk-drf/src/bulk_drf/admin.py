@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib import admin
 
+from . import progress
 from .models import BulkJob
 
 
@@ -22,3 +23,15 @@ class BulkJobAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request: Any) -> bool:
         return False
+
+    # Deleting a job here must also drop its cached status, or polling it answers 200 for a day.
+    def delete_model(self, request: Any, obj: BulkJob) -> None:
+        pk = obj.pk  # delete() sets obj.pk to None
+        super().delete_model(request, obj)
+        progress.forget(pk)
+
+    def delete_queryset(self, request: Any, queryset: Any) -> None:
+        ids = list(queryset.values_list("pk", flat=True))
+        super().delete_queryset(request, queryset)
+        for pk in ids:
+            progress.forget(pk)

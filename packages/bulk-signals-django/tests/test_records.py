@@ -58,3 +58,18 @@ def test_post_init_receivers_get_djangos_instances():
     finally:
         post_init.disconnect(receiver, sender=Account)
     assert seen == [row.pk] and type(row._state) is not RecordState
+
+
+def test_share_equal_values_only_shares_interchangeable_values():
+    from decimal import Decimal
+
+    from bulk_signals_django.records import share_equal_values
+
+    AccountFactory.create(name="same", status="open", balance=Decimal("1.00"))
+    (row,) = fetch_rows(Account.objects.all())
+    obj = Account(pk=row.pk, name="".join(["sa", "me"]), status="closed", balance=Decimal("1.0"))
+    share_equal_values(Account, [(obj, row)])
+    assert row.name is obj.name  # equal str: one object
+    assert row.status == "open" and row.status is not obj.status  # changed: the stored value stays
+    assert str(row.balance) == "1.00"  # equal Decimal, different digits: the stored value stays
+    assert row.pk == obj.pk

@@ -35,6 +35,7 @@ from .records import (
     fetch_rows,
     load_by_pk,
     pk_is_set,
+    share_equal_values,
     update_by_pks,
     writable_fields,
 )
@@ -241,6 +242,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             old_by_pk = load_by_pk(model, using, [obj.pk for obj in objs])
             new = tuple(obj for obj in objs if key(obj.pk) in old_by_pk)
             old = tuple(old_by_pk[key(obj.pk)] for obj in new)
+            del old_by_pk
+            share_equal_values(model, zip(new, old, strict=True))
             if not new:
                 return 0
             written = fields if fields is not None else changed_fields(model, zip(new, old, strict=True))

@@ -27,6 +27,7 @@ __all__ = [
     "fetch_rows",
     "load_by_pk",
     "pk_is_set",
+    "share_equal_values",
     "update_by_pks",
     "writable_fields",
 ]
@@ -168,11 +169,30 @@ def fetch_rows(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> lis
     db = queryset.db
     new_instance = object.__new__
     rows = []
-    for values in queryset.values_list(*attnames, *extra):
+    values_qs = queryset.values_list(*attnames, *extra)
+    for values in values_qs._iterable_class(values_qs):  # type: ignore[attr-defined]  # no result cache kept
         obj = new_instance(model)
         obj.__dict__.update(zip(names, (RecordState(db, False), *values), strict=True))
         rows.append(obj)
     return rows
+
+
+_IMMUTABLE_EQUALS = (str, int, bytes)  # equal values of these exact types are interchangeable
+
+
+def share_equal_values(model: type[models.Model], pairs: Iterable[tuple[Any, Any]]) -> None:
+    """For each ``(obj, stored_row)``, point the row's unchanged ``str``/``int``/``bytes`` values at the
+    object's equal ones: the old rows then cost their instances, not a second copy of every value
+    (a ``Decimal``, float or datetime may be equal and still differ, so those are kept)."""
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    for obj, row in pairs:
+        mine, stored = obj.__dict__, row.__dict__
+        for attname in attnames:
+            value = stored.get(attname)
+            if type(value) in _IMMUTABLE_EQUALS:
+                other = mine.get(attname)
+                if type(other) is type(value) and other == value:
+                    stored[attname] = other
 
 
 def load_by_pk(model: type[models.Model], using: str, pks: Sequence[Any]) -> dict[Any, Any]:

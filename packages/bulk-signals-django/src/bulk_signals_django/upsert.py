@@ -14,7 +14,7 @@ from typing import Any
 from django.db import connections, models
 from django.db.models.sql.where import AND
 
-from .records import chunk_size, chunks, column_in, fetch_rows
+from .records import chunk_size, chunks, column_in, fetch_rows, share_equal_values
 
 __all__ = ["classify", "split_ignored"]
 
@@ -57,6 +57,7 @@ def classify(
             new_objs.append(obj)
         else:
             matched.append((obj, row))
+    share_equal_values(model, matched)
     return new_objs, matched
 
 

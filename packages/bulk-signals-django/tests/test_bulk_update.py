@@ -170,3 +170,18 @@ def test_primary_keys_given_as_strings_are_updated_and_deleted(log):
     assert len(log.event("bulk_post_update").old_records) == 2
     assert Account.objects.bulk_delete([Account(pk=str(accounts[0].pk))]) == (1, {"tests.Account": 1})
     assert [o.pk for o in log.event("bulk_post_delete").old_records] == [accounts[0].pk]
+
+
+def test_without_fields_or_receivers_only_the_changed_fields_are_written(django_assert_num_queries):
+    accounts = AccountFactory.create_batch(3, status="open", note="kept")
+    accounts[1].status = "closed"
+    Account.objects.filter(pk=accounts[2].pk).update(name="changed elsewhere", bypass_signals=True)
+    accounts[2].name = "changed elsewhere"  # equal to what is stored: not a change
+    with django_assert_num_queries(2) as ctx:  # SELECT the stored values, UPDATE the changed field
+        assert Account.objects.bulk_update(accounts) == 3
+    update = ctx.captured_queries[1]["sql"]
+    assert '"status"' in update and '"note"' not in update and '"name"' not in update
+    assert list(Account.objects.order_by("pk").values_list("status", flat=True)) == ["open", "closed", "open"]
+    with django_assert_num_queries(1):  # nothing changed: the SELECT only, Django's number
+        assert Account.objects.bulk_update(accounts) == 3
+    assert Account.objects.bulk_update([]) == 0

@@ -28,6 +28,7 @@ from .mti import has_parent_tables, mti_bulk_create
 from .records import (
     RecordState,
     can_return_updated,
+    changed_against,
     changed_by_receivers,
     changed_fields,
     chunks,
@@ -36,6 +37,7 @@ from .records import (
     load_by_pk,
     pk_is_set,
     share_equal_values,
+    stored_values,
     update_by_pks,
     writable_fields,
 )
@@ -220,14 +222,18 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """Django's ``bulk_update()``; ``fields`` may be omitted: the changed ones are written.
 
         With receivers: one extra SELECT loads the old rows (whole) by pk. Without receivers and
-        without ``fields``, every writable field is written (no query to find the changed ones).
+        without ``fields``, one SELECT of the stored values finds the changed fields (only those are
+        written); with ``fields`` and no receivers, this is Django's call.
         """
         model = self.model
         objs = tuple(objs)
         fields = list(fields) if fields is not None else None
         if not objs or not self._signals_on(s.UPDATE_SIGNALS, bypass_signals, bypass_validation):
-            names = fields if fields is not None else [f.name for f in writable_fields(model)]
-            return self._vanilla().bulk_update(objs, names, batch_size)
+            if fields is None:
+                if objs:
+                    return self._bulk_update_changed(objs, batch_size)
+                fields = [f.name for f in writable_fields(model)]  # Django's checks, then 0
+            return self._vanilla().bulk_update(objs, fields, batch_size)
         if batch_size is not None and batch_size <= 0:
             raise ValueError("Batch size must be a positive integer.")
         if fields is not None and not fields:
@@ -265,6 +271,20 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         return count
 
     bulk_update.alters_data = True  # type: ignore[attr-defined]
+
+    def _bulk_update_changed(self, objs: tuple[Any, ...], batch_size: int | None) -> int:
+        """``bulk_update(objs)`` without receivers: write the fields that differ from the stored rows."""
+        if batch_size is not None and batch_size <= 0:
+            raise ValueError("Batch size must be a positive integer.")
+        if not all(pk_is_set(obj) for obj in objs):
+            raise ValueError("All bulk_update() objects must have a primary key set.")
+        model = self.model
+        key = model._meta.pk.to_python
+        stored = stored_values(model, self.db, [obj.pk for obj in objs])
+        found = tuple(obj for obj in objs if key(obj.pk) in stored)
+        names = changed_against(model, ((obj, stored[key(obj.pk)]) for obj in found))
+        # Nothing changed: no UPDATE, and Django's answer (the rows matched) without asking.
+        return self._vanilla().bulk_update(found, names, batch_size) if names else len(found)
 
     async def abulk_update(
         self,

@@ -21,6 +21,7 @@ from .conf import settings
 __all__ = [
     "RecordState",
     "can_return_updated",
+    "changed_against",
     "changed_by_receivers",
     "changed_fields",
     "clone_record",
@@ -28,6 +29,7 @@ __all__ = [
     "load_by_pk",
     "pk_is_set",
     "share_equal_values",
+    "stored_values",
     "update_by_pks",
     "writable_fields",
 ]
@@ -193,6 +195,38 @@ def share_equal_values(model: type[models.Model], pairs: Iterable[tuple[Any, Any
                 other = mine.get(attname)
                 if type(other) is type(value) and other == value:
                     stored[attname] = other
+
+
+def stored_values(model: type[models.Model], using: str, pks: Sequence[Any]) -> dict[Any, tuple[Any, ...]]:
+    """``{pk: (value of each writable field, ...)}`` as stored, for these primary keys: one SELECT of
+    ``values_list`` per chunk of keys (no instances)."""
+    attnames = [f.attname for f in writable_fields(model)]
+    found: dict[Any, tuple[Any, ...]] = {}
+    manager = model._base_manager.db_manager(using)
+    pk_attname = model._meta.pk.attname
+    for chunk in chunks(list(dict.fromkeys(pks))):
+        queryset = manager.all()
+        queryset.query.where.add(pk_in(model, connections[using], chunk), AND)
+        for pk, *values in queryset.values_list(pk_attname, *attnames):
+            found[pk] = tuple(values)
+    return found
+
+
+def changed_against(model: type[models.Model], pairs: Iterable[tuple[Any, tuple[Any, ...]]]) -> list[str]:
+    """Names of the writable fields (model order) whose loaded value on an object differs from the
+    stored one in at least one ``(obj, stored_values(...)[pk])`` pair."""
+    fields = writable_fields(model)
+    remaining = list(enumerate(f.attname for f in fields))
+    changed: set[int] = set()
+    for obj, values in pairs:
+        if not remaining:
+            break
+        loaded = obj.__dict__
+        for index, attname in list(remaining):
+            if attname in loaded and loaded[attname] != values[index]:
+                changed.add(index)
+                remaining.remove((index, attname))
+    return [f.name for i, f in enumerate(fields) if i in changed]
 
 
 def load_by_pk(model: type[models.Model], using: str, pks: Sequence[Any]) -> dict[Any, Any]:

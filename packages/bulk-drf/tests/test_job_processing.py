@@ -272,3 +272,19 @@ def test_two_workers_on_the_same_job_at_once_write_each_record_once(alice: Any) 
     assert Gadget.objects.count() == 60
     indexes = list(BulkJobResult.objects.filter(job=job).order_by("index").values_list("index", flat=True))
     assert indexes == list(range(60))
+
+
+def test_object_permissions_are_checked_per_record_in_the_worker(alice: Any) -> None:
+    viewset = "tests.jobs_app.views.LockingGadgetViewSet"
+    rows = [Gadget.objects.create(owner=alice, sku=f"L{i}", name=name, price="1.00")
+            for i, name in enumerate(["open", "locked one", "open too"])]
+    update = processing.run_job(closed_job(
+        alice, [{"id": g.pk, "qty": 7} for g in rows], operation="update", viewset=viewset
+    ).pk)
+    assert (update.state, update.succeeded_records, update.failed_records) == ("JobComplete", 2, 1)
+    [refused] = results(update, "failed")
+    assert refused.index == 1 and "this gadget is locked" in str(refused.errors)
+    assert sorted(Gadget.objects.values_list("name", "qty")) == [("locked one", 0), ("open", 7), ("open too", 7)]
+    delete = processing.run_job(closed_job(alice, [g.pk for g in rows], operation="delete", viewset=viewset).pk)
+    assert [r.index for r in results(delete, "failed")] == [1]
+    assert list(Gadget.objects.values_list("name", flat=True)) == ["locked one"]

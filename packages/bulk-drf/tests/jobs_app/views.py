@@ -49,6 +49,19 @@ class FlakyDatabaseGadgetViewSet(GadgetViewSet):
         return super().get_serializer(*args, **kwargs)
 
 
+class NotLocked(permissions.BasePermission):
+    """An object permission: a gadget named ``locked...`` may be read but not changed or deleted."""
+
+    message = "this gadget is locked"
+
+    def has_object_permission(self, request: Any, view: Any, obj: Any) -> bool:
+        return request.method in permissions.SAFE_METHODS or not obj.name.startswith("locked")
+
+
+class LockingGadgetViewSet(GadgetViewSet):
+    permission_classes = [permissions.DjangoModelPermissions, NotLocked]
+
+
 class MeterSerializer(serializers.ModelSerializer):
     owner = serializers.HiddenField(default=serializers.CurrentUserDefault())
 

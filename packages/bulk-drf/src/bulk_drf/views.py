@@ -173,12 +173,14 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 
     @staticmethod
     def _page(request: Request) -> tuple[int, int]:
-        try:
-            offset = max(int(request.query_params.get("offset", 0)), 0)
-            limit = min(max(int(request.query_params.get("limit", _PAGE_DEFAULT)), 1), _PAGE_MAX)
-        except ValueError as exc:
-            raise ValidationError({"offset": ["offset and limit must be integers"]}) from exc
-        return offset, limit
+        values = {}
+        for name, default in (("offset", 0), ("limit", _PAGE_DEFAULT)):
+            raw = request.query_params.get(name, default)
+            try:
+                values[name] = int(raw)
+            except ValueError:
+                raise ValidationError({name: [f"{raw!r} is not an integer"]}) from None
+        return max(values["offset"], 0), min(max(values["limit"], 1), _PAGE_MAX)
 
     @staticmethod
     def _page_url(request: Request, offset: int, limit: int) -> str:

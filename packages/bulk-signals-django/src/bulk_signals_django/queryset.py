@@ -19,6 +19,7 @@ from django.db import connections, models, transaction
 from django.db.models import ExpressionWrapper
 from django.db.models.deletion import Collector
 from django.db.models.sql import UpdateQuery
+from django.db.models.sql.where import AND
 
 from . import signals as s
 from .bypass import bypass_signals as _bypass_block
@@ -35,6 +36,7 @@ from .records import (
     clone_record,
     fetch_rows,
     load_by_pk,
+    pk_in,
     pk_is_set,
     share_equal_values,
     stored_values,
@@ -534,7 +536,11 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         probe = model._base_manager.db_manager(using).filter(pk__in=pks[:1])
         if collector.can_fast_delete(probe):
             manager = model._base_manager.db_manager(using)
-            count = sum(manager.filter(pk__in=chunk)._raw_delete(using) for chunk in chunks(pks))
+            count = 0
+            for chunk in chunks(pks):
+                rows = manager.all()
+                rows.query.where.add(pk_in(model, connections[using], chunk), AND)
+                count += rows._raw_delete(using)
             result: tuple[int, dict[str, int]] = (count, {model._meta.label: count})
         else:
             # Cascades, parents or Django delete signals: Django's collector, on copies (it clears the

@@ -204,8 +204,48 @@ def test_list_shows_only_ones_own_jobs(alice: Any, bob: Any, staff: Any) -> None
     mine = [closed_job(alice, gadgets(1)).pk for _ in range(2)]
     closed_job(bob, gadgets(1))
     listed = client_for(alice).get("/api/bulk-jobs/").json()
-    assert sorted(j["id"] for j in listed) == sorted(str(pk) for pk in mine)
-    assert client_for(staff).get("/api/bulk-jobs/").json() == []
+    assert listed["count"] == 2 and listed["next"] is None and listed["previous"] is None
+    assert [j["id"] for j in listed["results"]] == [str(pk) for pk in reversed(mine)]  # newest first
+    assert client_for(staff).get("/api/bulk-jobs/").json() == {
+        "count": 0, "next": None, "previous": None, "results": [],
+    }
+
+
+def test_list_is_paginated_newest_first(alice: Any, bob: Any, django_assert_num_queries: Any) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    made = [closed_job(alice, gadgets(1)) for _ in range(5)]
+    closed_job(bob, gadgets(1))
+    now = timezone.now()
+    for age, job in enumerate(reversed(made)):  # distinct timestamps: made[-1] is the newest
+        BulkJob.objects.filter(pk=job.pk).update(created_at=now - timedelta(minutes=age))
+    newest_first = [str(job.pk) for job in reversed(made)]
+    client = client_for(alice)
+    with django_assert_num_queries(2):  # COUNT + one page
+        page = client.get("/api/bulk-jobs/?limit=2&offset=1").json()
+    assert page["count"] == 5
+    assert [j["id"] for j in page["results"]] == newest_first[1:3]
+    assert page["next"] == "http://testserver/api/bulk-jobs/?limit=2&offset=3"
+    assert page["previous"] == "http://testserver/api/bulk-jobs/?limit=2"
+    everything = client.get("/api/bulk-jobs/").json()
+    assert [j["id"] for j in everything["results"]] == newest_first
+
+
+def test_list_limit_defaults_to_50_and_is_capped_at_500(alice: Any) -> None:
+    from bulk_drf.views import BulkJobPagination
+
+    assert (BulkJobPagination.default_limit, BulkJobPagination.max_limit) == (50, 500)
+    BulkJob.objects.bulk_create([
+        BulkJob(owner=alice, viewset=jobs_fixtures.GADGET_VIEWSET, operation="insert") for _ in range(501)
+    ])
+    client = client_for(alice)
+    default = client.get("/api/bulk-jobs/").json()
+    assert default["count"] == 501 and len(default["results"]) == 50
+    assert default["next"] == "http://testserver/api/bulk-jobs/?limit=50&offset=50"
+    capped = client.get("/api/bulk-jobs/?limit=10000").json()
+    assert len(capped["results"]) == 500 and capped["next"].endswith("?limit=500&offset=500")
 
 
 def test_unknown_and_malformed_job_ids_are_404(alice: Any) -> None:

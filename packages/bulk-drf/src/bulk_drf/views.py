@@ -14,6 +14,7 @@ from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.fields import HiddenField
+from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
@@ -29,7 +30,7 @@ from .retention import ResultsPurged
 from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
 from .states import JobState, ResultKind
 
-__all__ = ["BulkJobViewSet"]
+__all__ = ["BulkJobPagination", "BulkJobViewSet"]
 
 _PAGE_DEFAULT = 100
 _PAGE_MAX = 10_000
@@ -40,18 +41,28 @@ def visible_to(user: Any, owner_id: Any) -> bool:
     return bool(user.is_staff) or str(user.pk) == str(owner_id)
 
 
+class BulkJobPagination(LimitOffsetPagination):
+    """``?limit=&offset=`` on the job list: 50 jobs a page by default, at most 500."""
+
+    default_limit = 50
+    max_limit = 500
+
+
 class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
     """The job resource. ``GET`` on a job answers from the cache while the job runs (no query)."""
 
     serializer_class = BulkJobSerializer
     permission_classes = [IsAuthenticated]
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
-    pagination_class = None
+    # A user with years of jobs must not get them all in one response; pages are newest first.
+    pagination_class = BulkJobPagination
 
     def get_queryset(self) -> Any:
         jobs_qs = BulkJob.objects.all()
         if self.action == "list" or not self.request.user.is_staff:
             jobs_qs = jobs_qs.filter(owner_id=self.request.user.pk)  # the list is always one's own jobs
+        if self.action == "list":
+            jobs_qs = jobs_qs.order_by("-created_at", "-pk")  # pk breaks ties: stable pages
         return jobs_qs
 
     def get_job(self, *, lock: bool = False) -> BulkJob:

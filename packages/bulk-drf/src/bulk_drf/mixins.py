@@ -29,6 +29,7 @@ from .exceptions import InvalidBulkPayload, PayloadTooLarge
 from .job_actions import BulkJobActionsMixin
 from .openapi import BulkSchema
 from .operations import BatchResult
+from .validation import use_plain_views
 
 __all__ = ["BulkOperationsMixin"]
 
@@ -229,7 +230,9 @@ class BulkOperationsMixin(BulkJobActionsMixin):
             "ids": [s.pk for s in result.succeeded],
         }
         if "return=minimal" not in request.headers.get("Prefer", ""):
-            data["data"] = self.get_serializer(result.instances, many=True).data
+            serializer = self.get_serializer(result.instances, many=True)
+            use_plain_views(getattr(serializer, "child", serializer))  # one serializer renders every row
+            data["data"] = serializer.data
         return data
 
     def _bulk_model(self) -> type[models.Model]:

@@ -438,7 +438,8 @@ class _Batch:
 
     def _build(self, data: dict[str, Any]) -> models.Model:
         obj = self.model()
-        self._apply(obj, data)
+        for name, value in data.items():  # as _apply, without tracking changes: every field of a new row is new
+            setattr(obj, name, value)
         return obj
 
     def _apply(self, obj: models.Model, data: dict[str, Any]) -> set[str]:

@@ -20,6 +20,7 @@ from django.utils.text import capfirst
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField
 from rest_framework.settings import api_settings
+from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
 
 from .exceptions import NestedWritesNotSupported
@@ -84,6 +85,7 @@ def prepare_serializer(
     (an upsert's create and update serializers) share the lookups.
     """
     prefetched = {} if prefetched is None else prefetched
+    use_plain_views(serializer)
     for field in serializer.fields.values():
         field.validators = [v for v in field.validators if not isinstance(v, UniqueValidator)]
     serializer.validators = [v for v in serializer.validators if not isinstance(v, UniqueTogetherValidator)]
@@ -98,6 +100,33 @@ def prepare_serializer(
                 raw = [item[name] for item in items if isinstance(item, dict) and name in item]
                 prefetched[name] = _fetch_related(field, raw)
             _answer_from(field, prefetched[name])
+
+
+class _PlainViewsBindingDict(BindingDict):
+    """DRF's ``BindingDict`` whose ``keys``/``values``/``items`` are the plain dict's views.
+
+    ``MutableMapping``'s generic views call ``__getitem__`` per key; DRF iterates ``fields.values()``
+    for every item it validates or renders, so on a batch of 1000 that Python-level iteration shows up.
+    Same contents, same live views, same binding on ``__setitem__``.
+    """
+
+    def keys(self) -> Any:
+        return self.fields.keys()
+
+    def values(self) -> Any:
+        return self.fields.values()
+
+    def items(self) -> Any:
+        return self.fields.items()
+
+
+def use_plain_views(serializer: serializers.Serializer) -> None:
+    """Give ``serializer`` (already built) fields with fast views; a no-op for anything unexpected."""
+    fields = serializer.fields
+    if type(fields) is BindingDict:
+        fast = _PlainViewsBindingDict(serializer)
+        fast.fields = fields.fields  # already bound to ``serializer``
+        serializer.fields = fast  # type: ignore[misc]
 
 
 def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict[Any, Any]:
@@ -145,6 +174,9 @@ class UniqueKey:
 
     def value(self, obj: models.Model) -> tuple[Any, ...] | None:
         """The key's value for ``obj``; ``None`` when a part is NULL (NULLs never collide in SQL)."""
+        if len(self.fields) == 1:  # the common case, without the generic tuple building
+            part = getattr(obj, self.fields[0].attname)
+            return None if part is None else (part,)
         value = tuple(getattr(obj, f.attname) for f in self.fields)
         return None if any(part is None for part in value) else value
 
@@ -188,12 +220,16 @@ def find_unique_conflicts(
         return {}
     wanted: dict[UniqueKey, dict[tuple[Any, ...], int]] = {key: {} for key in keys}
     errors: dict[int, dict[str, Any]] = {}
-    for index, obj in candidates:
-        for key in keys:
+    # Each candidate's value of each key, computed once (the stored-row pass below reuses them).
+    values_of: list[tuple[int, Any, UniqueKey, tuple[Any, ...]]] = []
+    for key in keys:
+        seen = wanted[key]
+        for index, obj in candidates:
             value = key.value(obj)
             if value is None:
                 continue
-            first = wanted[key].setdefault(value, index)
+            values_of.append((index, obj.pk, key, value))
+            first = seen.setdefault(value, index)
             if first != index:
                 where = f" (item {index_offset + first} of this request)"
                 _add(errors, index, key_error(model, key, serializer_fields, where))
@@ -209,14 +245,10 @@ def find_unique_conflicts(
     for row in model._base_manager.filter(query).values(pk_name, *attnames):
         for key in keys:
             stored[key][tuple(row[f.attname] for f in key.fields)] = row[pk_name]
-    for index, obj in candidates:
-        for key in keys:
-            value = key.value(obj)
-            if value is None:
-                continue
-            owner = stored[key].get(value)
-            if owner is not None and owner != obj.pk:
-                _add(errors, index, key_error(model, key, serializer_fields, ""))
+    for index, pk, key, value in values_of:
+        owner = stored[key].get(value)
+        if owner is not None and owner != pk:
+            _add(errors, index, key_error(model, key, serializer_fields, ""))
     return errors
 
 

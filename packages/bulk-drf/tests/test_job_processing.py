@@ -12,12 +12,13 @@ from bulk_drf.models import BulkJob, BulkJobResult
 from bulk_drf.signals import job_progress
 from bulk_drf.tasks import run_bulk_job
 from bulk_signals_core.testing import record
+from celery.exceptions import SoftTimeLimitExceeded
 from django.db import connection
 from django.utils import timezone
 
 from tests import jobs_fixtures
 from tests.jobs_app.models import Gadget
-from tests.jobs_app.views import FlakyDatabaseGadgetViewSet
+from tests.jobs_app.views import FlakyDatabaseGadgetViewSet, GadgetViewSet
 from tests.jobs_fixtures import closed_job, gadgets
 
 alice = jobs_fixtures.alice
@@ -288,3 +289,103 @@ def test_object_permissions_are_checked_per_record_in_the_worker(alice: Any) -> 
     delete = processing.run_job(closed_job(alice, [g.pk for g in rows], operation="delete", viewset=viewset).pk)
     assert [r.index for r in results(delete, "failed")] == [1]
     assert list(Gadget.objects.values_list("name", flat=True)) == ["locked one"]
+
+
+class SoftLimitedGadgetViewSet(GadgetViewSet):
+    """Celery's soft time limit fires inside the next ``interrupts_left`` chunks (mid-write)."""
+
+    interrupts_left = 0
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        if SoftLimitedGadgetViewSet.interrupts_left > 0:
+            SoftLimitedGadgetViewSet.interrupts_left -= 1
+            raise SoftTimeLimitExceeded()
+        return super().get_serializer(*args, **kwargs)
+
+
+def test_the_soft_time_limit_stops_after_a_committed_chunk_and_the_job_resumes(alice: Any, settings: Any) -> None:
+    settings.BULK_DRF_TASK_SOFT_TIME_LIMIT = 1e-9  # spent by the first chunk: one chunk per run
+    job = closed_job(alice, gadgets(5))
+    cursors = []
+    for _ in range(2):
+        with pytest.raises(processing.TimeSliceUsed) as stopped:
+            processing.run_job(job.pk)
+        job.refresh_from_db()
+        cursors.append((stopped.value.processed_records, job.processed_records, job.state, Gadget.objects.count()))
+    assert cursors == [(2, 2, "InProgress", 2), (4, 4, "InProgress", 4)]
+    assert progress.get_status(job.pk)["processed_records"] == 4  # the pause publishes the cursor
+    job = processing.run_job(job.pk)  # the last chunk: nothing left to stop for
+    assert job.state == "JobComplete" and job.attempts == 1  # a time slice is not a dead worker
+    assert sorted(Gadget.objects.values_list("sku", flat=True)) == [f"G0000{i}" for i in range(5)]
+    assert [r.index for r in results(job, "succeeded")] == [0, 1, 2, 3, 4] and results(job, "failed") == []
+
+
+def test_the_task_requeues_itself_at_the_soft_time_limit(
+    alice: Any, settings: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.BULK_DRF_TASK_SOFT_TIME_LIMIT = 1e-9
+    job = closed_job(alice, gadgets(7))
+    with django_capture_on_commit_callbacks(execute=True) as queued:  # eager: re-queued runs execute in-process
+        run_bulk_job.apply(args=[str(job.pk)], throw=True)
+    assert sum(1 for c in queued if "enqueue" in c.__qualname__) == 3  # runs of records 0-1, 2-3, 4-5 queued the next
+    job.refresh_from_db()
+    assert (job.state, job.processed_records, job.succeeded_records, job.attempts) == ("JobComplete", 7, 7, 1)
+    assert Gadget.objects.count() == 7
+    assert [r.index for r in results(job, "succeeded")] == list(range(7))
+
+
+def test_no_soft_time_limit_by_default_runs_the_job_in_one_go(alice: Any) -> None:
+    job = processing.run_job(closed_job(alice, gadgets(7)).pk)
+    assert (job.state, job.processed_records, job.attempts) == ("JobComplete", 7, 1)
+
+
+def test_celerys_soft_time_limit_inside_a_chunk_rolls_it_back_and_requeues(
+    alice: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = closed_job(alice, gadgets(5), viewset="tests.test_job_processing.SoftLimitedGadgetViewSet")
+    SoftLimitedGadgetViewSet.interrupts_left = 2
+    with django_capture_on_commit_callbacks(execute=True) as queued:
+        run_bulk_job.apply(args=[str(job.pk)], throw=True)
+    assert sum(1 for c in queued if "enqueue" in c.__qualname__) == 2  # each interrupted run queued the next
+    job.refresh_from_db()
+    assert SoftLimitedGadgetViewSet.interrupts_left == 0
+    # the two interrupted runs committed nothing: they count as attempts (see the next test)
+    assert (job.state, job.processed_records, job.succeeded_records, job.attempts) == ("JobComplete", 5, 5, 3)
+    assert Gadget.objects.count() == 5
+    assert [r.index for r in results(job, "succeeded")] == [0, 1, 2, 3, 4]
+
+
+def test_a_celery_soft_limit_shorter_than_a_chunk_fails_the_job_instead_of_looping(
+    alice: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    job = closed_job(alice, gadgets(5), viewset="tests.test_job_processing.SoftLimitedGadgetViewSet")
+    SoftLimitedGadgetViewSet.interrupts_left = 100
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            run_bulk_job.apply(args=[str(job.pk)], throw=True)
+    finally:
+        left, SoftLimitedGadgetViewSet.interrupts_left = SoftLimitedGadgetViewSet.interrupts_left, 0
+    job.refresh_from_db()
+    assert 100 - left == processing.MAX_ATTEMPTS
+    assert (job.state, job.processed_records, Gadget.objects.count()) == ("Failed", 0, 0)
+    assert job.error_message.startswith(f"gave up after {processing.MAX_ATTEMPTS} attempts")
+
+
+def test_a_celery_soft_limit_after_a_committed_chunk_gives_the_attempt_back(alice: Any, monkeypatch: Any) -> None:
+    job = closed_job(alice, gadgets(6))
+    original, calls = processing.process_chunk, []
+
+    def interrupt_the_second_chunk(*args: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 2:
+            raise SoftTimeLimitExceeded()
+        return original(*args)
+
+    monkeypatch.setattr(processing, "process_chunk", interrupt_the_second_chunk)
+    with pytest.raises(SoftTimeLimitExceeded):
+        processing.run_job(job.pk)
+    monkeypatch.undo()
+    job.refresh_from_db()
+    assert (job.state, job.processed_records, job.attempts) == ("InProgress", 2, 0)
+    job = processing.run_job(job.pk)
+    assert (job.state, job.processed_records, job.attempts, Gadget.objects.count()) == ("JobComplete", 6, 1, 6)

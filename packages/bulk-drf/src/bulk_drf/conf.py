@@ -23,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "CACHE_TIMEOUT": 86_400,  # seconds progress counters live in the cache
     "PROGRESS_UPDATE_INTERVAL": 500,  # records between two progress writes to the cache
     "RESULTS_TTL": 7 * 86_400,  # seconds a finished job's per-record results are kept
+    "TASK_SOFT_TIME_LIMIT": None,  # seconds one run of bulk_drf.run_job works before re-queueing the job
 }
 
 
@@ -74,6 +75,11 @@ class BulkDRFSettings:
     @property
     def RESULTS_TTL(self) -> int:
         return int(self._get("RESULTS_TTL"))
+
+    @property
+    def TASK_SOFT_TIME_LIMIT(self) -> float | None:
+        value = self._get("TASK_SOFT_TIME_LIMIT")
+        return None if value is None else float(value)
 
 
 bulk_settings = BulkDRFSettings()

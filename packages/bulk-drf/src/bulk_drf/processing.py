@@ -10,11 +10,13 @@ that chunk behind, and the redelivered task resumes at the cursor: no row lost, 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NamedTuple
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import F
@@ -33,8 +35,8 @@ from .signals import JobProgress, job_progress
 from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 
 __all__ = [
-    "MAX_ATTEMPTS", "TRANSIENT_DATABASE_ERRORS", "build_viewset", "fail_after_retries", "process_chunk",
-    "requeue_stalled_jobs", "run_job",
+    "MAX_ATTEMPTS", "TRANSIENT_DATABASE_ERRORS", "TimeSliceUsed", "build_viewset", "end_time_slice",
+    "fail_after_retries", "process_chunk", "requeue_stalled_jobs", "run_job",
 ]
 
 logger = logging.getLogger("bulk_drf.processing")
@@ -59,6 +61,18 @@ _ACTION = {
 TRANSIENT_DATABASE_ERRORS: tuple[type[Exception], ...] = (OperationalError, InterfaceError)
 """Errors of the database, not of the records (a dropped connection, a failover, a deadlock): ``run_job``
 lets them through so the task retries the job, resuming at the cursor, instead of failing it."""
+
+
+class TimeSliceUsed(Exception):
+    """``run_job`` stopped after a committed chunk: ``BULK_DRF_TASK_SOFT_TIME_LIMIT`` seconds had passed.
+
+    The job is still InProgress at ``processed_records``; the task queues it again to resume there.
+    """
+
+    def __init__(self, job_id: Any, processed_records: int) -> None:
+        super().__init__(f"bulk job {job_id} paused after record {processed_records - 1} (soft time limit)")
+        self.job_id = job_id
+        self.processed_records = processed_records
 
 
 class _ChunkConflict(Exception):
@@ -105,6 +119,9 @@ def build_viewset(job: BulkJob, *, method: str | None = None) -> Any:
 def run_job(job_id: Any) -> BulkJob | None:
     """Process a queued job to its end (or until it is aborted); safe to call again after a crash.
 
+    With ``BULK_DRF_TASK_SOFT_TIME_LIMIT`` set, raises ``TimeSliceUsed`` after the first committed chunk
+    that ends past the limit (the job stays InProgress; call again to resume).
+
     Returns None when the job does not exist, also when it is deleted while it runs (an admin deleted
     it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
     """
@@ -117,6 +134,8 @@ def run_job(job_id: Any) -> BulkJob | None:
 
 
 def _run_job(job_id: Any) -> BulkJob | None:
+    limit = bulk_settings.TASK_SOFT_TIME_LIMIT
+    deadline = None if limit is None else time.monotonic() + limit
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None:
         logger.warning("bulk job %s does not exist (deleted?): nothing to do", job_id)
@@ -138,14 +157,14 @@ def _run_job(job_id: Any) -> BulkJob | None:
             return job
     try:
         viewset = build_viewset(job)
-    except TRANSIENT_DATABASE_ERRORS:
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
         raise
     except APIException as exc:
         return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
     except Exception as exc:
         return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
 
-    last_published = job.processed_records
+    last_published = first = job.processed_records
     while job.processed_records < job.total_records:
         start = job.processed_records
         try:
@@ -158,6 +177,13 @@ def _run_job(job_id: Any) -> BulkJob | None:
                 progress.publish_status(job)
                 return job
             continue
+        except SoftTimeLimitExceeded:
+            # Celery's own soft limit, mid-chunk: the chunk rolled back and the task queues the job again.
+            # A run that committed nothing keeps its attempt, so a limit shorter than one chunk ends in
+            # MAX_ATTEMPTS instead of re-queueing forever.
+            if job.processed_records > first:
+                end_time_slice(job.pk)
+            raise
         except (BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):
             raise  # the chunk rolled back; DoesNotExist: see run_job, transient: the task retries
         except Exception as exc:
@@ -178,6 +204,10 @@ def _run_job(job_id: Any) -> BulkJob | None:
                     job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records
                 ),
             )
+        if deadline is not None and time.monotonic() >= deadline and job.processed_records < job.total_records:
+            # Stop between chunks, well before the broker would redeliver the running task.
+            end_time_slice(job.pk)
+            raise TimeSliceUsed(job.pk, job.processed_records)
     if job.succeeded_records == 0 and job.failed_records > 0:
         return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
     try:
@@ -185,6 +215,18 @@ def _run_job(job_id: Any) -> BulkJob | None:
     except APIException:
         job.refresh_from_db()
         return job
+
+
+def end_time_slice(job_id: Any) -> None:
+    """Bookkeeping of a run that stopped at its time limit (its job is queued again, not failed).
+
+    The run is not a dead worker: its attempt is given back, or a long job would hit ``MAX_ATTEMPTS``
+    after a few slices. The cached status gets the row's cursor.
+    """
+    BulkJob.objects.filter(pk=job_id, attempts__gt=0).update(attempts=F("attempts") - 1)
+    job = BulkJob.objects.filter(pk=job_id).first()
+    if job is not None:
+        progress.publish_status(job)
 
 
 def fail_after_retries(job_id: Any, exc: BaseException, retries: int) -> BulkJob | None:

@@ -8,12 +8,16 @@ job is redelivered to a second worker (harmless -- the chunk lock serialises the
 
 from __future__ import annotations
 
+import logging
 from datetime import timedelta
 from typing import Any
 
 from celery import shared_task
+from celery.exceptions import SoftTimeLimitExceeded
 
 from . import processing
+
+logger = logging.getLogger("bulk_drf.tasks")
 
 __all__ = ["purge_expired_results", "requeue_stalled_jobs", "run_bulk_job"]
 
@@ -28,14 +32,31 @@ def run_bulk_job(self: Any, job_id: str) -> None:
     A database error that is not about a record (``processing.TRANSIENT_DATABASE_ERRORS``: a dropped
     connection, a failover, a deadlock) rolls the chunk back and retries the task with backoff (1, 2,
     4 s), resuming at the cursor; after ``max_retries`` the job is failed with the error.
+
+    A run stops at ``BULK_DRF_TASK_SOFT_TIME_LIMIT`` seconds after a committed chunk (or at Celery's own
+    soft time limit, rolling back the chunk it interrupts) and queues the job again, which resumes at the
+    cursor: the task is acknowledged long before Redis' ``visibility_timeout`` would redeliver it.
     """
     try:
         processing.run_job(job_id)
+    except processing.TimeSliceUsed:
+        _queue_again(job_id)
+    except SoftTimeLimitExceeded:
+        logger.info("bulk job %s reached the task's soft time limit: queued again", job_id)
+        _queue_again(job_id)
     except processing.TRANSIENT_DATABASE_ERRORS as exc:
         if self.request.retries >= self.max_retries:
             processing.fail_after_retries(job_id, exc, self.request.retries)
             return
         raise self.retry(exc=exc, countdown=2**self.request.retries) from exc
+
+
+def _queue_again(job_id: str) -> None:
+    """A fresh message (not ``self.retry``: that would spend the retries kept for database errors)."""
+    from .jobs import enqueue
+    from .models import BulkJob
+
+    enqueue(BulkJob(pk=job_id))
 
 
 @shared_task(ignore_result=True, name="bulk_drf.requeue_stalled_jobs")

@@ -89,6 +89,10 @@ def prepare_serializer(
     for field in serializer.fields.values():
         field.validators = [v for v in field.validators if not isinstance(v, UniqueValidator)]
     serializer.validators = [v for v in serializer.validators if not isinstance(v, UniqueTogetherValidator)]
+    if not serializer.validators and type(serializer).run_validators is serializers.Serializer.run_validators:
+        # DRF's own run_validators would copy every item into a dict of read-only defaults only to run
+        # no validator on it; nothing to run, nothing to copy (validate() and field validators still run).
+        serializer.run_validators = _no_validators  # type: ignore[method-assign]
     for name, field in serializer.fields.items():
         if (
             not field.read_only
@@ -127,6 +131,10 @@ def use_plain_views(serializer: serializers.Serializer) -> None:
         fast = _PlainViewsBindingDict(serializer)
         fast.fields = fields.fields  # already bound to ``serializer``
         serializer.fields = fast  # type: ignore[misc]
+
+
+def _no_validators(value: Any) -> None:
+    """A serializer's ``run_validators`` when it has no serializer-level validators."""
 
 
 def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict[Any, Any]:

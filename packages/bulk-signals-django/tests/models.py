@@ -90,3 +90,25 @@ class Score(models.Model):
 
     account = models.ForeignKey(Account, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
     points = models.IntegerField()
+
+
+class Ticket(BulkSignalModelMixin, models.Model):
+    """A foreign key and a datetime on the fast record paths."""
+
+    account = models.ForeignKey(
+        Account, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
+    )
+    title = models.CharField(max_length=100)
+    opened = models.DateTimeField(null=True)
+    amount = models.DecimalField(max_digits=8, decimal_places=3, default=0)
+
+
+class Initialised(BulkSignalModelMixin, models.Model):
+    """Overrides ``__init__``: its rows must be built by Django (the fast path would skip this)."""
+
+    name = models.CharField(max_length=100)
+    level = models.IntegerField(default=0)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initialised = True

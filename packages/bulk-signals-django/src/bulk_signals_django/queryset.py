@@ -10,7 +10,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from contextvars import ContextVar
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import Any
 
 import django
@@ -38,6 +38,9 @@ from .records import (
     load_by_pk,
     pk_in,
     pk_is_set,
+    plain_select,
+    record_builder,
+    select_values,
     share_equal_values,
     stored_values,
     update_by_pks,
@@ -340,10 +343,9 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                         for name, value in expressions.items()
                     }
                 )
-            old = tuple(fetch_rows(loader, [_PENDING + name for name in expressions]))
+            old, new, built = self._load_pairs(loader, kwargs, fields, expressions)
             if not old:
                 return 0
-            new = self._pending(old, kwargs, fields, expressions)
             event = self._event(
                 Operation.UPDATE,
                 Source.QUERYSET_UPDATE,
@@ -356,11 +358,13 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 emit(s.bulk_validate_update, event)
             attnames = [f.attname for f in fields.values()]
             watching = wants(model, s.bulk_pre_update)
-            snapshot = [itemgetter(*attnames)(r.__dict__) for r in new] if watching else None
+            # Our own instances (built): read by attribute, which keeps their compact storage.
+            pending_of = attrgetter(*attnames) if built else lambda r: itemgetter(*attnames)(r.__dict__)
+            snapshot = [pending_of(r) for r in new] if watching else None
             emit(s.bulk_pre_update, event)
             pks = [row.pk for row in old]
             target = self._vanilla() if self.query.annotations else model._base_manager.db_manager(using).all()
-            extra = changed_by_receivers(model, new, old, attnames, snapshot) if snapshot is not None else []
+            extra = changed_by_receivers(model, new, old, attnames, snapshot, built) if snapshot is not None else []
             if returning:
                 # The written values go onto the new records (except fields a before receiver set: theirs win).
                 unwritten = {row.pk: record for row, record in zip(old, new, strict=True)}
@@ -369,9 +373,13 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 def receive(row: list[Any]) -> None:
                     record = unwritten.pop(row[0], None)
                     if record is not None:
-                        data = record.__dict__
-                        for i, attname in slots:
-                            data[attname] = row[i]
+                        if built:
+                            for i, attname in slots:
+                                setattr(record, attname, row[i])
+                        else:
+                            data = record.__dict__
+                            for i, attname in slots:
+                                data[attname] = row[i]
 
                 count = update_by_pks(target, pks, kwargs, returning, receive)
                 if unwritten:  # rows gone since the SELECT leave the event
@@ -416,6 +424,50 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             return []
         targets = [fields[name] for name in expressions]
         return [] if any(f.primary_key for f in targets) else targets
+
+    def _load_pairs(
+        self, loader: models.QuerySet[Any], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]
+    ) -> tuple[tuple[Any, ...], tuple[Any, ...], bool]:
+        """``(old rows, new records, built)`` for an ``update(**kwargs)``: each new record is the old row with
+        the update applied (the pending values of expressions were computed by the SELECT).
+
+        For a :func:`plain_select` loader (``built``), both instances of a row are built straight from its
+        values by :func:`record_builder`, chunk by chunk of cursor rows; otherwise the old rows are Django's
+        own instances and the new records copies of them (:meth:`_pending`)."""
+        pending_names = [_PENDING + name for name in expressions]
+        if not plain_select(loader, pending_names):
+            old = tuple(loader)
+            return old, self._pending(old, kwargs, fields, expressions), False
+        model = self.model
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        position = {attname: i for i, attname in enumerate(attnames)}
+        sources = [("row", i) for i in range(len(attnames))]
+        new_sources = list(sources)
+        constants: list[Any] = []
+        related: dict[str, Any] = {}
+        for j, name in enumerate(expressions):
+            new_sources[position[fields[name].attname]] = ("row", len(attnames) + j)
+        for name, value in kwargs.items():
+            field = fields[name]
+            if name in expressions:
+                continue
+            if isinstance(value, models.Model) and field.is_relation:
+                related[field.name] = value  # set below, as Django's descriptor sets it (value and cache)
+            else:
+                new_sources[position[field.attname]] = ("const", len(constants))
+                constants.append(field.to_python(value))
+        build_old = record_builder(model, sources)
+        build_new = record_builder(model, new_sources)
+        db = loader.db
+        old: list[Any] = []
+        new: list[Any] = []
+        for row in select_values(loader, [*attnames, *pending_names]):
+            old.append(build_old(row, constants, db))
+            record = build_new(row, constants, db)
+            for name, value in related.items():
+                setattr(record, name, value)
+            new.append(record)
+        return tuple(old), tuple(new), True
 
     def _pending(
         self, old: tuple[Any, ...], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Sequence
-from operator import itemgetter
+import keyword
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connections, models
@@ -14,6 +15,8 @@ from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
 from django.db.models.sql import UpdateQuery
+from django.db.models.sql.compiler import cursor_iter
+from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE
 from django.db.models.sql.where import AND, ExtraWhere
 
 from .conf import settings
@@ -28,6 +31,9 @@ __all__ = [
     "fetch_rows",
     "load_by_pk",
     "pk_is_set",
+    "plain_select",
+    "record_builder",
+    "select_values",
     "share_equal_values",
     "stored_values",
     "update_by_pks",
@@ -48,6 +54,8 @@ _PLAIN_TYPES: dict[type, type] = {
 }
 _PLAIN_DESCRIPTORS = frozenset({DeferredAttribute, ForeignKeyDeferredAttribute})
 _PLAIN_BUILD: dict[type, bool] = {}
+_CONVERTERS: dict[Any, Callable[..., Any]] = {}
+_BUILDERS: dict[tuple[type, tuple[tuple[str, int], ...]], Callable[..., Any]] = {}
 _WRITABLE: dict[type, tuple[models.Field[Any, Any], ...]] = {}
 
 
@@ -139,6 +147,7 @@ def _builds_like_django(model: type[models.Model]) -> bool:
     if cached is None:
         cached = (
             model.__init__ is models.Model.__init__  # type: ignore[comparison-overlap]
+            and model._meta.pk in model._meta.concrete_fields  # not a composite primary key
             and model.from_db.__func__ is models.Model.from_db.__func__  # type: ignore[attr-defined]
             and all(
                 type(inspect.getattr_static(model, f.attname, None)) in _PLAIN_DESCRIPTORS
@@ -149,34 +158,126 @@ def _builds_like_django(model: type[models.Model]) -> bool:
     return cached and not pre_init.has_listeners(model) and not post_init.has_listeners(model)
 
 
-def fetch_rows(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> list[Any]:
-    """``list(queryset)`` for a plain queryset (whole rows, no ``select_related``/``defer``/``values``/
-    ``extra``, only the annotations named in ``extra``), built from ``values_list`` rows straight into
-    ``__dict__`` with a slotted :class:`RecordState`: the same instances as Django's, for about half
-    the time and a smaller state. Any other queryset is simply listed."""
-    model = queryset.model
+def plain_select(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> bool:
+    """Whether ``queryset`` loads whole rows Django would build with ``from_db`` and nothing else: no
+    ``select_related``/``defer``/``values``/``extra``, only the annotations named in ``extra``, and a model
+    :func:`record_builder` can build exactly as Django does."""
     query = queryset.query
-    plain = (
+    return (
         queryset._iterable_class is ModelIterable  # type: ignore[attr-defined]
         and not query.select_related
         and query.deferred_loading == (frozenset(), True)
         and not query.extra
         and set(query.annotations) == set(extra)
-        and _builds_like_django(model)
+        and _builds_like_django(queryset.model)
     )
-    if not plain:
+
+
+def select_values(queryset: models.QuerySet[Any], names: Sequence[str]) -> Iterator[Sequence[Any]]:
+    """The rows of ``queryset.values_list(*names)``, converted as Django converts them, read from the
+    cursor ``GET_ITERATOR_CHUNK_SIZE`` rows at a time: the caller's objects replace each chunk of raw rows
+    as it goes (Django's non-chunked read keeps every raw row until the last instance is built). One
+    ordinary cursor (never a server-side one): the same single query as ``list(queryset)``."""
+    values = queryset.values_list(*names)
+    compiler = values.query.get_compiler(values.db)
+    cursor = compiler.execute_sql(CURSOR)
+    if cursor is None:  # the WHERE can match nothing (``pk__in=[]``): no query
+        return
+    blocks = cursor_iter(
+        cursor,
+        compiler.connection.features.empty_fetchmany_value,
+        compiler.col_count if compiler.has_extra_select else None,
+        GET_ITERATOR_CHUNK_SIZE,
+    )
+    fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
+    converters = compiler.get_converters(fields)
+    if not converters:
+        for block in blocks:
+            yield from block
+        return
+    convert = _row_converter(len(fields), converters, compiler.connection)
+    for block in blocks:
+        yield from map(convert, block)
+
+
+def _row_converter(width: int, converters: dict[int, Any], connection: Any) -> Callable[[Sequence[Any]], Any]:
+    """``convert(raw_row) -> row``: Django's ``apply_converters`` for one row, compiled for this shape of
+    converters (the same calls, in the same order, without its per-row loop and list copy)."""
+    shape = (width, tuple((pos, len(convs)) for pos, (convs, _) in sorted(converters.items())))
+    make = _CONVERTERS.get(shape)
+    if make is None:
+        binds: list[str] = []
+        cells = []
+        for pos in range(width):
+            cell = f"v[{pos}]"
+            count = dict(shape[1]).get(pos, 0)
+            for n in range(count):
+                binds.append(f"    f{pos}_{n} = F[{pos}][{n}]")
+                cell = f"f{pos}_{n}({cell}, x{pos}, cn)"
+            if count:
+                binds.append(f"    x{pos} = X[{pos}]")
+            cells.append(cell)
+        code = "\n".join(
+            ["def make(F, X, cn):", *binds, "    def convert(v):", f"        return ({', '.join(cells)},)",
+             "    return convert"]
+        )
+        namespace: dict[str, Any] = {}
+        exec(code, namespace)  # our own source, only positions interpolated
+        make = namespace["make"]
+        _CONVERTERS[shape] = make
+    functions = {pos: convs for pos, (convs, _) in converters.items()}
+    expressions = {pos: expression for pos, (_, expression) in converters.items()}
+    return make(functions, expressions, connection)  # type: ignore[no-any-return]
+
+
+def record_builder(model: type[models.Model], sources: Sequence[tuple[str, int]]) -> Callable[..., Any]:
+    """``build(row, constants, db)``: a new instance of ``model`` as ``from_db`` builds it (a fresh
+    :class:`RecordState` with ``adding=False``, then one attribute per concrete field, in field order), its
+    ``i``-th concrete field taken from ``row[j]`` or ``constants[j]`` for ``sources[i] == ("row"|"const", j)``.
+
+    The attributes are set one by one (compiled attribute stores, as Django's ``__init__`` does with
+    ``setattr``): CPython then keeps the values in the instance's compact shared-key storage; filling
+    ``obj.__dict__`` would give every instance a dict of its own (about 60 bytes more per row)."""
+    key = (model, tuple(sources))
+    build = _BUILDERS.get(key)
+    if build is None:
+        attnames = [f.attname for f in model._meta.concrete_fields]
+        refs = [("v" if kind == "row" else "c") + f"[{index}]" for kind, index in sources]
+        if all(a.isidentifier() and not keyword.iskeyword(a) for a in attnames):
+            lines = [f"    obj.{a} = {ref}" for a, ref in zip(attnames, refs, strict=True)]
+            code = "\n".join(
+                ["def build(v, c, db):", "    obj = new(cls)", "    obj._state = State(db, False)", *lines,
+                 "    return obj"]
+            )
+            namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "State": RecordState}
+            exec(code, namespace)  # our own source: identifiers checked above
+            build = namespace["build"]
+        else:  # a field attname that is not an identifier (add_to_class): the same, with setattr
+            pairs = [(a, kind == "row", index) for a, (kind, index) in zip(attnames, sources, strict=True)]
+
+            def build(v: Sequence[Any], c: Sequence[Any], db: str | None) -> Any:
+                obj = object.__new__(model)
+                obj._state = RecordState(db, False)
+                for attname, from_row, index in pairs:
+                    setattr(obj, attname, v[index] if from_row else c[index])
+                return obj
+
+        _BUILDERS[key] = build
+    return build
+
+
+def fetch_rows(queryset: models.QuerySet[Any]) -> list[Any]:
+    """``list(queryset)``: for a :func:`plain_select` queryset the same instances as Django's, built by
+    :func:`record_builder` from ``values_list`` rows read in chunks (no pre_init/post_init sends, no
+    ``__init__`` argument handling, a slotted :class:`RecordState`): about half the time and less
+    memory. Any other queryset is simply listed."""
+    if not plain_select(queryset):
         return list(queryset)
+    model = queryset.model
     attnames = [f.attname for f in model._meta.concrete_fields]
-    names = ["_state", *attnames, *extra]
+    build = record_builder(model, [("row", i) for i in range(len(attnames))])
     db = queryset.db
-    new_instance = object.__new__
-    rows = []
-    values_qs = queryset.values_list(*attnames, *extra)
-    for values in values_qs._iterable_class(values_qs):  # type: ignore[attr-defined]  # no result cache kept
-        obj = new_instance(model)
-        obj.__dict__.update(zip(names, (RecordState(db, False), *values), strict=True))
-        rows.append(obj)
-    return rows
+    return [build(row, (), db) for row in select_values(queryset, attnames)]
 
 
 _IMMUTABLE_EQUALS = (str, int, bytes)  # equal values of these exact types are interchangeable
@@ -259,12 +360,26 @@ def column_in(
     plain = _PLAIN_TYPES.get(type(field))
     if plain is not None and all(type(value) is plain for value in values):
         params = values  # Django's own field classes send these values as they are
+        if connection.vendor == "postgresql":
+            # One array literal (a single str parameter): the driver would adapt each item of a list
+            # on its own (about 250 bytes per value, for the duration of the query).
+            return ExtraWhere([f"{column} = ANY(%s::{_PG_ARRAYS[plain]})"], [_pg_array_literal(values, plain)])
     else:
         prepare = field.get_db_prep_value
         params = [prepare(value, connection) for value in values]
     if connection.vendor == "postgresql":
         return ExtraWhere([f"{column} = ANY(%s)"], [params])
     return ExtraWhere([f"{column} IN ({', '.join(['%s'] * len(params))})"], params)
+
+
+_PG_ARRAYS = {int: "bigint[]", str: "text[]"}
+
+
+def _pg_array_literal(values: list[Any], kind: type) -> str:
+    """A PostgreSQL array literal of ``int`` or ``str`` values: ``{1,2}`` / ``{"a","b \\"c\\""}``."""
+    if kind is int:
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join('"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"' for v in values) + "}"
 
 
 def update_by_pks(
@@ -321,26 +436,36 @@ def changed_by_receivers(
     old: Sequence[Any],
     update_attnames: Sequence[str],
     snapshot: Sequence[Any],
+    built: bool = False,
 ) -> list[str]:
     """The writable fields a before receiver changed on the ``new`` records of a ``QuerySet.update()``:
     the updated fields against ``snapshot`` (their pending values, taken before the receivers), every
-    other field against the old row (the new record started as its copy). In model order."""
+    other field against the old row (the new record started as its copy). In model order.
+
+    ``built``: the records come from :func:`record_builder` (whole rows, plain field descriptors), so their
+    values are read as attributes, which leaves their compact storage as it is."""
     fields = writable_fields(model)
     updated = set(update_attnames)
-    first = old[0].__dict__ if old else {}
+    first = vars(old[0]) if old else {}
     others = [f.attname for f in fields if f.attname not in updated and f.attname in first]
     deferred = [f.attname for f in fields if f.attname not in updated and f.attname not in first]
-    pending = itemgetter(*update_attnames)
-    stored = itemgetter(*others) if others else None
+    if built:
+        pending: Callable[[Any], Any] = attrgetter(*update_attnames)
+        stored: Callable[[Any], Any] | None = attrgetter(*others) if others else None
+    else:
+        values_of = itemgetter(*update_attnames)
+        pending = lambda record: values_of(record.__dict__)  # noqa: E731
+        stored_of = itemgetter(*others) if others else None
+        stored = (lambda record: stored_of(record.__dict__)) if stored_of is not None else None
     changed: set[str] = set()
     for record, row, before in zip(new, old, snapshot, strict=True):
-        data = record.__dict__
-        if pending(data) != before:
+        if pending(record) != before:
+            data = vars(record)
             values_before = before if len(update_attnames) > 1 else (before,)
             changed.update(a for a, b in zip(update_attnames, values_before, strict=True) if data[a] != b)
-        if stored is not None and stored(data) != stored(row.__dict__):
-            values = row.__dict__
+        if stored is not None and stored(record) != stored(row):
+            data, values = vars(record), vars(row)
             changed.update(a for a in others if data[a] != values[a])
         if deferred:
-            changed.update(a for a in deferred if a in data)
+            changed.update(a for a in deferred if a in vars(record))
     return [f.name for f in fields if f.attname in changed]

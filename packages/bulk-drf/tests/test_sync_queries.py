@@ -3,14 +3,17 @@
 Each budget is asserted both ways: the total Django logs (django_assert_num_queries, which counts the
 transaction statements BEGIN/COMMIT/SAVEPOINT/RELEASE SAVEPOINT on Django >= 4.2) and, split out, the
 data statements (SELECT/INSERT/UPDATE/DELETE) and the transaction statements. The tests are
-transactional (no outer test transaction), as a request in autocommit mode is. SQLite's 999-parameter
-limit makes Django split large INSERT/UPDATE statements into batches; PostgreSQL writes each in one.
+transactional (no outer test transaction), as a request in autocommit mode is. SQLite's parameter limit
+(999 before Django 6.0; since 6.0 the connection's own, 32766 on SQLite >= 3.32) makes Django split large
+INSERT/UPDATE statements into batches; PostgreSQL writes each in one.
 A receiver is connected for every operation, so the signals layer's own queries are counted too.
 
 Update, upsert and delete hold one transaction from their FOR UPDATE fetch to the write; the
 signals layer wraps its write in ``transaction.atomic()``, which inside that transaction is a
 SAVEPOINT/RELEASE SAVEPOINT pair (no data statement).
 """
+
+import math
 
 import django
 import pytest
@@ -30,8 +33,11 @@ POSTGRES = connection.vendor == "postgresql"
 TRANSACTION = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
 
 
-def per_backend(*, postgresql, sqlite):
-    return postgresql if POSTGRES else sqlite
+def batches(columns):
+    """How many statements Django splits a write of N rows with ``columns`` parameters per row into."""
+    if POSTGRES:
+        return 1
+    return math.ceil(N / (connection.features.max_query_params // columns))
 
 
 def split(captured):
@@ -43,9 +49,9 @@ def split(captured):
 
 def test_post_1000_new_items_with_one_unique_field(api, django_assert_num_queries):
     payload = [{"name": f"n{i}", "sku": f"S{i}"} for i in range(N)]
-    # data: uniqueness SELECT + INSERT (SQLite: 999 params / 5 columns -> 6 INSERTs);
+    # data: uniqueness SELECT + INSERT (SQLite < Django 6: 999 params / 5 columns -> 6 INSERTs);
     # transaction: BEGIN/COMMIT of the signals layer's atomic write
-    data, tx = per_backend(postgresql=(2, 2), sqlite=(7, 2))
+    data, tx = 1 + batches(5), 2
     with record(signals.bulk_post_create, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.post("/things/", payload, format="json")
 
@@ -57,9 +63,9 @@ def test_post_1000_new_items_with_one_unique_field(api, django_assert_num_querie
 def test_patch_1000_items_by_id(api, django_assert_num_queries):
     Thing.objects.bulk_create(Thing(name=f"n{i}", sku=f"S{i}") for i in range(N))
     payload = [{"id": pk, "quantity": 3} for pk in Thing.objects.values_list("pk", flat=True)]
-    # data: fetch (FOR UPDATE) + signals' old-row SELECT + UPDATE (SQLite: 999 params over
+    # data: fetch (FOR UPDATE) + signals' old-row SELECT + UPDATE (SQLite < Django 6: 999 params over
     # (pk, pk, quantity, updated_at) -> 5 UPDATEs); transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
-    data, tx = per_backend(postgresql=(3, 4), sqlite=(7, 4))
+    data, tx = 2 + batches(4), 4
     with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.patch("/things/", payload, format="json")
 
@@ -94,11 +100,11 @@ def test_read_1000_ids(api, django_assert_num_queries):
 def test_upsert_1000_items(api, django_assert_num_queries):
     Thing.objects.bulk_create(Thing(name=f"n{i}", sku=f"S{i}") for i in range(N // 2))
     payload = [{"name": f"u{i}", "sku": f"S{i}"} for i in range(N)]
-    # data: matching SELECT (FOR UPDATE) + signals' old-row SELECT + INSERT .. ON CONFLICT (SQLite: 6
-    # batches); Django 4.2 returns no ids from an upsert, so the new rows' ids take one more SELECT;
+    # data: matching SELECT (FOR UPDATE) + signals' old-row SELECT + INSERT .. ON CONFLICT (SQLite < Django
+    # 6: 6 batches); Django 4.2 returns no ids from an upsert, so the new rows' ids take one more SELECT;
     # transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
     ids_query = 1 if django.VERSION < (5, 0) else 0
-    data, tx = per_backend(postgresql=3, sqlite=8) + ids_query, 4
+    data, tx = 2 + batches(5) + ids_query, 4
     with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.post("/things/?unique_fields=sku", payload, format="json")
 

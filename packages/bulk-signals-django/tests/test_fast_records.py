@@ -159,3 +159,39 @@ def test_upsert_keys_with_array_literal_characters(sku):
     )
     (event,) = [e for e in seen if e.old_records]
     assert [o.sku for o in event.old_records] == [sku] and [n.name for n in event.new_records] == ["new"]
+
+
+def test_save_old_row_is_djangos_instance_field_for_field():
+    account = AccountFactory.create(note="before")
+    django = Account.objects.get(pk=account.pk)
+    seen = _capture(Account)
+    account.note = "after"
+    account.save()
+    (old,) = seen[0].old_records
+    assert _fields(old) == _fields(django) and list(vars(old)) == list(vars(django))
+    assert type(old._state) is RecordState and (old._state.adding, old._state.db) == (False, "default")
+    assert old is not account and old.note == "before" and type(old.balance) is Decimal
+
+
+def test_save_old_row_of_models_needing_django():
+    obj = Initialised.objects.create(name="a")
+    seen = _capture(Initialised)
+    obj.level = 2
+    obj.save()
+    (old,) = seen[0].old_records
+    assert old.initialised is True and (old.name, old.level) == ("a", 0)
+    restaurant = Restaurant.objects.create(name="r", city="c", seats=3)
+    seen = _capture(Restaurant)
+    restaurant.seats = 4
+    restaurant.save()
+    (old,) = seen[0].old_records
+    assert (old.name, old.city, old.seats, old.place_ptr_id) == ("r", "c", 3, restaurant.pk)
+
+
+def test_save_with_a_string_primary_key_finds_the_row():
+    account = AccountFactory.create(note="before")
+    seen = _capture(Account)
+    same = Account(pk=str(account.pk), name=account.name, balance=account.balance, note="after")
+    same._state.adding = False
+    same.save()
+    assert seen[0].old_records[0].note == "before" and seen[0].old_records[0].pk == account.pk

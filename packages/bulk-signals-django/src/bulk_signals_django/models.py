@@ -14,7 +14,7 @@ from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
 from .managers import BulkSignalManager
 from .queryset import SAVE_SOURCE
-from .records import changed_fields, clone_record
+from .records import changed_fields, clone_record, load_one
 
 __all__ = ["BulkSignalModelMixin"]
 
@@ -112,10 +112,7 @@ class BulkSignalModelMixin(models.Model):
             meta_pk.has_default() or getattr(meta_pk, "db_default", NOT_PROVIDED) is not NOT_PROVIDED
         ):
             return None  # Django inserts without trying an UPDATE first
-        # The pk is unique: no ORDER BY/LIMIT to compile (``first()`` would add both).
-        for row in type(self)._base_manager.db_manager(using).filter(pk=pk):
-            return row
-        return None
+        return load_one(type(self), using, pk)
 
     def _written_fields(self, old: Any, update_fields: Any) -> tuple[str, ...]:
         if update_fields is not None:

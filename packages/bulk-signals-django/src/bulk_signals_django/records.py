@@ -14,12 +14,13 @@ from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttrib
 from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
 from django.db.models.signals import post_init, pre_init
-from django.db.models.sql import UpdateQuery
+from django.db.models.sql import Query, UpdateQuery
 from django.db.models.sql.compiler import cursor_iter
 from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE
 from django.db.models.sql.where import AND, ExtraWhere
 
 from .conf import settings
+from .mti import has_parent_tables
 
 __all__ = [
     "RecordState",
@@ -30,6 +31,7 @@ __all__ = [
     "clone_record",
     "fetch_rows",
     "load_by_pk",
+    "load_one",
     "pk_is_set",
     "plain_select",
     "record_builder",
@@ -341,6 +343,47 @@ def load_by_pk(model: type[models.Model], using: str, pks: Sequence[Any]) -> dic
         for row in fetch_rows(queryset):
             found[row.pk] = row
     return found
+
+
+_ONE_ROW: dict[tuple[type, str], tuple[str, list[Any], Query]] = {}
+
+
+def load_one(model: type[models.Model], using: str, pk: Any) -> Any:
+    """``model._base_manager.db_manager(using).filter(pk=pk)``'s row, or None: for a single-table model
+    with Django's plain base manager, one ``SELECT <columns> FROM <table> WHERE <pk> = %s`` compiled once
+    per model and database (no queryset to clone, no lookup to build per call), read and converted as
+    Django reads it and built as :func:`fetch_rows` builds rows (``Model.from_db`` when the model needs
+    Django's own construction). Any other model goes through the queryset."""
+    opts = model._meta
+    if opts.base_manager_name is not None or has_parent_tables(model) or opts.pk not in opts.concrete_fields:
+        for row in model._base_manager.db_manager(using).filter(pk=pk):
+            return row
+        return None
+    connection = connections[using]
+    plan = _ONE_ROW.get((model, using))
+    if plan is None:
+        quote = connection.ops.quote_name
+        table = quote(opts.db_table)
+        fields = opts.concrete_fields
+        sql = (
+            f"SELECT {', '.join(f'{table}.{quote(f.column)}' for f in fields)} FROM {table} "
+            f"WHERE {table}.{quote(opts.pk.column)} = %s"
+        )
+        plan = (sql, [f.get_col(opts.db_table) for f in fields], Query(model))
+        _ONE_ROW[(model, using)] = plan
+    sql, columns, query = plan
+    param = opts.pk.get_db_prep_value(opts.pk.get_prep_value(pk), connection, prepared=True)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [param])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    converters = connection.ops.compiler("SQLCompiler")(query, connection, using).get_converters(columns)
+    if converters:
+        row = _row_converter(len(columns), converters, connection)(row)
+    if _builds_like_django(model):
+        return record_builder(model, [("row", i) for i in range(len(columns))])(row, (), using)
+    return model.from_db(using, [f.attname for f in opts.concrete_fields], row)
 
 
 def pk_in(model: type[models.Model], connection: Any, values: Iterable[Any]) -> ExtraWhere:

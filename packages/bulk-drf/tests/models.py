@@ -40,3 +40,39 @@ class Part(BulkSignalModelMixin, models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["thing", "position"], name="part_thing_position_unique")]
+
+
+class Gadget(BulkSignalModelMixin, models.Model):
+    """Many column types, nullable ones, choices and a nullable foreign key: for rendering tests."""
+
+    class Kind(models.TextChoices):
+        SMALL = "s", "Small"
+        LARGE = "l", "Large"
+
+    name = models.CharField(max_length=50)
+    sku = models.CharField(max_length=32, unique=True)
+    kind = models.CharField(max_length=1, choices=Kind.choices, default=Kind.SMALL)
+    price = models.DecimalField(max_digits=8, decimal_places=2)
+    weight = models.FloatField(null=True)
+    count = models.PositiveIntegerField(default=0)
+    big = models.BigIntegerField(default=0)
+    active = models.BooleanField(default=True)
+    released = models.DateField(null=True)
+    opens = models.TimeField(null=True)
+    lasts = models.DurationField(null=True)
+    token = models.UUIDField(null=True)
+    extra = models.JSONField(default=dict)
+    thing = models.ForeignKey(Thing, null=True, on_delete=models.SET_NULL, related_name="gadgets")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def label(self) -> str:
+        return f"{self.kind} ({self.sku})"
+
+    def shout(self) -> str:
+        return self.sku.upper()
+
+
+class GadgetProxy(Gadget):
+    class Meta:
+        proxy = True

@@ -29,6 +29,7 @@ from .exceptions import InvalidBulkPayload, PayloadTooLarge
 from .job_actions import BulkJobActionsMixin
 from .openapi import BulkSchema
 from .operations import BatchResult
+from .serializers import use_render_plan
 from .validation import use_plain_views
 
 __all__ = ["BulkOperationsMixin"]
@@ -232,6 +233,7 @@ class BulkOperationsMixin(BulkJobActionsMixin):
         if "return=minimal" not in request.headers.get("Prefer", ""):
             serializer = self.get_serializer(result.instances, many=True)
             use_plain_views(getattr(serializer, "child", serializer))  # one serializer renders every row
+            use_render_plan(serializer, self._bulk_model())
             data["data"] = serializer.data
         return data
 

@@ -1,7 +1,7 @@
 # Entry points for newcomers and CI. Every target bootstraps what it needs from python3 alone:
 # a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments in .hatch/.
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test test-core test-django test-drf test-integration coverage lint typecheck bench demo serve clean
+.PHONY: help bootstrap test test-core test-django test-drf test-integration test-next coverage lint typecheck bench demo serve clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -33,6 +33,9 @@ test-drf: $(HATCH) ## bulk-drf (+ the layers below), Django 4.2 and 5.2
 test-integration: $(HATCH) ## the cross-layer suite (real worker, Redis, PostgreSQL when reachable)
 	$(HATCH) run integration:test
 
+test-next: ## best effort: every suite on Django 6.x with this machine's Python (see the script)
+	@bash scripts/test-django-next-here.sh
+
 coverage: test-core ## core coverage (also printed by make test)
 
 lint: $(HATCH) ## ruff over the repository
@@ -51,4 +54,4 @@ serve: $(HATCH) ## run the example project (http://127.0.0.1:8000/api/)
 	$(HATCH) run integration:serve
 
 clean: ## remove the virtual environments and caches
-	rm -rf $(VENV) .hatch .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-next .hatch .pytest_cache .mypy_cache .ruff_cache

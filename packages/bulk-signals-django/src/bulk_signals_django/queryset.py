@@ -8,7 +8,7 @@ inside a transaction) as: [load the affected rows once] -> validate -> before ->
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -362,15 +362,16 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             pending_of = attrgetter(*attnames) if built else lambda r: itemgetter(*attnames)(r.__dict__)
             snapshot = [pending_of(r) for r in new] if watching else None
             emit(s.bulk_pre_update, event)
-            pks = [row.pk for row in old]
+            pk_of = attrgetter(opts.pk.attname)
+            pks = list(map(pk_of, old))
             target = self._vanilla() if self.query.annotations else model._base_manager.db_manager(using).all()
             extra = changed_by_receivers(model, new, old, attnames, snapshot, built) if snapshot is not None else []
             if returning:
                 # The written values go onto the new records (except fields a before receiver set: theirs win).
-                unwritten = {row.pk: record for row, record in zip(old, new, strict=True)}
+                unwritten = dict(zip(pks, new, strict=True))
                 slots = [(i, f.attname) for i, f in enumerate(returning, 1) if f.name not in extra]
 
-                def receive(row: list[Any]) -> None:
+                def receive(row: Sequence[Any]) -> None:
                     record = unwritten.pop(row[0], None)
                     if record is not None:
                         if built:

@@ -430,11 +430,11 @@ def update_by_pks(
     pks: Sequence[Any],
     kwargs: dict[str, Any],
     returning: Sequence[models.Field[Any, Any]] = (),
-    receive: Callable[[list[Any]], None] | None = None,
+    receive: Callable[[Sequence[Any]], None] | None = None,
 ) -> int:
     """``queryset.filter(pk__in=chunk).update(**kwargs)`` per chunk of ``pks``, without building a lookup
     per key (see :func:`pk_in`); returns the row count. With ``returning`` fields (``UPDATE ... RETURNING``:
-    PostgreSQL, SQLite >= 3.35; single-table querysets only), ``receive([pk, value, ...])`` gets each
+    PostgreSQL, SQLite >= 3.35; single-table querysets only), ``receive((pk, value, ...))`` gets each
     updated row as written, converted as Django reads the columns."""
     model = queryset.model
     pk = model._meta.pk
@@ -460,9 +460,9 @@ def update_by_pks(
         count += len(rows)  # type: ignore[arg-type]
         converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in columns])
         if converters:
-            rows = compiler.apply_converters(rows, converters)
+            rows = map(_row_converter(len(columns), converters, connection), rows)
         for row in rows:
-            receive(row if type(row) is list else list(row))  # type: ignore[misc]
+            receive(row)
     return count
 
 

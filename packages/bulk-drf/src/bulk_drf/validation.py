@@ -9,19 +9,23 @@ for the whole batch in one query, and within the batch itself.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from django.core import validators as django_validators
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.text import capfirst
+from rest_framework import fields as drf_fields
 from rest_framework import serializers
+from rest_framework.exceptions import ValidationError
 from rest_framework.relations import ManyRelatedField, PrimaryKeyRelatedField
 from rest_framework.settings import api_settings
 from rest_framework.utils.serializer_helpers import BindingDict
-from rest_framework.validators import UniqueTogetherValidator, UniqueValidator
+from rest_framework.validators import ProhibitSurrogateCharactersValidator, UniqueTogetherValidator, UniqueValidator
 
 from .exceptions import NestedWritesNotSupported
 
@@ -87,7 +91,8 @@ def prepare_serializer(
     prefetched = {} if prefetched is None else prefetched
     use_plain_views(serializer)
     for field in serializer.fields.values():
-        field.validators = [v for v in field.validators if not isinstance(v, UniqueValidator)]
+        field.validators = [_quick(v) for v in field.validators if not isinstance(v, UniqueValidator)]
+        _fixed_validators(field)
     serializer.validators = [v for v in serializer.validators if not isinstance(v, UniqueTogetherValidator)]
     if not serializer.validators and type(serializer).run_validators is serializers.Serializer.run_validators:
         # DRF's own run_validators would copy every item into a dict of read-only defaults only to run
@@ -104,6 +109,7 @@ def prepare_serializer(
                 raw = [item[name] for item in items if isinstance(item, dict) and name in item]
                 prefetched[name] = _fetch_related(field, raw)
             _answer_from(field, prefetched[name])
+    _field_loop(serializer)
 
 
 class _PlainViewsBindingDict(BindingDict):
@@ -133,8 +139,161 @@ def use_plain_views(serializer: serializers.Serializer) -> None:
         serializer.fields = fast  # type: ignore[misc]
 
 
+# -- per-item shortcuts that leave DRF's semantics as they are ------------------------------------
+#
+# A batch validates every item with one serializer instance whose fields and validators are fixed
+# once prepared (the unique validators are already removed above). What DRF recomputes per item
+# and per field from those fixed parts is computed once here; every check, hook and error still
+# runs, in DRF's order, with DRF's messages. Subclasses that override the methods concerned keep
+# theirs (checked by identity of the class attribute), and anything unexpected goes through DRF.
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+class _QuickSurrogates(ProhibitSurrogateCharactersValidator):
+    """DRF's check with the scan in C (``re``); on a hit DRF's own code raises its error."""
+
+    def __call__(self, value: Any) -> None:
+        if _SURROGATE.search(str(value)) is not None:
+            super().__call__(value)
+
+
+class _QuickMaxLength(django_validators.MaxLengthValidator):
+    """Django's check (``len(value) > limit``) without building the error parameters for a valid value."""
+
+    def __call__(self, value: Any) -> None:
+        if len(value) > self.limit_value:
+            super().__call__(value)
+
+
+class _QuickMinLength(django_validators.MinLengthValidator):
+    def __call__(self, value: Any) -> None:
+        if len(value) < self.limit_value:
+            super().__call__(value)
+
+
+class _QuickMaxValue(django_validators.MaxValueValidator):
+    def __call__(self, value: Any) -> None:
+        if value > self.limit_value:
+            super().__call__(value)
+
+
+class _QuickMinValue(django_validators.MinValueValidator):
+    def __call__(self, value: Any) -> None:
+        if value < self.limit_value:
+            super().__call__(value)
+
+
+_QUICK: dict[type, type] = {
+    ProhibitSurrogateCharactersValidator: _QuickSurrogates,
+    django_validators.MaxLengthValidator: _QuickMaxLength,
+    django_validators.MinLengthValidator: _QuickMinLength,
+    django_validators.MaxValueValidator: _QuickMaxValue,
+    django_validators.MinValueValidator: _QuickMinValue,
+}
+
+
+def _quick(validator: Any) -> Any:
+    """``validator`` as its quick twin (same state, same errors) when it is exactly one of the classes above."""
+    quick = _QUICK.get(type(validator))
+    if quick is None or callable(getattr(validator, "limit_value", None)):  # a callable limit: Django's own code
+        return validator
+    twin = quick.__new__(quick)
+    twin.__dict__.update(vars(validator))
+    return twin
+
+
+def _fixed_validators(field: drf_fields.Field) -> None:
+    """DRF's ``Field.run_validators`` over the field's (now fixed) validators, ``requires_context`` read once."""
+    if type(field).run_validators is not drf_fields.Field.run_validators:
+        return
+    plan = tuple((v, bool(getattr(v, "requires_context", False))) for v in field.validators)
+    if not plan:
+        field.run_validators = _no_validators  # type: ignore[method-assign]
+        return
+
+    def run_validators(value: Any) -> None:
+        errors: list[Any] = []
+        for validator, requires_context in plan:
+            try:
+                if requires_context:
+                    validator(value, field)
+                else:
+                    validator(value)
+            except ValidationError as exc:
+                if isinstance(exc.detail, dict):
+                    raise
+                errors.extend(exc.detail)
+            except DjangoValidationError as exc:
+                errors.extend(drf_fields.get_error_detail(exc))
+        if errors:
+            raise ValidationError(errors)
+
+    field.run_validators = run_validators  # type: ignore[method-assign]
+
+
+def _field_loop(serializer: serializers.Serializer) -> None:
+    """DRF's ``Serializer.to_internal_value`` for plain-dict items, with the writable fields, their
+    ``validate_<field>`` names and their ``get_value``/``set_value`` steps worked out once.
+
+    Per item and per writable field, in DRF's order: the value (``dict.get(name, empty)``, which is
+    what ``Field.get_value`` does for a dict that is not an HTML form), ``field.run_validation``,
+    the serializer's ``validate_<field>`` (looked up per item, as DRF does), errors collected per
+    field. Anything but a plain ``dict`` item goes through DRF's own method.
+    """
+    cls = type(serializer)
+    if (
+        cls.to_internal_value is not serializers.Serializer.to_internal_value
+        or cls._writable_fields is not serializers.Serializer._writable_fields
+        or cls.set_value is not serializers.Serializer.set_value
+    ):
+        return
+    drf_to_internal_value = serializer.to_internal_value
+    set_value = serializer.set_value
+    empty, skip = drf_fields.empty, drf_fields.SkipField
+    get_error_detail = drf_fields.get_error_detail
+    plan: list[tuple[str, str, Callable[[Any], Any] | None, Callable[[Any], Any], str | None, list[str]]] = []
+    for field in serializer.fields.values():
+        if field.read_only:
+            continue
+        name = field.field_name
+        get_value = None if type(field).get_value is drf_fields.Field.get_value else field.get_value
+        keys = field.source_attrs
+        plan.append((name, "validate_" + name, get_value, field.run_validation, keys[0] if len(keys) == 1 else None,
+                     keys))
+
+    def to_internal_value(data: Any) -> dict[str, Any]:
+        if type(data) is not dict:
+            return drf_to_internal_value(data)  # type: ignore[no-any-return]
+        ret: dict[str, Any] = {}
+        errors: dict[str, Any] = {}
+        for name, validate_name, get_value, run_validation, key, keys in plan:
+            validate_method = getattr(serializer, validate_name, None)
+            primitive_value = data.get(name, empty) if get_value is None else get_value(data)
+            try:
+                validated_value = run_validation(primitive_value)
+                if validate_method is not None:
+                    validated_value = validate_method(validated_value)
+            except ValidationError as exc:
+                errors[name] = exc.detail
+            except DjangoValidationError as exc:
+                errors[name] = get_error_detail(exc)
+            except skip:
+                pass
+            else:
+                if key is not None:
+                    ret[key] = validated_value
+                else:
+                    set_value(ret, keys, validated_value)
+        if errors:
+            raise ValidationError(errors)
+        return ret
+
+    serializer.to_internal_value = to_internal_value  # type: ignore[method-assign]
+
+
 def _no_validators(value: Any) -> None:
-    """A serializer's ``run_validators`` when it has no serializer-level validators."""
+    """``run_validators`` with nothing to run (no serializer-level validators, or a field without validators)."""
 
 
 def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict[Any, Any]:

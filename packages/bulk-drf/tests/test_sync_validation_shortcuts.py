@@ -1,0 +1,206 @@
+"""``prepare_serializer``'s per-item shortcuts (quick twins of Django's/DRF's value validators, the
+field loop worked out once, each field's validators read once) answer exactly what DRF answers:
+same validated data, same errors and codes, and every hook (``validate_<field>``, ``validate()``,
+validators with and without context, defaults, read-only and hidden fields) still runs per item."""
+
+from typing import Any, ClassVar
+
+import pytest
+from bulk_drf.validation import error_details, prepare_serializer
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator
+from rest_framework import serializers
+from rest_framework.validators import ProhibitSurrogateCharactersValidator
+
+pytestmark = pytest.mark.django_db
+
+
+class Calls:
+    log: ClassVar[list[str]] = []
+
+
+class NeedsContext:
+    """A validator with ``requires_context``: it gets the field."""
+
+    requires_context = True
+
+    def __call__(self, value: Any, field: Any) -> None:
+        Calls.log.append(f"context:{field.field_name}")
+        if value == "ctx":
+            raise serializers.ValidationError(f"{field.field_name} refuses ctx.", code="ctx")
+
+
+def no_django_word(value: str) -> None:
+    Calls.log.append("django")
+    if "django" in value:
+        raise DjangoValidationError("No %(word)s here.", code="word", params={"word": "django"})
+
+
+def whole_item_error(value: str) -> None:
+    if value == "dict":
+        raise serializers.ValidationError({"other": ["A dict detail is raised as it is."]})
+
+
+class Upper(serializers.CharField):
+    """A field class with its own ``get_value``."""
+
+    def get_value(self, dictionary: Any) -> Any:
+        value = super().get_value(dictionary)
+        return value.upper() if isinstance(value, str) else value
+
+
+class ItemSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=5, min_length=2, validators=[NeedsContext(), no_django_word])
+    title = serializers.CharField(source="label", required=False, allow_blank=True, max_length=8,
+                                  validators=[whole_item_error])
+    code = Upper(required=False, allow_null=True)
+    quantity = serializers.IntegerField(min_value=0, max_value=10, default=1)
+    ratio = serializers.FloatField(required=False, max_value=1.5)
+    note = serializers.CharField(source="meta.note", required=False)  # a dotted source: nested dict
+    limit = serializers.IntegerField(required=False, validators=[MaxValueValidator(lambda: 3)])  # callable limit
+    owner = serializers.HiddenField(default="alice")
+    created = serializers.CharField(read_only=True, default="now")
+
+    def validate_quantity(self, value: int) -> int:
+        Calls.log.append("validate_quantity")
+        if value == 7:
+            raise serializers.ValidationError("Seven is taken.", code="seven")
+        return value * 2
+
+    def validate_code(self, value: Any) -> Any:
+        Calls.log.append("validate_code")
+        if value == "BAD":
+            raise DjangoValidationError("Bad code.", code="bad")
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        Calls.log.append("validate")
+        if attrs.get("label") == "clash" and attrs["name"] == "clash":
+            raise serializers.ValidationError("Name and title clash.", code="clash")
+        return {**attrs, "checked": True}
+
+
+ITEMS: list[Any] = [
+    {"name": "ok", "quantity": 3},
+    {"name": "ok", "title": "t", "code": "abc", "ratio": 0.5, "note": "n", "limit": 2, "created": "ignored"},
+    {"name": "x"},  # too short
+    {"name": "toolong"},  # too long
+    {"name": "\ud800ab"},  # a surrogate character
+    {"name": "a\x00b"},  # a null character
+    {"name": "ctx"},  # refused by the validator with context
+    {"name": "djangos"},  # too long and a Django ValidationError with params
+    {"name": "django"},  # a Django ValidationError alone
+    {"name": "ab", "title": "dict"},  # a dict detail from a field validator
+    {"name": "abcde", "quantity": 0},  # on the limits
+    {"name": "ab", "quantity": 10, "ratio": 1.5, "limit": 3, "title": "x" * 8},
+    {"name": "ab", "quantity": -1},
+    {"name": "ab", "quantity": 11},
+    {"name": "ab", "quantity": 7},  # validate_quantity
+    {"name": "ab", "quantity": "x"},
+    {"name": "ab", "quantity": None},
+    {"name": "ab", "ratio": 2},
+    {"name": "ab", "ratio": "nan?"},
+    {"name": "ab", "limit": 4},  # above the callable limit
+    {"name": "ab", "code": "bad"},  # upper-cased by get_value, refused by validate_code
+    {"name": "ab", "code": None},
+    {"name": "  ", "title": ""},  # blank name
+    {"name": True},
+    {"name": ["a"]},
+    {"name": "clash", "title": "clash"},  # validate()
+    {"quantity": 2},  # name missing
+    {},
+    [],
+    "text",
+    None,
+    {"name": 12345},  # a number is accepted as text
+    {"name": " pad ", "title": "x" * 9},
+]
+
+
+def outcome(serializer: serializers.Serializer, item: Any) -> Any:
+    """What a batch sees for one item (``operations._Batch._validate``)."""
+    serializer.initial_data = item
+    try:
+        return "valid", serializer.run_validation(item)
+    except serializers.ValidationError as exc:
+        return "errors", error_details(exc.detail)
+
+
+def drf(item: Any, partial: bool) -> Any:
+    """DRF's own answer: a fresh serializer, nothing prepared."""
+    return outcome(ItemSerializer(partial=partial), item)
+
+
+@pytest.mark.parametrize("partial", [False, True])
+def test_every_item_gets_drfs_own_answer_and_hooks(partial):
+    prepared = ItemSerializer(partial=partial)
+    prepare_serializer(prepared, ITEMS)
+
+    Calls.log = []
+    expected = [drf(item, partial) for item in ITEMS]
+    drf_calls = Calls.log
+    Calls.log = []
+    got = [outcome(prepared, item) for item in ITEMS]
+
+    assert got == expected
+    assert Calls.log == drf_calls  # the same hooks, as often, in the same order
+    assert "validate" in drf_calls and "validate_quantity" in drf_calls and "context:name" in drf_calls
+
+
+def test_the_shortcuts_are_in_place():
+    prepared = ItemSerializer()
+    prepare_serializer(prepared, ITEMS)
+
+    assert "to_internal_value" in vars(prepared)
+    name = prepared.fields["name"]
+    assert "run_validators" in vars(name)
+    assert {type(v).__name__ for v in name.validators} >= {"_QuickMaxLength", "_QuickMinLength", "_QuickSurrogates"}
+    assert any(isinstance(v, ProhibitSurrogateCharactersValidator) for v in name.validators)
+    # a callable limit keeps Django's own validator
+    assert [type(v) for v in prepared.fields["limit"].validators] == [MaxValueValidator]
+    # the quick twins keep the original's state (limits, messages)
+    quick = next(v for v in name.validators if isinstance(v, MaxLengthValidator))
+    original = next(v for v in ItemSerializer().fields["name"].validators if isinstance(v, MaxLengthValidator))
+    assert type(original) is MaxLengthValidator
+    assert (quick.limit_value, str(quick.message), quick.code) == (5, str(original.message), original.code)
+
+
+class OwnLoopSerializer(ItemSerializer):
+    def to_internal_value(self, data: Any) -> Any:
+        Calls.log.append("own to_internal_value")
+        return super().to_internal_value(data)
+
+
+class OwnValidatorsField(serializers.CharField):
+    def run_validators(self, value: Any) -> None:
+        Calls.log.append("own run_validators")
+        super().run_validators(value)
+
+
+class OwnFieldSerializer(serializers.Serializer):
+    name = OwnValidatorsField(max_length=3)
+
+
+def test_overridden_methods_are_kept():
+    prepared = OwnLoopSerializer()
+    prepare_serializer(prepared, [])
+    Calls.log = []
+    assert outcome(prepared, {"name": "ab"})[0] == "valid"
+    assert "own to_internal_value" in Calls.log
+    assert "to_internal_value" not in vars(prepared)
+
+    prepared = OwnFieldSerializer()
+    prepare_serializer(prepared, [])
+    Calls.log = []
+    assert outcome(prepared, {"name": "abcd"}) == (
+        "errors", {"name": [{"message": "Ensure this field has no more than 3 characters.", "code": "max_length"}]}
+    )
+    assert Calls.log == ["own run_validators"]
+
+
+def test_prepared_twice_still_answers_as_drf():
+    prepared = ItemSerializer()
+    prepare_serializer(prepared, ITEMS)
+    prepare_serializer(prepared, ITEMS)  # an upsert's serializers, a retried chunk: idempotent
+
+    assert [outcome(prepared, item) for item in ITEMS] == [drf(item, False) for item in ITEMS]

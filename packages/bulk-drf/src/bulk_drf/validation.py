@@ -385,37 +385,46 @@ def find_unique_conflicts(
     """
     if not keys or not candidates:
         return {}
-    wanted: dict[UniqueKey, dict[tuple[Any, ...], int]] = {key: {} for key in keys}
     errors: dict[int, dict[str, Any]] = {}
-    # Each candidate's value of each key, computed once (the stored-row pass below reuses them).
-    values_of: list[tuple[int, Any, UniqueKey, tuple[Any, ...]]] = []
+    pk_attname = model._meta.pk.attname
+    # Per key: each candidate's (index, pk, value), computed once (the stored-row pass below reuses them),
+    # and the first candidate holding each value.
+    per_key: list[tuple[UniqueKey, list[tuple[int, Any, tuple[Any, ...]]], dict[tuple[Any, ...], int]]] = []
     for key in keys:
-        seen = wanted[key]
+        entries: list[tuple[int, Any, tuple[Any, ...]]] = []
+        seen: dict[tuple[Any, ...], int] = {}
+        single = key.fields[0].attname if len(key.fields) == 1 else None
         for index, obj in candidates:
-            value = key.value(obj)
+            if single is not None:  # key.value(obj), inlined for the common one-field key
+                part = getattr(obj, single)
+                value = None if part is None else (part,)
+            else:
+                value = key.value(obj)
             if value is None:
                 continue
-            values_of.append((index, obj.pk, key, value))
+            entries.append((index, getattr(obj, pk_attname), value))
             first = seen.setdefault(value, index)
             if first != index:
                 where = f" (item {index_offset + first} of this request)"
                 _add(errors, index, key_error(model, key, serializer_fields, where))
+        per_key.append((key, entries, seen))
     query = Q()
-    for key, values in wanted.items():
+    for key, _, values in per_key:
         if values:
             query |= key_matching(key, values)
     if not query:
         return errors
     attnames = sorted({f.attname for key in keys for f in key.fields})
     pk_name = model._meta.pk.attname
-    stored: dict[UniqueKey, dict[tuple[Any, ...], Any]] = {key: {} for key in keys}
-    for row in model._base_manager.filter(query).values(pk_name, *attnames):
-        for key in keys:
-            stored[key][tuple(row[f.attname] for f in key.fields)] = row[pk_name]
-    for index, pk, key, value in values_of:
-        owner = stored[key].get(value)
-        if owner is not None and owner != pk:
-            _add(errors, index, key_error(model, key, serializer_fields, ""))
+    rows = list(model._base_manager.filter(query).values(pk_name, *attnames))
+    for key, entries, _ in per_key:
+        stored = {tuple(row[f.attname] for f in key.fields): row[pk_name] for row in rows}
+        if not stored:
+            continue
+        for index, pk, value in entries:
+            owner = stored.get(value)
+            if owner is not None and owner != pk:
+                _add(errors, index, key_error(model, key, serializer_fields, ""))
     return errors
 
 

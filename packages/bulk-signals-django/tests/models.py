@@ -112,3 +112,10 @@ class Initialised(BulkSignalModelMixin, models.Model):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.initialised = True
+
+
+class Keyworded(BulkSignalModelMixin, models.Model):
+    """A field named like a Python keyword: no attribute store can be compiled for it."""
+
+    name = models.CharField(max_length=100)
+    vars()["from"] = models.IntegerField(default=0)

@@ -195,3 +195,18 @@ def test_save_with_a_string_primary_key_finds_the_row():
     same._state.adding = False
     same.save()
     assert seen[0].old_records[0].note == "before" and seen[0].old_records[0].pk == account.pk
+
+
+def test_a_field_named_like_a_keyword_is_built_with_setattr():
+    from tests.models import Keyworded
+
+    Keyworded.objects.bulk_create([Keyworded(name="a", **{"from": 1}), Keyworded(name="b", **{"from": 2})])
+    seen = _capture(Keyworded)
+    deleted = _capture(Keyworded, after_delete)
+    Keyworded.objects.order_by("pk").update(**{"from": F("from") + 10}, name="c")
+    (event,) = seen
+    assert [(o.name, getattr(o, "from")) for o in event.old_records] == [("a", 1), ("b", 2)]
+    assert [(n.name, getattr(n, "from")) for n in event.new_records] == [("c", 11), ("c", 12)]
+    assert [type(o._state) for o in event.old_records] == [RecordState] * 2
+    Keyworded.objects.all().delete()
+    assert sorted(getattr(o, "from") for o in deleted[0].old_records) == [11, 12]

@@ -39,11 +39,12 @@ from .records import (
     pk_in,
     pk_is_set,
     plain_select,
-    record_builder,
-    select_values,
+    record_loop,
+    select_blocks,
     share_equal_values,
     stored_values,
     update_by_pks,
+    whole_row,
     writable_fields,
 )
 from .upsert import classify, split_ignored
@@ -433,7 +434,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         the update applied (the pending values of expressions were computed by the SELECT).
 
         For a :func:`plain_select` loader (``built``), both instances of a row are built straight from its
-        values by :func:`record_builder`, chunk by chunk of cursor rows; otherwise the old rows are Django's
+        values by :func:`record_loop`, block by block of cursor rows; otherwise the old rows are Django's
         own instances and the new records copies of them (:meth:`_pending`)."""
         pending_names = [_PENDING + name for name in expressions]
         if not plain_select(loader, pending_names):
@@ -442,7 +443,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         model = self.model
         attnames = [f.attname for f in model._meta.concrete_fields]
         position = {attname: i for i, attname in enumerate(attnames)}
-        sources = [("row", i) for i in range(len(attnames))]
+        sources = whole_row(model)
         new_sources = list(sources)
         constants: list[Any] = []
         related: dict[str, Any] = {}
@@ -457,17 +458,15 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             else:
                 new_sources[position[field.attname]] = ("const", len(constants))
                 constants.append(field.to_python(value))
-        build_old = record_builder(model, sources)
-        build_new = record_builder(model, new_sources)
+        loop = record_loop(model, [sources, new_sources])
         db = loader.db
         old: list[Any] = []
         new: list[Any] = []
-        for row in select_values(loader, [*attnames, *pending_names]):
-            old.append(build_old(row, constants, db))
-            record = build_new(row, constants, db)
-            for name, value in related.items():
+        for block in select_blocks(loader, [*attnames, *pending_names]):
+            loop(block, constants, db, old, new)
+        for name, value in related.items():
+            for record in new:
                 setattr(record, name, value)
-            new.append(record)
         return tuple(old), tuple(new), True
 
     def _pending(

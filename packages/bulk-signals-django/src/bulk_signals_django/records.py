@@ -34,11 +34,12 @@ __all__ = [
     "load_one",
     "pk_is_set",
     "plain_select",
-    "record_builder",
-    "select_values",
+    "record_loop",
+    "select_blocks",
     "share_equal_values",
     "stored_values",
     "update_by_pks",
+    "whole_row",
     "writable_fields",
 ]
 
@@ -57,7 +58,7 @@ _PLAIN_TYPES: dict[type, type] = {
 _PLAIN_DESCRIPTORS = frozenset({DeferredAttribute, ForeignKeyDeferredAttribute})
 _PLAIN_BUILD: dict[type, bool] = {}
 _CONVERTERS: dict[Any, Callable[..., Any]] = {}
-_BUILDERS: dict[tuple[type, tuple[tuple[str, int], ...]], Callable[..., Any]] = {}
+_LOOPS: dict[tuple[type, tuple[tuple[tuple[str, int], ...], ...]], Callable[..., None]] = {}
 _WRITABLE: dict[type, tuple[models.Field[Any, Any], ...]] = {}
 
 
@@ -163,7 +164,7 @@ def _builds_like_django(model: type[models.Model]) -> bool:
 def plain_select(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> bool:
     """Whether ``queryset`` loads whole rows Django would build with ``from_db`` and nothing else: no
     ``select_related``/``defer``/``values``/``extra``, only the annotations named in ``extra``, and a model
-    :func:`record_builder` can build exactly as Django does."""
+    :func:`record_loop` can build exactly as Django does."""
     query = queryset.query
     return (
         queryset._iterable_class is ModelIterable  # type: ignore[attr-defined]
@@ -175,11 +176,12 @@ def plain_select(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> b
     )
 
 
-def select_values(queryset: models.QuerySet[Any], names: Sequence[str]) -> Iterator[Sequence[Any]]:
-    """The rows of ``queryset.values_list(*names)``, converted as Django converts them, read from the
-    cursor ``GET_ITERATOR_CHUNK_SIZE`` rows at a time: the caller's objects replace each chunk of raw rows
-    as it goes (Django's non-chunked read keeps every raw row until the last instance is built). One
-    ordinary cursor (never a server-side one): the same single query as ``list(queryset)``."""
+def select_blocks(queryset: models.QuerySet[Any], names: Sequence[str]) -> Iterator[Sequence[Sequence[Any]]]:
+    """The rows of ``queryset.values_list(*names)``, converted as Django converts them, in blocks of
+    ``GET_ITERATOR_CHUNK_SIZE`` rows read from the cursor one block at a time: the caller's objects replace
+    each block of raw rows as it goes (Django's non-chunked read keeps every raw row until the last
+    instance is built). One ordinary cursor (never a server-side one): the same single query as
+    ``list(queryset)``."""
     values = queryset.values_list(*names)
     compiler = values.query.get_compiler(values.db)
     cursor = compiler.execute_sql(CURSOR)
@@ -194,12 +196,11 @@ def select_values(queryset: models.QuerySet[Any], names: Sequence[str]) -> Itera
     fields = [s[0] for s in compiler.select[0 : compiler.col_count]]
     converters = compiler.get_converters(fields)
     if not converters:
-        for block in blocks:
-            yield from block
+        yield from blocks
         return
     convert = _row_converter(len(fields), converters, compiler.connection)
     for block in blocks:
-        yield from map(convert, block)
+        yield list(map(convert, block))
 
 
 def _row_converter(width: int, converters: dict[int, Any], connection: Any) -> Callable[[Sequence[Any]], Any]:
@@ -232,54 +233,73 @@ def _row_converter(width: int, converters: dict[int, Any], connection: Any) -> C
     return make(functions, expressions, connection)  # type: ignore[no-any-return]
 
 
-def record_builder(model: type[models.Model], sources: Sequence[tuple[str, int]]) -> Callable[..., Any]:
-    """``build(row, constants, db)``: a new instance of ``model`` as ``from_db`` builds it (a fresh
-    :class:`RecordState` with ``adding=False``, then one attribute per concrete field, in field order), its
-    ``i``-th concrete field taken from ``row[j]`` or ``constants[j]`` for ``sources[i] == ("row"|"const", j)``.
+def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str, int]]]) -> Callable[..., None]:
+    """``loop(rows, constants, db, *outs)``: for each row, one new instance of ``model`` per layout, appended
+    to the matching ``outs`` list, built as ``from_db`` builds it (a fresh :class:`RecordState` with
+    ``adding=False`` and ``db``, then one attribute per concrete field, in field order); in a layout,
+    ``("row", j)`` / ``("const", j)`` gives the ``i``-th concrete field ``row[j]`` / ``constants[j]``.
 
-    The attributes are set one by one (compiled attribute stores, as Django's ``__init__`` does with
-    ``setattr``): CPython then keeps the values in the instance's compact shared-key storage; filling
-    ``obj.__dict__`` would give every instance a dict of its own (about 60 bytes more per row)."""
-    key = (model, tuple(sources))
-    build = _BUILDERS.get(key)
-    if build is None:
-        attnames = [f.attname for f in model._meta.concrete_fields]
-        refs = [("v" if kind == "row" else "c") + f"[{index}]" for kind, index in sources]
-        if all(a.isidentifier() and not keyword.iskeyword(a) for a in attnames):
-            lines = [f"    obj.{a} = {ref}" for a, ref in zip(attnames, refs, strict=True)]
-            code = "\n".join(
-                ["def build(v, c, db):", "    obj = new(cls)", "    obj._state = State(db, False)", *lines,
-                 "    return obj"]
-            )
-            namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "State": RecordState}
-            exec(code, namespace)  # our own source: identifiers checked above
-            build = namespace["build"]
-        else:  # a field attname that is not an identifier (add_to_class): the same, with setattr
-            pairs = [(a, kind == "row", index) for a, (kind, index) in zip(attnames, sources, strict=True)]
+    Compiled once per model and layouts: the attributes are set one by one by attribute stores (as
+    Django's ``__init__`` does with ``setattr``), so CPython keeps the values in the instance's compact
+    shared-key storage (filling ``obj.__dict__`` would give every instance a dict of its own, about 60
+    bytes more per row), and the whole block is built in one call, without a function call per row."""
+    key = (model, tuple(tuple(layout) for layout in layouts))
+    loop = _LOOPS.get(key)
+    if loop is not None:
+        return loop
+    attnames = [f.attname for f in model._meta.concrete_fields]
+    outs = [f"out{n}" for n in range(len(layouts))]
+    if all(a.isidentifier() and not keyword.iskeyword(a) for a in attnames):
+        lines = [f"def loop(rows, c, db, {', '.join(outs)}):"]
+        lines += [f"    add{n} = out{n}.append" for n in range(len(layouts))]
+        lines.append("    for v in rows:")
+        for n, layout in enumerate(layouts):
+            lines += ["        st = new(State)", "        st.db = db", "        st.adding = False",
+                      "        obj = new(cls)", "        obj._state = st"]
+            for attname, (kind, index) in zip(attnames, layout, strict=True):
+                lines.append(f"        obj.{attname} = {'v' if kind == 'row' else 'c'}[{index}]")
+            lines.append(f"        add{n}(obj)")
+        namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "State": RecordState}
+        exec("\n".join(lines), namespace)  # our own source: identifiers checked above
+        loop = namespace["loop"]
+    else:  # a field attname that is not an identifier (add_to_class): the same, with setattr
+        plans = [
+            [(a, kind == "row", index) for a, (kind, index) in zip(attnames, layout, strict=True)]
+            for layout in layouts
+        ]
 
-            def build(v: Sequence[Any], c: Sequence[Any], db: str | None) -> Any:
-                obj = object.__new__(model)
-                obj._state = RecordState(db, False)
-                for attname, from_row, index in pairs:
-                    setattr(obj, attname, v[index] if from_row else c[index])
-                return obj
+        def loop(rows: Iterable[Sequence[Any]], c: Sequence[Any], db: str | None, *out: list[Any]) -> None:
+            for v in rows:
+                for plan, found in zip(plans, out, strict=True):
+                    obj = object.__new__(model)
+                    obj._state = RecordState(db, False)
+                    for attname, from_row, index in plan:
+                        setattr(obj, attname, v[index] if from_row else c[index])
+                    found.append(obj)
 
-        _BUILDERS[key] = build
-    return build
+    _LOOPS[key] = loop
+    return loop
+
+
+def whole_row(model: type[models.Model]) -> tuple[tuple[str, int], ...]:
+    """The :func:`record_loop` layout of a row of ``values_list(*every concrete attname)``."""
+    return tuple(("row", i) for i in range(len(model._meta.concrete_fields)))
 
 
 def fetch_rows(queryset: models.QuerySet[Any]) -> list[Any]:
     """``list(queryset)``: for a :func:`plain_select` queryset the same instances as Django's, built by
-    :func:`record_builder` from ``values_list`` rows read in chunks (no pre_init/post_init sends, no
+    :func:`record_loop` from ``values_list`` rows read in blocks (no pre_init/post_init sends, no
     ``__init__`` argument handling, a slotted :class:`RecordState`): about half the time and less
     memory. Any other queryset is simply listed."""
     if not plain_select(queryset):
         return list(queryset)
     model = queryset.model
-    attnames = [f.attname for f in model._meta.concrete_fields]
-    build = record_builder(model, [("row", i) for i in range(len(attnames))])
+    loop = record_loop(model, [whole_row(model)])
     db = queryset.db
-    return [build(row, (), db) for row in select_values(queryset, attnames)]
+    rows: list[Any] = []
+    for block in select_blocks(queryset, [f.attname for f in model._meta.concrete_fields]):
+        loop(block, (), db, rows)
+    return rows
 
 
 _IMMUTABLE_EQUALS = (str, int, bytes)  # equal values of these exact types are interchangeable
@@ -382,7 +402,9 @@ def load_one(model: type[models.Model], using: str, pk: Any) -> Any:
     if converters:
         row = _row_converter(len(columns), converters, connection)(row)
     if _builds_like_django(model):
-        return record_builder(model, [("row", i) for i in range(len(columns))])(row, (), using)
+        found: list[Any] = []
+        record_loop(model, [whole_row(model)])((row,), (), using, found)
+        return found[0]
     return model.from_db(using, [f.attname for f in opts.concrete_fields], row)
 
 
@@ -485,7 +507,7 @@ def changed_by_receivers(
     the updated fields against ``snapshot`` (their pending values, taken before the receivers), every
     other field against the old row (the new record started as its copy). In model order.
 
-    ``built``: the records come from :func:`record_builder` (whole rows, plain field descriptors), so their
+    ``built``: the records come from :func:`record_loop` (whole rows, plain field descriptors), so their
     values are read as attributes, which leaves their compact storage as it is."""
     fields = writable_fields(model)
     updated = set(update_attnames)

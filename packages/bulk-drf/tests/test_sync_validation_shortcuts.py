@@ -58,6 +58,8 @@ class ItemSerializer(serializers.Serializer):
     ratio = serializers.FloatField(required=False, max_value=1.5)
     note = serializers.CharField(source="meta.note", required=False)  # a dotted source: nested dict
     limit = serializers.IntegerField(required=False, validators=[MaxValueValidator(lambda: 3)])  # callable limit
+    raw = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True, max_length=4)
+    strict = serializers.CharField(required=False, trim_whitespace=False, allow_null=True)
     owner = serializers.HiddenField(default="alice")
     created = serializers.CharField(read_only=True, default="now")
 
@@ -114,6 +116,17 @@ ITEMS: list[Any] = [
     None,
     {"name": 12345},  # a number is accepted as text
     {"name": " pad ", "title": "x" * 9},
+    {"name": "\tab\n", "raw": " a ", "strict": "  "},  # stripped / kept as sent
+    {"name": "ab", "raw": "     ", "strict": ""},  # too long untrimmed / blank not allowed
+    {"name": "ab", "raw": "", "strict": None},
+    {"name": "\u3000ab\u2003", "raw": 12, "strict": 1.5},  # Unicode spaces; numbers as text
+    {"name": "\u3000\u2003"},  # only Unicode spaces: blank
+    {"name": "ab", "quantity": "3", "limit": 3.0},
+    {"name": "ab", "quantity": "3.0", "limit": "2.00 "},
+    {"name": "ab", "quantity": 2.5},
+    {"name": "ab", "quantity": False},
+    {"name": "ab", "quantity": 10**30},
+    {"name": "ab", "quantity": "1" * 1001},
 ]
 
 

@@ -259,8 +259,8 @@ def _field_loop(serializer: serializers.Serializer) -> None:
         name = field.field_name
         get_value = None if type(field).get_value is drf_fields.Field.get_value else field.get_value
         keys = field.source_attrs
-        plan.append((name, "validate_" + name, get_value, field.run_validation, keys[0] if len(keys) == 1 else None,
-                     keys))
+        plan.append((name, "validate_" + name, get_value, _quick_run_validation(field),
+                     keys[0] if len(keys) == 1 else None, keys))
 
     def to_internal_value(data: Any) -> dict[str, Any]:
         if type(data) is not dict:
@@ -290,6 +290,47 @@ def _field_loop(serializer: serializers.Serializer) -> None:
         return ret
 
     serializer.to_internal_value = to_internal_value  # type: ignore[method-assign]
+
+
+def _quick_run_validation(field: drf_fields.Field) -> Callable[[Any], Any]:
+    """``field.run_validation``, with a direct path for the common valid value of an exact ``CharField``
+    (a non-blank ``str``) or ``IntegerField`` (an ``int``): the value DRF's steps would return for it
+    (``validate_empty_values`` passes it through, ``to_internal_value`` is the identity or ``strip()``),
+    then the field's validators. Any other value takes DRF's ``run_validation``."""
+    run_validation = field.run_validation
+    cls = type(field)
+    if field.read_only or cls.validate_empty_values is not drf_fields.Field.validate_empty_values:
+        return run_validation
+    run_validators = field.run_validators
+    if (
+        cls.run_validation is drf_fields.CharField.run_validation
+        and cls.to_internal_value is drf_fields.CharField.to_internal_value
+    ):
+        trim = field.trim_whitespace  # type: ignore[attr-defined]
+
+        def char(data: Any) -> Any:
+            if type(data) is str:
+                value = data.strip() if trim else data
+                if value:  # DRF: not '' and not blank once stripped, so Field.run_validation -> str(data)[.strip()]
+                    run_validators(value)
+                    return value
+            return run_validation(data)
+
+        return char
+    if (
+        cls.run_validation is drf_fields.Field.run_validation
+        and cls.to_internal_value is drf_fields.IntegerField.to_internal_value
+        and field.re_decimal is drf_fields.IntegerField.re_decimal  # type: ignore[attr-defined]
+    ):
+
+        def integer(data: Any) -> Any:
+            if type(data) is int:  # DRF: int(re_decimal.sub("", str(data))), the same int
+                run_validators(data)
+                return data
+            return run_validation(data)
+
+        return integer
+    return run_validation
 
 
 def _no_validators(value: Any) -> None:

@@ -583,7 +583,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         if not bypass_validation:
             emit(s.bulk_validate_delete, event)
         emit(s.bulk_pre_delete, event)
-        pks = [row.pk for row in old]
+        pks = list(map(attrgetter(model._meta.pk.attname), old))
         collector = Collector(using=using, origin=self)
         probe = model._base_manager.db_manager(using).filter(pk__in=pks[:1])
         if collector.can_fast_delete(probe):

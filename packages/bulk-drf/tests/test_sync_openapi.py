@@ -60,6 +60,21 @@ def test_delete_and_ids_parameters(schema):
     assert "ids" in params(schema["paths"]["/things/"]["get"])
 
 
+def test_delete_takes_an_array_of_ids_in_the_body_or_ids_in_the_query(schema):
+    delete = schema["paths"]["/things/"]["delete"]
+    assert delete["requestBody"]["required"] is False  # ?ids= works without a body
+    assert body(delete) == {
+        "type": "array",
+        "items": {"type": "integer"},
+        "minItems": 1,
+        "description": "Primary keys of the rows to delete (or ?ids=1,2,3 instead of a body).",
+    }
+    (ids,) = [p for p in delete["parameters"] if p["name"] == "ids"]
+    assert ids.get("required", False) is False
+    # detail routes keep DRF's body-less single-object DELETE
+    assert "requestBody" not in schema["paths"]["/things/{id}/"]["delete"]
+
+
 def test_plain_viewsets_and_detail_routes_are_untouched(schema):
     assert set(schema["paths"]["/plain/"]) == {"get", "post"}
     assert body(schema["paths"]["/plain/"]["post"]) == {"$ref": "#/components/schemas/Thing"}

@@ -3,8 +3,9 @@
 ``BulkOperationsMixin.schema`` is a ``BulkSchema``: like DRF's ``DefaultSchema`` it builds the
 project's ``DEFAULT_SCHEMA_CLASS``; when that is drf-spectacular's ``AutoSchema`` (or a subclass),
 it adds ``BulkAutoSchemaMixin`` on top, so ``PUT``/``PATCH`` document an array of items carrying
-``id``, ``POST`` an object or an array, ``?ids=``/``?unique_fields=`` appear as parameters, and the
-bulk responses and error bodies are described. Without drf-spectacular nothing changes.
+``id``, ``POST`` an object or an array, ``DELETE`` an optional array of ids (or ``?ids=``),
+``?ids=``/``?unique_fields=`` appear as parameters, and the bulk responses and error bodies are
+described. Without drf-spectacular nothing changes.
 """
 
 from __future__ import annotations
@@ -48,7 +49,12 @@ def _bulk_class(base: type[ViewInspector]) -> type[ViewInspector] | None:
 @cache
 def _mixin() -> type:
     """Build the spectacular mixin on first use, so importing this module never needs drf-spectacular."""
-    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_object_type
+    from drf_spectacular.plumbing import (
+        build_array_type,
+        build_basic_type,
+        build_media_type_object,
+        build_object_type,
+    )
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
 
@@ -104,11 +110,19 @@ def _mixin() -> type:
         def get_override_parameters(self) -> list[Any]:
             params = list(super().get_override_parameters())  # type: ignore[misc]
             action = getattr(self.view, "action", None)
-            if action in ("list", "bulk_destroy"):
+            if action == "list":
                 params.append(
                     OpenApiParameter(
-                        "ids", OpenApiTypes.STR, required=action == "bulk_destroy",
+                        "ids", OpenApiTypes.STR,
                         description="Comma-separated primary keys, e.g. 3,1,2 (rows come back in this order).",
+                    )
+                )
+            elif action == "bulk_destroy":
+                params.append(
+                    OpenApiParameter(
+                        "ids", OpenApiTypes.STR,
+                        description="Comma-separated primary keys of the rows to delete, e.g. 3,1,2 "
+                        "(or send them as a JSON array in the body).",
                     )
                 )
             if action in ARRAY_ACTIONS or action == "create":
@@ -119,6 +133,17 @@ def _mixin() -> type:
                     )
                 )
             return params
+
+        def _get_request_body(self, direction: str = "request") -> Any:
+            """drf-spectacular documents no body for DELETE; a bulk delete takes an array of ids."""
+            if self.method == "DELETE" and self._bulk_action() == "bulk_destroy":
+                ids = {
+                    **build_array_type(pk_schema(self.view)),
+                    "minItems": 1,
+                    "description": "Primary keys of the rows to delete (or ?ids=1,2,3 instead of a body).",
+                }
+                return {"content": {"application/json": build_media_type_object(ids)}, "required": False}
+            return super()._get_request_body(direction)  # type: ignore[misc]
 
         def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
             schema, required = super()._get_request_for_media_type(serializer, direction)  # type: ignore[misc]

@@ -210,3 +210,27 @@ def test_a_field_named_like_a_keyword_is_built_with_setattr():
     assert [type(o._state) for o in event.old_records] == [RecordState] * 2
     Keyworded.objects.all().delete()
     assert sorted(getattr(o, "from") for o in deleted[0].old_records) == [11, 12]
+
+
+def test_records_survive_pickle_and_copy_when_modelstate_pickles_only_its_dict(monkeypatch):
+    # Django 6.1's ModelState.__getstate__ returns self.__dict__ (minus "peers"); RecordState keeps db,
+    # adding and the related cache in slots, which that would drop (a copy would then save() as an INSERT).
+    import copy
+    import pickle
+
+    def getstate_as_in_django_6_1(self):
+        state = self.__dict__.copy()
+        state.pop("peers", None)
+        return state
+
+    monkeypatch.setattr(ModelState, "__getstate__", getstate_as_in_django_6_1, raising=False)
+    AccountFactory.create_batch(2)
+    seen = _capture(Account, after_update)
+    Account.objects.update(status="closed")
+    record = seen[0].old_records[0]
+    assert isinstance(record._state, RecordState)
+    record._state.fields_cache["owner"] = "cached"
+    for clone in (pickle.loads(pickle.dumps(record)), copy.copy(record), copy.deepcopy(record)):
+        assert (clone._state.db, clone._state.adding) == ("default", False)
+        assert clone._state.fields_cache == {"owner": "cached"}
+        assert clone._state.fields_cache is not record._state.fields_cache

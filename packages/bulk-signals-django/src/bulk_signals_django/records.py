@@ -121,6 +121,20 @@ class RecordState(ModelState):
     def fields_cache(self, value: dict[str, Any]) -> None:
         self._fields_cache = value
 
+    # Pickling and copy.copy: Django 6.1's ModelState.__getstate__ returns only ``__dict__``, which
+    # would drop the slots and bring back the class defaults (adding=True: a later save() would INSERT).
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(getattr(self, "__dict__", ()))
+        state.pop("peers", None)  # Django 6.1: weak references, not picklable (as ModelState drops them)
+        state["db"], state["adding"] = self.db, self.adding
+        if hasattr(self, "_fields_cache"):
+            state["fields_cache"] = self._fields_cache
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+
 
 def clone_record(obj: Any) -> Any:
     """A detached copy of a model instance: same field values, own state, no cached relations."""

@@ -60,6 +60,7 @@ class ItemSerializer(serializers.Serializer):
     limit = serializers.IntegerField(required=False, validators=[MaxValueValidator(lambda: 3)])  # callable limit
     raw = serializers.CharField(required=False, trim_whitespace=False, allow_blank=True, max_length=4)
     strict = serializers.CharField(required=False, trim_whitespace=False, allow_null=True)
+    short = serializers.CharField(required=False, min_length=2, max_length=4)  # only the standard validators
     owner = serializers.HiddenField(default="alice")
     created = serializers.CharField(read_only=True, default="now")
 
@@ -94,6 +95,14 @@ ITEMS: list[Any] = [
     {"name": "django"},  # a Django ValidationError alone
     {"name": "ab", "title": "dict"},  # a dict detail from a field validator
     {"name": "abcde", "quantity": 0},  # on the limits
+    {"name": "abcdef"},  # one past the limit
+    {"name": "ab", "short": "a"},
+    {"name": "ab", "short": "ab"},
+    {"name": "ab", "short": "abcd"},
+    {"name": "ab", "short": "abcde"},
+    {"name": "ab", "short": "a\x00"},
+    {"name": "ab", "short": "\udfffb"},
+    {"name": "ab", "short": "\x00\ud800\x00\udc00\x00x"},  # several errors at once
     {"name": "ab", "quantity": 10, "ratio": 1.5, "limit": 3, "title": "x" * 8},
     {"name": "ab", "quantity": -1},
     {"name": "ab", "quantity": 11},
@@ -169,6 +178,9 @@ def test_the_shortcuts_are_in_place():
     assert "run_validators" in vars(name)
     assert {type(v).__name__ for v in name.validators} >= {"_QuickMaxLength", "_QuickMinLength", "_QuickSurrogates"}
     assert any(isinstance(v, ProhibitSurrogateCharactersValidator) for v in name.validators)
+    # only standard validators: one combined test first; with any other validator, the validators one by one
+    assert prepared.fields["short"].run_validators.__name__ == "accepted_or_run"
+    assert prepared.fields["name"].run_validators.__name__ == "run_validators"
     # a callable limit keeps Django's own validator
     assert [type(v) for v in prepared.fields["limit"].validators] == [MaxValueValidator]
     # the quick twins keep the original's state (limits, messages)

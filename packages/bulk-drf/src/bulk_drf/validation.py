@@ -229,7 +229,47 @@ def _fixed_validators(field: drf_fields.Field) -> None:
         if errors:
             raise ValidationError(errors)
 
-    field.run_validators = run_validators  # type: ignore[method-assign]
+    field.run_validators = _accepting(field.validators, run_validators)  # type: ignore[method-assign]
+
+
+def _accepting(validators: list[Any], run_validators: Callable[[Any], None]) -> Callable[[Any], None]:
+    """``run_validators``, preceded by one combined test when every validator is a quick twin above or
+    Django's null-character check: a value that none of them would refuse returns at once; any other
+    value (or a test that raises) runs ``run_validators``, whose errors are the validators' own."""
+    limits: dict[type, Any] = {}
+    for v in validators:
+        kind = type(v)
+        if kind is not django_validators.ProhibitNullCharactersValidator and kind not in _QUICK.values():
+            return run_validators
+        if kind in limits:  # the same check twice: keep the general path
+            return run_validators
+        limits[kind] = getattr(v, "limit_value", None)
+    max_len = limits.get(_QuickMaxLength)
+    min_len = limits.get(_QuickMinLength)
+    max_value = limits.get(_QuickMaxValue)
+    min_value = limits.get(_QuickMinValue)
+    has_max_len, has_min_len = _QuickMaxLength in limits, _QuickMinLength in limits
+    has_max_value, has_min_value = _QuickMaxValue in limits, _QuickMinValue in limits
+    nulls = django_validators.ProhibitNullCharactersValidator in limits
+    surrogates = _QuickSurrogates in limits
+
+    def accepted_or_run(value: Any) -> None:
+        try:
+            # each test is "this validator would not raise", written as the validator's own comparison
+            if (
+                (not has_max_len or not len(value) > max_len)
+                and (not has_min_len or not len(value) < min_len)
+                and (not has_max_value or not value > max_value)
+                and (not has_min_value or not value < min_value)
+                and (not nulls or "\x00" not in str(value))
+                and (not surrogates or _SURROGATE.search(str(value)) is None)
+            ):
+                return
+        except Exception:  # the validators themselves decide
+            pass
+        run_validators(value)
+
+    return accepted_or_run
 
 
 def _field_loop(serializer: serializers.Serializer) -> None:

@@ -119,3 +119,11 @@ class Keyworded(BulkSignalModelMixin, models.Model):
 
     name = models.CharField(max_length=100)
     vars()["from"] = models.IntegerField(default=0)
+
+
+class Ligatured(BulkSignalModelMixin, models.Model):
+    """A field named with a compatibility character ("\ufb01le", U+FB01): Python's parser NFKC-normalises
+    identifiers, so a compiled ``obj.\ufb01le = ...`` would store the attribute ``file``."""
+
+    name = models.CharField(max_length=100)
+    vars()["\ufb01le"] = models.CharField(max_length=20, default="x")

@@ -212,6 +212,28 @@ def test_a_field_named_like_a_keyword_is_built_with_setattr():
     assert sorted(getattr(o, "from") for o in deleted[0].old_records) == [11, 12]
 
 
+def test_a_field_name_python_would_normalise_is_built_with_setattr():
+    from tests.models import Ligatured
+
+    name = "\ufb01le"  # U+FB01: in source code Python reads it as "file"
+    Ligatured.objects.bulk_create([Ligatured(name="a", **{name: "one"}), Ligatured(name="b", **{name: "two"})])
+    django = list(Ligatured.objects.order_by("pk"))
+    seen = _capture(Ligatured)
+    deleted = _capture(Ligatured, after_delete)
+    Ligatured.objects.order_by("pk").update(**{name: "new"})
+    (event,) = seen
+    for mine, theirs in zip(event.old_records, django, strict=True):
+        assert _fields(mine) == _fields(theirs) and list(vars(mine)) == list(vars(theirs))
+    assert [getattr(n, name) for n in event.new_records] == ["new", "new"]
+    assert all("file" not in vars(r) for r in (*event.old_records, *event.new_records))
+    obj = Ligatured.objects.get(name="a")
+    setattr(obj, name, "saved")
+    obj.save()
+    assert getattr(seen[-1].old_records[0], name) == "new" and seen[-1].update_fields == (name,)
+    Ligatured.objects.all().delete()
+    assert sorted(getattr(o, name) for o in deleted[0].old_records) == ["new", "saved"]
+
+
 def test_records_survive_pickle_and_copy_when_modelstate_pickles_only_its_dict(monkeypatch):
     # Django 6.1's ModelState.__getstate__ returns self.__dict__ (minus "peers"); RecordState keeps db,
     # adding and the related cache in slots, which that would drop (a copy would then save() as an INSERT).

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import keyword
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from operator import attrgetter, itemgetter
 from typing import Any
@@ -263,7 +264,7 @@ def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str,
         return loop
     attnames = [f.attname for f in model._meta.concrete_fields]
     outs = [f"out{n}" for n in range(len(layouts))]
-    if all(a.isidentifier() and not keyword.iskeyword(a) for a in attnames):
+    if all(_plain_identifier(a) for a in attnames):
         lines = [f"def loop(rows, c, db, {', '.join(outs)}):"]
         lines += [f"    add{n} = out{n}.append" for n in range(len(layouts))]
         lines.append("    for v in rows:")
@@ -276,7 +277,7 @@ def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str,
         namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "State": RecordState}
         exec("\n".join(lines), namespace)  # our own source: identifiers checked above
         loop = namespace["loop"]
-    else:  # a field attname that is not an identifier (add_to_class): the same, with setattr
+    else:  # an attname source code cannot spell (add_to_class, a keyword, "\ufb01le"): the same, with setattr
         plans = [
             [(a, kind == "row", index) for a, (kind, index) in zip(attnames, layout, strict=True)]
             for layout in layouts
@@ -293,6 +294,12 @@ def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str,
 
     _LOOPS[key] = loop
     return loop
+
+
+def _plain_identifier(name: str) -> bool:
+    """Whether ``obj.<name> = ...`` in generated source stores the attribute ``name``: an identifier, not a
+    keyword, and NFKC-normal (Python's parser normalises identifiers: ``\ufb01le`` would store ``file``)."""
+    return name.isidentifier() and not keyword.iskeyword(name) and unicodedata.normalize("NFKC", name) == name
 
 
 def whole_row(model: type[models.Model]) -> tuple[tuple[str, int], ...]:

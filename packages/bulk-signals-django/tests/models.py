@@ -2,6 +2,7 @@
 
 from bulk_signals_django import BulkSignalManager, BulkSignalModelMixin, BulkSignalQuerySet
 from django.db import models
+from django.db.models.expressions import Col
 
 
 class Account(BulkSignalModelMixin, models.Model):
@@ -127,3 +128,34 @@ class Ligatured(BulkSignalModelMixin, models.Model):
 
     name = models.CharField(max_length=100)
     vars()["\ufb01le"] = models.CharField(max_length=20, default="x")
+
+
+class LowerSelected(models.CharField):
+    """Read through SQL of its own (``select_format``), as GeoDjango's geometry columns and SQL-decrypting
+    fields are: Django reads ``LOWER(column)``."""
+
+    def select_format(self, compiler, sql, params):
+        return f"LOWER({sql})", params
+
+
+class LowerCol(Col):
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        return f"LOWER({sql})", params
+
+
+class LowerColumn(models.CharField):
+    """Read through an expression of its own (``get_col``): Django reads ``LOWER(column)``."""
+
+    def get_col(self, alias, output_field=None):
+        return LowerCol(alias, self, output_field)
+
+
+class SelectFormatted(BulkSignalModelMixin, models.Model):
+    title = LowerSelected(max_length=100)
+    note = models.CharField(max_length=100, default="")
+
+
+class ColumnFormatted(BulkSignalModelMixin, models.Model):
+    title = LowerColumn(max_length=100)
+    note = models.CharField(max_length=100, default="")

@@ -197,6 +197,45 @@ def test_save_with_a_string_primary_key_finds_the_row():
     assert seen[0].old_records[0].note == "before" and seen[0].old_records[0].pk == account.pk
 
 
+@pytest.mark.parametrize("model_name", ["SelectFormatted", "ColumnFormatted"])
+def test_save_old_row_is_read_as_django_reads_a_formatted_column(model_name):
+    from bulk_signals_django import HasChanged
+
+    from tests import models
+
+    model = getattr(models, model_name)
+    model.objects.create(title="HeLLo")
+    obj = model.objects.get()
+    django = model.objects.get()
+    assert obj.title == "hello"
+    seen = _capture(model)
+    title_changed = []
+    before_update(model, when=HasChanged("title"))(lambda sender, event: title_changed.append(event))
+    obj.note = "x"
+    obj.save()
+    (event,) = seen
+    assert event.update_fields == ("note",) and title_changed == []
+    assert _fields(event.old_records[0]) == _fields(django)
+
+
+@pytest.mark.parametrize("model_name", ["SelectFormatted", "ColumnFormatted"])
+def test_update_new_records_are_read_as_django_reads_a_formatted_column(model_name):
+    from django.db.models import Value
+    from django.db.models.functions import Concat
+
+    from tests import models
+
+    model = getattr(models, model_name)
+    model.objects.bulk_create([model(title="HeLLo"), model(title="WoRLD")])
+    before = list(model.objects.order_by("pk"))
+    seen = _capture(model, after_update)
+    model.objects.order_by("pk").update(title=Concat(F("title"), Value("ABC")))
+    (event,) = seen
+    assert [_fields(o) for o in event.old_records] == [_fields(o) for o in before]
+    assert [_fields(n) for n in event.new_records] == [_fields(o) for o in model.objects.order_by("pk")]
+    assert [n.title for n in event.new_records] == ["helloabc", "worldabc"]
+
+
 def test_a_field_named_like_a_keyword_is_built_with_setattr():
     from tests.models import Keyworded
 

@@ -41,6 +41,7 @@ from .records import (
     plain_select,
     record_loop,
     select_blocks,
+    selects_bare_column,
     share_equal_values,
     stored_values,
     update_by_pks,
@@ -425,7 +426,13 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         if self.query.annotations or has_parent_tables(self.model):  # not a single-table UPDATE of ours
             return []
         targets = [fields[name] for name in expressions]
-        return [] if any(f.primary_key for f in targets) else targets
+        if any(f.primary_key for f in targets):
+            return []
+        # RETURNING names bare columns: only for columns Django reads as they are (else: read after).
+        table = self.model._meta.db_table
+        if not all(selects_bare_column(f, table) for f in (self.model._meta.pk, *targets)):
+            return []
+        return targets
 
     def _load_pairs(
         self, loader: models.QuerySet[Any], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.db import connections, models
 from django.db.models.base import ModelState
+from django.db.models.expressions import Col
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
@@ -37,6 +38,7 @@ __all__ = [
     "plain_select",
     "record_loop",
     "select_blocks",
+    "selects_bare_column",
     "share_equal_values",
     "stored_values",
     "update_by_pks",
@@ -386,7 +388,21 @@ def load_by_pk(model: type[models.Model], using: str, pks: Sequence[Any]) -> dic
     return found
 
 
-_ONE_ROW: dict[tuple[type, str], tuple[str, list[Any], Query]] = {}
+def selects_bare_column(field: models.Field[Any, Any], alias: str) -> bool:
+    """Whether Django selects ``field`` as its bare ``alias.column``: its ``get_col`` is a plain ``Col`` of it,
+    and the column's output field formats nothing (``Field.select_format``; GeoDjango's geometry fields and
+    a field reading its column through SQL override it). Only then may SQL we write ourselves (``save()``'s
+    old row, ``UPDATE ... RETURNING``) name the column as it is."""
+    col = field.get_col(alias)
+    return (
+        type(col) is Col
+        and col.target is field
+        and col.alias == alias
+        and getattr(col.output_field.select_format, "__func__", None) is models.Field.select_format
+    )
+
+
+_ONE_ROW: dict[tuple[type, str], tuple[str, list[Any], Query] | None] = {}
 
 
 def load_one(model: type[models.Model], using: str, pk: Any) -> Any:
@@ -394,24 +410,34 @@ def load_one(model: type[models.Model], using: str, pk: Any) -> Any:
     with Django's plain base manager, one ``SELECT <columns> FROM <table> WHERE <pk> = %s`` compiled once
     per model and database (no queryset to clone, no lookup to build per call), read and converted as
     Django reads it and built as :func:`fetch_rows` builds rows (``Model.from_db`` when the model needs
-    Django's own construction). Any other model goes through the queryset."""
+    Django's own construction). Any other model, or one with a field Django does not select as its bare
+    column (:func:`selects_bare_column`), goes through the queryset."""
     opts = model._meta
-    if opts.base_manager_name is not None or has_parent_tables(model) or opts.pk not in opts.concrete_fields:
+    connection = connections[using]
+    key = (model, using)
+    if key in _ONE_ROW:
+        plan = _ONE_ROW[key]
+    else:
+        plan = None
+        fields = opts.concrete_fields
+        if (
+            opts.base_manager_name is None
+            and not has_parent_tables(model)
+            and opts.pk in fields
+            and all(selects_bare_column(f, opts.db_table) for f in fields)
+        ):
+            quote = connection.ops.quote_name
+            table = quote(opts.db_table)
+            sql = (
+                f"SELECT {', '.join(f'{table}.{quote(f.column)}' for f in fields)} FROM {table} "
+                f"WHERE {table}.{quote(opts.pk.column)} = %s"
+            )
+            plan = (sql, [f.get_col(opts.db_table) for f in fields], Query(model))
+        _ONE_ROW[key] = plan
+    if plan is None:
         for row in model._base_manager.db_manager(using).filter(pk=pk):
             return row
         return None
-    connection = connections[using]
-    plan = _ONE_ROW.get((model, using))
-    if plan is None:
-        quote = connection.ops.quote_name
-        table = quote(opts.db_table)
-        fields = opts.concrete_fields
-        sql = (
-            f"SELECT {', '.join(f'{table}.{quote(f.column)}' for f in fields)} FROM {table} "
-            f"WHERE {table}.{quote(opts.pk.column)} = %s"
-        )
-        plan = (sql, [f.get_col(opts.db_table) for f in fields], Query(model))
-        _ONE_ROW[(model, using)] = plan
     sql, columns, query = plan
     param = opts.pk.get_db_prep_value(opts.pk.get_prep_value(pk), connection, prepared=True)
     with connection.cursor() as cursor:

@@ -3,6 +3,8 @@
 All use ``BulkSignalModelMixin``: API bulk writes must fire bulk-signals-django receivers.
 """
 
+import itertools
+
 from bulk_signals_django import BulkSignalModelMixin
 from django.db import models
 
@@ -76,3 +78,18 @@ class Gadget(BulkSignalModelMixin, models.Model):
 class GadgetProxy(Gadget):
     class Meta:
         proxy = True
+
+
+_tickets = itertools.count(1)
+
+
+class TicketNumberField(models.IntegerField):
+    """A column whose field class works out its default itself, per row."""
+
+    def get_default(self) -> int:
+        return next(_tickets)
+
+
+class Ticket(BulkSignalModelMixin, models.Model):
+    number = TicketNumberField()
+    label = models.CharField(max_length=20, default="t")

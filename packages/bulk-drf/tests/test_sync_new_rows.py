@@ -11,7 +11,7 @@ from bulk_drf.operations import new_row_factory
 from django.db import models
 from django.db.models.signals import post_init, pre_init
 
-from tests.models import Gadget, Pair, Part, Thing
+from tests.models import Gadget, Pair, Part, Thing, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -56,6 +56,15 @@ def test_callable_defaults_are_evaluated_per_row():
     assert a.extra == b.extra == {}
     assert a.extra is not b.extra
     assert a._state is not b._state
+
+
+def test_a_field_class_with_its_own_get_default_is_asked_per_row():
+    build = new_row_factory(Ticket)
+    a, b = build({}), build({"label": "x"})
+
+    assert b.number == a.number + 1
+    assert Ticket().number == b.number + 1
+    assert (a.label, b.label) == ("t", "x")
 
 
 def test_a_related_object_is_set_through_its_descriptor():

@@ -267,7 +267,12 @@ def new_row_factory(model: type[models.Model]) -> Callable[[dict[str, Any]], mod
 def _constant_default(f: models.Field) -> bool:
     """``f.get_default()`` returns the same value every time: ``Field.get_default`` with a non-callable
     default, or with no default at all (``None`` or ``""``); not a callable or a database default."""
-    if type(f).get_default is not models.Field.get_default:
+    cls = type(f)
+    if (
+        cls.get_default is not models.Field.get_default
+        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]
+        or cls.has_default is not models.Field.has_default
+    ):
         return False
     if getattr(f, "has_db_default", lambda: False)():
         return False

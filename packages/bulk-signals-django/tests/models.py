@@ -120,6 +120,7 @@ class Keyworded(BulkSignalModelMixin, models.Model):
 
     name = models.CharField(max_length=100)
     vars()["from"] = models.IntegerField(default=0)
+    data = models.JSONField(default=dict)
 
 
 class Ligatured(BulkSignalModelMixin, models.Model):
@@ -159,3 +160,11 @@ class SelectFormatted(BulkSignalModelMixin, models.Model):
 class ColumnFormatted(BulkSignalModelMixin, models.Model):
     title = LowerColumn(max_length=100)
     note = models.CharField(max_length=100, default="")
+
+
+class Profile(BulkSignalModelMixin, models.Model):
+    """Mutable values (JSON dicts) on every record path; ``name`` is the upsert key."""
+
+    name = models.CharField(max_length=100, unique=True)
+    data = models.JSONField(default=dict)
+    level = models.IntegerField(default=0)

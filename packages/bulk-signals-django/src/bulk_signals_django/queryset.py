@@ -35,7 +35,10 @@ from .records import (
     chunks,
     clone_record,
     fetch_rows,
+    holds_immutable_values,
+    is_immutable,
     load_by_pk,
+    own_value,
     pk_in,
     pk_is_set,
     plain_select,
@@ -64,6 +67,14 @@ def _skipping(model: type, bypass: bool) -> contextlib.AbstractContextManager[No
 def _send(signal: Any, event: BulkEvent) -> None:
     if event.new_records or event.old_records:
         emit(signal, event)
+
+
+def _own_argument(value: Any) -> Any:
+    """An ``update()`` argument as the event's ``meta["kwargs"]`` shows it: expressions and model
+    instances as given, other values as :func:`own_value` copies them."""
+    if hasattr(value, "resolve_expression") or isinstance(value, models.Model):
+        return value
+    return own_value(value)
 
 
 class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
@@ -354,7 +365,9 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 new_records=new,
                 old_records=old,
                 update_fields=tuple(f.name for f in fields.values()),
-                meta={"kwargs": dict(kwargs)},
+                # Own copies of mutable values: a receiver editing them changes neither the caller's
+                # arguments nor the UPDATE.
+                meta={"kwargs": {name: _own_argument(value) for name, value in kwargs.items()}},
             )
             if not bypass_validation:
                 emit(s.bulk_validate_update, event)
@@ -363,6 +376,10 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             # Our own instances (built): read by attribute, which keeps their compact storage.
             pending_of = attrgetter(*attnames) if built else lambda r: itemgetter(*attnames)(r.__dict__)
             snapshot = [pending_of(r) for r in new] if watching else None
+            if snapshot is not None and (not built or not all(map(holds_immutable_values, fields.values()))):
+                # Copies of mutable pending values: a receiver's in-place edit of a record's value is a change.
+                own = own_value if len(attnames) == 1 else lambda values: tuple(map(own_value, values))
+                snapshot = [own(values) for values in snapshot]
             emit(s.bulk_pre_update, event)
             pk_of = attrgetter(opts.pk.attname)
             pks = list(map(pk_of, old))
@@ -454,6 +471,11 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         new_sources = list(sources)
         constants: list[Any] = []
         related: dict[str, Any] = {}
+        # A new record owns its mutable values: its own copy of the old row's value (unless the field only
+        # reads immutable values, or the value is of an immutable type) and of each mutable update value.
+        for i, field in enumerate(model._meta.concrete_fields):
+            if not holds_immutable_values(field):
+                new_sources[i] = ("own", i)
         for j, name in enumerate(expressions):
             new_sources[position[fields[name].attname]] = ("row", len(attnames) + j)
         for name, value in kwargs.items():
@@ -463,8 +485,9 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             if isinstance(value, models.Model) and field.is_relation:
                 related[field.name] = value  # set below, as Django's descriptor sets it (value and cache)
             else:
-                new_sources[position[field.attname]] = ("const", len(constants))
-                constants.append(field.to_python(value))
+                value = field.to_python(value)
+                new_sources[position[field.attname]] = ("const" if is_immutable(value) else "copy", len(constants))
+                constants.append(value)
         loop = record_loop(model, [sources, new_sources])
         db = loader.db
         old: list[Any] = []
@@ -480,8 +503,10 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         self, old: tuple[Any, ...], kwargs: dict[str, Any], fields: dict[str, Any], expressions: dict[str, Any]
     ) -> tuple[Any, ...]:
         """The new records: a shallow copy of each old row with the update applied (the pending values
-        of expressions are moved out of the old row, where the SELECT put them)."""
+        of expressions are moved out of the old row, where the SELECT put them); each record owns its
+        mutable field values (:func:`own_value`: a copy of the old row's, a copy of an update value)."""
         constants: dict[str, Any] = {}
+        copied: dict[str, Any] = {}
         related: dict[str, Any] = {}
         pending: list[tuple[str, str]] = []
         for name, value in kwargs.items():
@@ -491,8 +516,10 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             elif isinstance(value, models.Model) and field.is_relation:
                 related[field.name] = value
             else:
-                constants[field.attname] = field.to_python(value)
+                value = field.to_python(value)
+                (constants if is_immutable(value) else copied)[field.attname] = value
         cls = self.model
+        attnames = [f.attname for f in cls._meta.concrete_fields]
         new_instance = object.__new__
         records = []
         db = old[0]._state.db if old else None  # one queryset: one database
@@ -502,8 +529,13 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             record = new_instance(cls)
             data = record.__dict__
             data.update(values)
+            for attname in attnames:
+                if attname in data and not is_immutable(data[attname]):
+                    data[attname] = own_value(data[attname])
             data["_state"] = RecordState(db, False)
             data.update(constants)
+            for attname, value in copied.items():
+                data[attname] = own_value(value)
             data.update(computed)
             for name, value in related.items():
                 setattr(record, name, value)

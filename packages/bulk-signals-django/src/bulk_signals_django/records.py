@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import copy
+import datetime
 import inspect
 import keyword
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from decimal import Decimal
 from operator import attrgetter, itemgetter
 from typing import Any
 
 from django.db import connections, models
 from django.db.models.base import ModelState
 from django.db.models.expressions import Col
+from django.db.models.fields.files import FieldFile
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
@@ -32,8 +37,11 @@ __all__ = [
     "changed_fields",
     "clone_record",
     "fetch_rows",
+    "holds_immutable_values",
+    "is_immutable",
     "load_by_pk",
     "load_one",
+    "own_value",
     "pk_is_set",
     "plain_select",
     "record_loop",
@@ -63,6 +71,78 @@ _PLAIN_BUILD: dict[type, bool] = {}
 _CONVERTERS: dict[Any, Callable[..., Any]] = {}
 _LOOPS: dict[tuple[type, tuple[tuple[tuple[str, int], ...], ...]], Callable[..., None]] = {}
 _WRITABLE: dict[type, tuple[models.Field[Any, Any], ...]] = {}
+
+
+# Values of exactly these types can be shared between records: nothing can change them in place.
+_IMMUTABLE: frozenset[type] = frozenset(
+    {
+        type(None), bool, int, float, complex, str, bytes, Decimal, uuid.UUID,
+        datetime.date, datetime.datetime, datetime.time, datetime.timedelta,
+    }
+)
+# Exactly these field classes read values of those types (or None) from the database.
+_IMMUTABLE_FIELDS: frozenset[type] = frozenset(
+    {
+        models.AutoField, models.BigAutoField, models.SmallAutoField,
+        models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+        models.PositiveIntegerField, models.PositiveBigIntegerField, models.PositiveSmallIntegerField,
+        models.CharField, models.TextField, models.SlugField, models.EmailField, models.URLField,
+        models.FilePathField, models.GenericIPAddressField, models.BooleanField, models.DecimalField,
+        models.FloatField, models.DateField, models.DateTimeField, models.TimeField, models.DurationField,
+        models.UUIDField,
+    }
+)
+
+
+def is_immutable(value: Any) -> bool:
+    """Whether ``value`` is of an immutable type, checked by exact type (a subclass may add state):
+    None, bool, int, float, str, bytes, Decimal, date/datetime/time/timedelta, UUID, or a tuple/frozenset
+    of such."""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return True
+    return (kind is tuple or kind is frozenset) and all(map(is_immutable, value))
+
+
+def own_value(value: Any) -> Any:
+    """A value a record can own: ``value`` itself when :func:`is_immutable`, else a copy (``copy.deepcopy``;
+    a tree of exact ``dict``/``list`` such as a decoded JSON value is copied container by container, its
+    immutable leaves shared, several times faster than ``deepcopy``; a ``FieldFile`` is copied shallowly, its
+    descriptor points it at the record that reads it). A value ``deepcopy`` refuses is shared, as it is."""
+    kind = type(value)
+    if kind is dict or kind is list:
+        return _copy_tree(value)
+    if is_immutable(value):
+        return value
+    if isinstance(value, FieldFile):
+        return copy.copy(value)
+    try:
+        return copy.deepcopy(value)
+    except (TypeError, copy.Error):
+        return value
+
+
+def _copy_tree(value: Any) -> Any:
+    """:func:`own_value` of an exact ``dict`` (with keys of immutable types) or ``list``."""
+    immutable = _IMMUTABLE
+    if type(value) is list:
+        return [v if type(v) in immutable else own_value(v) for v in value]
+    if all(type(k) in immutable for k in value):
+        return {k: v if type(v) in immutable else own_value(v) for k, v in value.items()}
+    try:
+        return copy.deepcopy(value)
+    except (TypeError, copy.Error):
+        return value
+
+
+def holds_immutable_values(field: models.Field[Any, Any]) -> bool:
+    """Whether every value ``field`` reads from the database is immutable: Django's own scalar field
+    classes (exactly), and foreign keys to them. Their values are shared between old and new records
+    without a check."""
+    kind = type(field)
+    if kind is models.ForeignKey or kind is models.OneToOneField:
+        return holds_immutable_values(field.target_field)  # type: ignore[attr-defined]
+    return kind in _IMMUTABLE_FIELDS
 
 
 def pk_is_set(obj: Any) -> bool:
@@ -254,7 +334,9 @@ def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str,
     """``loop(rows, constants, db, *outs)``: for each row, one new instance of ``model`` per layout, appended
     to the matching ``outs`` list, built as ``from_db`` builds it (a fresh :class:`RecordState` with
     ``adding=False`` and ``db``, then one attribute per concrete field, in field order); in a layout,
-    ``("row", j)`` / ``("const", j)`` gives the ``i``-th concrete field ``row[j]`` / ``constants[j]``.
+    ``("row", j)`` / ``("const", j)`` gives the ``i``-th concrete field ``row[j]`` / ``constants[j]``;
+    ``("own", j)`` gives it ``row[j]`` when that is of an immutable type (:func:`is_immutable`, by exact
+    type) and else its own copy (:func:`own_value`), and ``("copy", j)`` its own copy of ``constants[j]``.
 
     Compiled once per model and layouts: the attributes are set one by one by attribute stores (as
     Django's ``__init__`` does with ``setattr``), so CPython keeps the values in the instance's compact
@@ -274,14 +356,23 @@ def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str,
             lines += ["        st = new(State)", "        st.db = db", "        st.adding = False",
                       "        obj = new(cls)", "        obj._state = st"]
             for attname, (kind, index) in zip(attnames, layout, strict=True):
-                lines.append(f"        obj.{attname} = {'v' if kind == 'row' else 'c'}[{index}]")
+                if kind == "own":
+                    lines += [f"        x = v[{index}]",
+                              f"        obj.{attname} = x if type(x) in immutable else own(x)"]
+                elif kind == "copy":
+                    lines.append(f"        obj.{attname} = own(c[{index}])")
+                else:
+                    lines.append(f"        obj.{attname} = {'v' if kind == 'row' else 'c'}[{index}]")
             lines.append(f"        add{n}(obj)")
-        namespace: dict[str, Any] = {"new": object.__new__, "cls": model, "State": RecordState}
+        namespace: dict[str, Any] = {
+            "new": object.__new__, "cls": model, "State": RecordState, "immutable": _IMMUTABLE, "own": own_value,
+        }
         exec("\n".join(lines), namespace)  # our own source: identifiers checked above
         loop = namespace["loop"]
     else:  # an attname source code cannot spell (add_to_class, a keyword, "\ufb01le"): the same, with setattr
         plans = [
-            [(a, kind == "row", index) for a, (kind, index) in zip(attnames, layout, strict=True)]
+            [(a, kind in ("row", "own"), kind in ("own", "copy"), index)
+             for a, (kind, index) in zip(attnames, layout, strict=True)]
             for layout in layouts
         ]
 
@@ -290,8 +381,9 @@ def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str,
                 for plan, found in zip(plans, out, strict=True):
                     obj = object.__new__(model)
                     obj._state = RecordState(db, False)
-                    for attname, from_row, index in plan:
-                        setattr(obj, attname, v[index] if from_row else c[index])
+                    for attname, from_row, owned, index in plan:
+                        value = v[index] if from_row else c[index]
+                        setattr(obj, attname, own_value(value) if owned else value)
                     found.append(obj)
 
     _LOOPS[key] = loop

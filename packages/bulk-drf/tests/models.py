@@ -93,3 +93,18 @@ class TicketNumberField(models.IntegerField):
 class Ticket(BulkSignalModelMixin, models.Model):
     number = TicketNumberField()
     label = models.CharField(max_length=20, default="t")
+
+
+class Seat(BulkSignalModelMixin, models.Model):
+    """A conditional ``UniqueConstraint``: one active seat per (room, number); cancelled seats may repeat."""
+
+    room = models.CharField(max_length=20)
+    number = models.PositiveIntegerField()
+    cancelled = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["room", "number"], condition=models.Q(cancelled=False), name="seat_active_unique"
+            )
+        ]

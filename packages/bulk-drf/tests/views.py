@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from bulk_drf.mixins import BulkOperationsMixin
 from rest_framework import pagination, permissions, serializers, throttling, viewsets
 
-from tests.models import Pair, Part, Thing
+from tests.models import Pair, Part, Seat, Thing
 
 
 class ThingSerializer(serializers.ModelSerializer):
@@ -113,6 +113,17 @@ class PartSerializer(serializers.ModelSerializer):
 class PartViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
     queryset = Part.objects.all()
     serializer_class = PartSerializer
+
+
+class SeatSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Seat
+        fields = ["id", "room", "number", "cancelled"]
+
+
+class SeatViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    queryset = Seat.objects.all()
+    serializer_class = SeatSerializer
 
 
 class ThingWithPartsSerializer(serializers.ModelSerializer):

@@ -147,10 +147,10 @@ def upsert_key(model: type[models.Model], unique_fields: Sequence[str]) -> Uniqu
         raise ValidationError(
             {"unique_fields": [f"'{name}' is not a field of {opts.object_name}." for name in unknown]}, code="invalid"
         )
-    for key in unique_keys(model):
+    for key in unique_keys(model, conditional=False):
         if set(key.names) == set(unique_fields):
             return key
-    keys = "; ".join(",".join(key.names) for key in unique_keys(model)) or "none"
+    keys = "; ".join(",".join(key.names) for key in unique_keys(model, conditional=False)) or "none"
     raise ValidationError(
         {
             "unique_fields": [
@@ -329,7 +329,7 @@ class _Batch:
             if data is not None:
                 written |= self._apply(obj, data)
                 candidates.append((i, obj))
-        keys = [key for key in unique_keys(self.model) if written.intersection(key.names)]
+        keys = [key for key in unique_keys(self.model) if key.involves(written)]
         self._check_unique(candidates, keys, serializer)
         candidates = self._valid(candidates)
         result = self._result()

@@ -4,7 +4,10 @@ A ``ModelSerializer`` validating 1000 items runs a ``UniqueValidator`` SELECT pe
 ``PrimaryKeyRelatedField`` SELECT per foreign key, for every item. ``prepare_serializer`` removes the
 unique validators and resolves primary-key relations from one prefetch; ``find_unique_conflicts``
 then checks every unique key of the model (``unique=True``, ``unique_together``, ``UniqueConstraint``)
-for the whole batch in one query, and within the batch itself.
+for the whole batch in one query, and within the batch itself. A conditional ``UniqueConstraint``
+(``condition=Q(...)``) is checked the same way when its condition is made of plain field lookups
+(``exact``, ``in``, ``isnull``, combined with ``&``, ``|``, ``~``): the items are tested in Python, the
+stored rows by the database in the same query.
 """
 
 from __future__ import annotations
@@ -15,9 +18,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import validators as django_validators
+from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import BooleanField, Case, Q, Value, When
 from django.utils.text import capfirst
 from rest_framework import fields as drf_fields
 from rest_framework import serializers
@@ -412,9 +416,14 @@ def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
 
 @dataclass(frozen=True)
 class UniqueKey:
-    """A set of model fields whose values must be unique together (one field for ``unique=True``)."""
+    """A set of model fields whose values must be unique together (one field for ``unique=True``).
+
+    ``condition`` is a conditional ``UniqueConstraint``'s ``Q``: the key binds only the rows matching
+    it, and ``applies(obj)`` tells whether an instance's values match it.
+    """
 
     fields: tuple[models.Field, ...]
+    condition: Q | None = None
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -428,17 +437,112 @@ class UniqueKey:
         value = tuple(getattr(obj, f.attname) for f in self.fields)
         return None if any(part is None for part in value) else value
 
+    def involves(self, names: set[str]) -> bool:
+        """Whether writing the fields ``names`` can make a row clash on this key (its fields, or its condition's)."""
+        if names.intersection(self.names):
+            return True
+        return self.condition is not None and bool(names.intersection(_condition_fields(self.condition)))
 
-def unique_keys(model: type[models.Model]) -> list[UniqueKey]:
-    """Every unique key of ``model`` except its primary key, each once."""
+    def applies(self, obj: models.Model) -> bool:
+        """Whether the key binds ``obj`` (always, unless its condition does not match obj's values)."""
+        return self.condition is None or _condition_test(type(obj), self.condition)(obj)
+
+
+def unique_keys(model: type[models.Model], *, conditional: bool = True) -> list[UniqueKey]:
+    """Every unique key of ``model`` except its primary key, each once.
+
+    With ``conditional``, also the conditional ``UniqueConstraint``s whose condition can be tested on an
+    instance (plain field lookups); other conditions, and expression constraints, are left to the
+    database. An upsert matches rows only on unconditional keys (``conditional=False``).
+    """
     opts = model._meta
     names: list[tuple[str, ...]] = [(f.name,) for f in opts.concrete_fields if f.unique and not f.primary_key]
     names += [tuple(fields) for fields in opts.unique_together]
     names += [tuple(c.fields) for c in opts.total_unique_constraints]
-    keys: dict[frozenset[str], UniqueKey] = {}
+    keys: dict[Any, UniqueKey] = {}
     for key in names:
         keys.setdefault(frozenset(key), UniqueKey(tuple(opts.get_field(name) for name in key)))
+    if conditional:
+        for constraint in opts.constraints:
+            if (
+                isinstance(constraint, models.UniqueConstraint)
+                and constraint.condition is not None
+                and constraint.fields
+                and not constraint.expressions
+                and _condition_test(model, constraint.condition) is not None
+            ):
+                fields = tuple(opts.get_field(name) for name in constraint.fields)
+                condition = constraint.condition
+                keys.setdefault((frozenset(constraint.fields), condition), UniqueKey(fields, condition))
     return list(keys.values())
+
+
+_CONDITION_TESTS: dict[tuple[type, Q], Callable[[Any], bool] | None] = {}
+
+
+def _condition_test(model: type[models.Model], condition: Q) -> Callable[[Any], bool] | None:
+    """``test(obj) -> bool``: ``condition`` evaluated on an instance's values, or ``None`` when it holds a
+    lookup other than ``exact``/``in``/``isnull`` on a concrete field of ``model``, or an expression."""
+    try:
+        return _CONDITION_TESTS[(model, condition)]
+    except KeyError:
+        test = _CONDITION_TESTS[(model, condition)] = _compile_condition(model, condition)
+        return test
+
+
+def _compile_condition(model: type[models.Model], q: Q) -> Callable[[Any], bool] | None:
+    if q.connector not in (Q.AND, Q.OR):  # XOR
+        return None
+    tests: list[Callable[[Any], bool]] = []
+    for child in q.children:
+        test = _compile_condition(model, child) if isinstance(child, Q) else _lookup_test(model, *child)
+        if test is None:
+            return None
+        tests.append(test)
+    combine = all if q.connector == Q.AND else any
+    negated = q.negated
+
+    def evaluate(obj: Any) -> bool:
+        # Django guards negated lookups on nullable columns (``IS NOT NULL``), so SQL agrees with Python here.
+        return combine(test(obj) for test in tests) is not negated
+
+    return evaluate
+
+
+def _lookup_test(model: type[models.Model], lookup: str, value: Any) -> Callable[[Any], bool] | None:
+    name, _, operator = lookup.partition("__")
+    try:
+        field = model._meta.get_field(name)
+    except FieldDoesNotExist:
+        return None
+    if not getattr(field, "concrete", False) or field.many_to_many or operator not in ("", "exact", "in", "isnull"):
+        return None
+    attname = field.attname  # type: ignore[union-attr]
+    target = getattr(field, "target_field", field)
+
+    def python(v: Any) -> Any:
+        if hasattr(v, "resolve_expression"):
+            raise TypeError("an expression")
+        return target.to_python(v.pk if isinstance(v, models.Model) else v)
+
+    try:
+        if operator == "isnull" or (operator in ("", "exact") and value is None):
+            is_null = True if operator != "isnull" else bool(value)
+            return lambda obj: (getattr(obj, attname) is None) is is_null
+        if operator == "in":
+            choices = [python(v) for v in value]
+            return lambda obj: getattr(obj, attname) in choices
+        expected = python(value)
+    except (TypeError, ValueError, DjangoValidationError):
+        return None
+    return lambda obj: getattr(obj, attname) == expected
+
+
+def _condition_fields(q: Q) -> set[str]:
+    names: set[str] = set()
+    for child in q.children:
+        names |= _condition_fields(child) if isinstance(child, Q) else {child[0].split("__", 1)[0]}
+    return names
 
 
 def key_matching(key: UniqueKey, values: Iterable[tuple[Any, ...]]) -> Q:
@@ -481,7 +585,7 @@ def find_unique_conflicts(
                 value = None if part is None else (part,)
             else:
                 value = key.value(obj)
-            if value is None:
+            if value is None or (key.condition is not None and not key.applies(obj)):
                 continue
             entries.append((index, getattr(obj, pk_attname), value))
             first = seen.setdefault(value, index)
@@ -490,16 +594,26 @@ def find_unique_conflicts(
                 _add(errors, index, key_error(model, key, serializer_fields, where))
         per_key.append((key, entries, seen))
     query = Q()
-    for key, _, values in per_key:
+    flags: dict[str, Case] = {}  # per conditional key: does a stored row match its condition
+    for n, (key, _, values) in enumerate(per_key):
         if values:
-            query |= key_matching(key, values)
+            matching = key_matching(key, values)
+            if key.condition is not None:
+                matching &= key.condition
+                flags[f"_bulk_drf_key{n}"] = Case(
+                    When(key.condition, then=Value(True)), default=Value(False), output_field=BooleanField()
+                )
+            query |= matching
     if not query:
         return errors
     attnames = sorted({f.attname for key in keys for f in key.fields})
     pk_name = model._meta.pk.attname
-    rows = list(model._base_manager.filter(query).values(pk_name, *attnames))
-    for key, entries, _ in per_key:
-        stored = {tuple(row[f.attname] for f in key.fields): row[pk_name] for row in rows}
+    rows = list(model._base_manager.filter(query).values(pk_name, *attnames, **flags))
+    for n, (key, entries, _) in enumerate(per_key):
+        flag = f"_bulk_drf_key{n}" if key.condition is not None else None
+        stored = {
+            tuple(row[f.attname] for f in key.fields): row[pk_name] for row in rows if flag is None or row[flag]
+        }
         if not stored:
             continue
         for index, pk, value in entries:

@@ -167,3 +167,15 @@ def test_bulk_responses_render_as_drf_renders_the_stored_rows(api):
     # "a" as created is "a" as stored; "b" as updated is "b" as stored
     assert JSONRenderer().render(created.data["data"][:1]) == JSONRenderer().render(stored[:1])
     assert JSONRenderer().render(updated.data["data"]) == JSONRenderer().render(stored[1:])
+
+
+@pytest.mark.urls(__name__)
+def test_ids_reads_render_as_drf_renders_the_rows(api):
+    full, empty, odd, *_ = gadgets()
+    ids = [odd.pk, full.pk, empty.pk]
+
+    response = api.get(f"/gadgets/?ids={','.join(map(str, ids))}", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 200
+    stored = {row["id"]: row for row in GadgetSerializer(Gadget.objects.all(), many=True).data}
+    assert response.content == JSONRenderer().render([stored[pk] for pk in ids])

@@ -79,8 +79,8 @@ class BulkOperationsMixin(BulkJobActionsMixin):
         ordered = [rows[pk] for pk in ids if pk in rows]
         page = self.paginate_queryset(ordered)
         if page is not None:
-            return self.get_paginated_response(self.get_serializer(page, many=True).data)
-        return Response(self.get_serializer(ordered, many=True).data)
+            return self.get_paginated_response(self._rows_serializer(page).data)
+        return Response(self._rows_serializer(ordered).data)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """An array body is a bulk create (or upsert); anything else is DRF's ``create``, unchanged."""
@@ -231,11 +231,15 @@ class BulkOperationsMixin(BulkJobActionsMixin):
             "ids": [s.pk for s in result.succeeded],
         }
         if "return=minimal" not in request.headers.get("Prefer", ""):
-            serializer = self.get_serializer(result.instances, many=True)
-            use_plain_views(getattr(serializer, "child", serializer))  # one serializer renders every row
-            use_render_plan(serializer, self._bulk_model())
-            data["data"] = serializer.data
+            data["data"] = self._rows_serializer(result.instances).data
         return data
+
+    def _rows_serializer(self, instances: list[Any]) -> Any:
+        """``get_serializer(instances, many=True)`` rendering with the per-field plan (DRF's output)."""
+        serializer = self.get_serializer(instances, many=True)
+        use_plain_views(getattr(serializer, "child", serializer))  # one serializer renders every row
+        use_render_plan(serializer, self._bulk_model())
+        return serializer
 
     def _bulk_model(self) -> type[models.Model]:
         return self.get_queryset().model  # type: ignore[attr-defined,no-any-return]

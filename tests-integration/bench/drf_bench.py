@@ -169,7 +169,11 @@ def items(n: int, tag: str = "") -> list[dict[str, Any]]:
 
 
 def reset(model: type[models.Model], n_existing: int) -> list[int]:
-    model._base_manager.all().delete()
+    # TRUNCATE on PostgreSQL: a DELETE leaves dead index entries that every later INSERT's unique check
+    # walks until autovacuum runs, so each flavour's timings would drift with its own history.
+    with connection.cursor() as cursor:
+        table = connection.ops.quote_name(model._meta.db_table)
+        cursor.execute(f"TRUNCATE {table}" if connection.vendor == "postgresql" else f"DELETE FROM {table}")
     model._base_manager.bulk_create(model(**item) for item in items(n_existing))
     return list(model._base_manager.order_by("pk").values_list("pk", flat=True))
 
@@ -239,30 +243,37 @@ CASES: dict[str, dict[str, Case]] = {
 }
 
 
-def measure(case: Case, n: int, repeats: int) -> tuple[float, int, int]:
-    """Median seconds of ``repeats`` runs (fresh rows each), requests per run, queries of one run."""
+def measure(cases: dict[str, Case], n: int, repeats: int) -> dict[str, tuple[float, int, int]]:
+    """Per flavour: median seconds of ``repeats`` runs (fresh rows each), requests per run, queries of one run.
+
+    Round-robin (every flavour once per round), so drift on a shared machine hits all flavours alike.
+    """
     client = APIClient()
-    times = []
-    requests = 0
+    times: dict[str, list[float]] = {flavour: [] for flavour in cases}
+    requests: dict[str, int] = {}
     for _ in range(repeats):
+        for flavour, case in cases.items():
+            run = case(client, n)
+            gc.collect()
+            gc.disable()
+            try:
+                start = time.perf_counter()
+                requests[flavour] = run()
+                times[flavour].append(time.perf_counter() - start)
+            finally:
+                gc.enable()
+    results = {}
+    for flavour, case in cases.items():
         run = case(client, n)
-        gc.collect()
-        gc.disable()
-        try:
-            start = time.perf_counter()
-            requests = run()
-            times.append(time.perf_counter() - start)
-        finally:
-            gc.enable()
-    run = case(client, n)
-    with CaptureQueriesContext(connection) as queries:
-        run()
-    return statistics.median(times), requests, len(queries.captured_queries)
+        with CaptureQueriesContext(connection) as queries:
+            run()
+        results[flavour] = (statistics.median(times[flavour]), requests[flavour], len(queries.captured_queries))
+    return results
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--sizes", default="100,1000")
     parser.add_argument("--quick", action="store_true", help="one repeat, 100 items")
     args = parser.parse_args()
@@ -283,7 +294,7 @@ def main() -> None:
     print("| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for name, flavours in CASES.items():
         for n in sizes:
-            results = {flavour: measure(case, n, repeats) for flavour, case in flavours.items()}
+            results = measure(flavours, n, repeats)
             ours = results["bulk-drf"][0]
             for flavour, (seconds, requests, queries) in results.items():
                 print(

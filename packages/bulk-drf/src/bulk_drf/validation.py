@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from django.core import validators as django_validators
@@ -445,7 +446,15 @@ class UniqueKey:
 
     def applies(self, obj: models.Model) -> bool:
         """Whether the key binds ``obj`` (always, unless its condition does not match obj's values)."""
-        return self.condition is None or _condition_test(type(obj), self.condition)(obj)
+        test = self._test
+        return test is None or test(obj)
+
+    @cached_property
+    def _test(self) -> Callable[[Any], bool] | None:
+        # Compiled once per key: applies() runs for every item of a batch.
+        if self.condition is None:
+            return None
+        return _condition_test(self.fields[0].model, self.condition)
 
 
 def unique_keys(model: type[models.Model], *, conditional: bool = True) -> list[UniqueKey]:

@@ -519,7 +519,13 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 value = field.to_python(value)
                 (constants if is_immutable(value) else copied)[field.attname] = value
         cls = self.model
-        attnames = [f.attname for f in cls._meta.concrete_fields]
+        # Columns whose old value may be mutable, except those the update replaces anyway.
+        replaced = {*constants, *copied, *(attname for _, attname in pending)}
+        mutable = [
+            f.attname
+            for f in cls._meta.concrete_fields
+            if f.attname not in replaced and not holds_immutable_values(f)
+        ]
         new_instance = object.__new__
         records = []
         db = old[0]._state.db if old else None  # one queryset: one database
@@ -529,7 +535,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             record = new_instance(cls)
             data = record.__dict__
             data.update(values)
-            for attname in attnames:
+            for attname in mutable:
                 if attname in data and not is_immutable(data[attname]):
                     data[attname] = own_value(data[attname])
             data["_state"] = RecordState(db, False)

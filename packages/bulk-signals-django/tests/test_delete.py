@@ -1,4 +1,5 @@
 import pytest
+from django.db import transaction
 from bulk_signals_django import Source
 from bulk_signals_django.decorators import after_delete, before_delete, validate_delete
 from django.core.exceptions import ValidationError
@@ -61,7 +62,7 @@ def test_before_delete_raising_deletes_nothing():
     def refuse(sender, event):
         raise RuntimeError("no")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), transaction.atomic():
         Account.objects.all().delete()
     assert Account.objects.count() == 2
 

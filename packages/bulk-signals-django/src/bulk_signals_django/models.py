@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import models, router, transaction
+from django.db import models, router
 from django.db.models import NOT_PROVIDED
 
 from . import signals as s
@@ -15,6 +15,7 @@ from .events import BulkEvent, Operation, Source
 from .managers import BulkSignalManager
 from .queryset import SAVE_SOURCE
 from .records import changed_fields, clone_record, load_one
+from .transactions import write_transaction
 
 __all__ = ["BulkSignalModelMixin"]
 
@@ -71,7 +72,7 @@ class BulkSignalModelMixin(models.Model):
         if raw or not wants(model, *_SAVE_SIGNALS):
             return super().save_base(raw, force_insert, force_update, using, update_fields)
         using = using or router.db_for_write(model, instance=self)
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             old = None if force_insert else self._stored_row(using)
             if old is None and force_update:  # Django raises "Forced update did not affect any rows."
                 return super().save_base(raw, force_insert, force_update, using, update_fields)
@@ -131,7 +132,7 @@ class BulkSignalModelMixin(models.Model):
         if bypass_signals or not wants(model, *_DELETE_SIGNALS) or self.pk is None:
             return super().delete(using, keep_parents)
         using = using or router.db_for_write(model, instance=self)
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             event = BulkEvent(
                 model=model, operation=Operation.DELETE, source=Source.DELETE,
                 old_records=(clone_record(self),), using=using,

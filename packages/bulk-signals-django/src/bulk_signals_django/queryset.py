@@ -1,8 +1,8 @@
 """``BulkSignalQuerySet``: every bulk write path, with its query plan in one method each.
 
 With no receiver for the model (or signals bypassed) each method is Django's own call, unchanged.
-With receivers, each write runs in ``transaction.atomic(using=...)`` (a savepoint only when already
-inside a transaction) as: [load the affected rows once] -> validate -> before -> write -> after.
+With receivers, each write runs in :func:`~.transactions.write_transaction` (Django's
+``atomic(savepoint=False)``) as: [load the affected rows once] -> validate -> before -> write -> after.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from operator import attrgetter, itemgetter
 from typing import Any
 
 from asgiref.sync import sync_to_async
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.db.models import ExpressionWrapper
 from django.db.models.deletion import Collector
 from django.db.models.sql.where import AND
@@ -50,6 +50,7 @@ from .records import (
     whole_row,
     writable_fields,
 )
+from .transactions import validate, write_transaction
 from .upsert import classify, split_ignored
 
 __all__ = ["BulkSignalQuerySet"]
@@ -154,7 +155,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             )
         using = self._write_db()
         self._check_bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             if update_conflicts and unique_fields:
                 fresh, matched = classify(model, using, objs, unique_fields)
                 source = Source.UPSERT
@@ -176,8 +177,10 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 meta=meta,
             )
             if not bypass_validation:
-                _send(s.bulk_validate_create, created)
-                _send(s.bulk_validate_update, updated)
+                if created.new_records:
+                    validate(s.bulk_validate_create, created)
+                if updated.new_records:
+                    validate(s.bulk_validate_update, updated)
             _send(s.bulk_pre_create, created)
             _send(s.bulk_pre_update, updated)
             if mti:
@@ -243,7 +246,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         self._check_bulk_create(objs, batch_size, False, False, None, None)
         if objs:
             using = self._write_db()
-            with transaction.atomic(using=using, savepoint=False):
+            with write_transaction(using):
                 mti_bulk_create(self.model, objs, using, batch_size)
         return objs
 
@@ -303,7 +306,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         if fields is not None:
             fields = [model._meta.get_field(name).name for name in fields]
         using = self._write_db()
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             key = model._meta.pk.to_python  # "5" matches row 5, as in Django's UPDATE
             old_by_pk = load_by_pk(model, using, [obj.pk for obj in objs])
             new = tuple(obj for obj in objs if key(obj.pk) in old_by_pk)
@@ -318,7 +321,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 update_fields=tuple(written),
             )
             if not bypass_validation:
-                emit(s.bulk_validate_update, event)
+                validate(s.bulk_validate_update, event)
             emit(s.bulk_pre_update, event)
             if fields is None:  # before receivers may have changed more fields: write those too
                 written = changed_fields(model, zip(new, old, strict=True))
@@ -381,7 +384,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         expressions = {name: v for name, v in kwargs.items() if hasattr(v, "resolve_expression")}
         returning = self._returning(expressions, fields, connections[using])
         reread = bool(expressions) and not returning
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             loader = self._vanilla()
             # Django's UPDATE ignores DISTINCT (ON): the SELECT must find every row it updates.
             loader.query.distinct, loader.query.distinct_fields = False, ()
@@ -407,7 +410,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 meta={"kwargs": {name: _own_argument(value) for name, value in kwargs.items()}},
             )
             if not bypass_validation:
-                emit(s.bulk_validate_update, event)
+                validate(s.bulk_validate_update, event)
             attnames = [f.attname for f in fields.values()]
             watching = wants(model, s.bulk_pre_update)
             # Our own instances (built): read by attribute, which keeps their compact storage.
@@ -605,7 +608,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         django_refuses(as_django.delete, using)  # Django's checks, before any receiver
         loader = writer._vanilla()
         loader.query.select_for_update = False
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             rows = tuple(fetch_rows(loader))
             result = self._delete_rows(rows, Source.QUERYSET_DELETE, bypass_validation, using)
         self._result_cache = None
@@ -640,7 +643,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         if not self._signals_on(s.DELETE_SIGNALS, bypass_signals, bypass_validation):
             return self._vanilla().filter(pk__in=pks).delete()
         using = self._write_db()
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             found = load_by_pk(model, using, pks)
             old = tuple(found[pk] for pk in pks if pk in found)
             return self._delete_rows(old, Source.BULK_DELETE, bypass_validation, using)
@@ -675,7 +678,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             collector.collect([clone_record(row) for row in old])
         event = self._event(Operation.DELETE, source, using, old_records=old)
         if not bypass_validation:
-            emit(s.bulk_validate_delete, event)
+            validate(s.bulk_validate_delete, event)
         emit(s.bulk_pre_delete, event)
         if fast:
             manager = model._base_manager.db_manager(using)

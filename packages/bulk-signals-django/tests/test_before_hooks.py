@@ -2,9 +2,9 @@
 ``HasChanged`` matches nothing). Checked on every update path."""
 
 import pytest
-from django.db import transaction
 from bulk_signals_django import HasChanged
 from bulk_signals_django.decorators import before_update
+from django.db import transaction
 from django.db.models import F, Value
 
 from tests.factories import AccountFactory, ProductFactory

@@ -2,10 +2,10 @@ import random
 from decimal import Decimal
 
 import pytest
-from django.db import transaction
 from bulk_signals_django import HasChanged, Source
 from bulk_signals_django.decorators import after_update, before_update, validate_update
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from tests.factories import AccountFactory
 from tests.models import Account

@@ -1,8 +1,8 @@
 import pytest
-from django.db import transaction
 from bulk_signals_django import Source
 from bulk_signals_django.decorators import after_delete, before_delete, validate_delete
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from tests.factories import AccountFactory, AuthorFactory
 from tests.models import Account, Author, Post

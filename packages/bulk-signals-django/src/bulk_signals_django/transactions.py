@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+
 from bulk_signals_core import Signal
 from django.db import DatabaseError, transaction
 

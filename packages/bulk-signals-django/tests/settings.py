@@ -30,3 +30,15 @@ def _database(alias: str = "default") -> dict:
 
 # "other": a second database for the multi-database tests (a router sends writes there).
 DATABASES = {"default": _database(), "other": _database("other")}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # SQLite in memory is one connection's (or a shared cache's, which refuses instead of waiting):
+    # concurrency tests use a file, where connections wait for SQLite's write lock as in production.
+    import tempfile
+
+    _file = os.path.join(tempfile.gettempdir(), f"bulk_signals_django_concurrency_{os.getpid()}.sqlite3")
+    DATABASES["concurrent"] = {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": _file,
+        "TEST": {"NAME": _file, "DEPENDENCIES": []},
+        "OPTIONS": {"timeout": 30},
+    }

@@ -42,7 +42,7 @@ def test_parallel_upserts_count_each_new_row_created_once(user: Any) -> None:
         answers: list[Any] = []
         barrier = threading.Barrier(WORKERS)
 
-        def post() -> None:
+        def post(payload: list[Any] = payload, answers: list[Any] = answers, barrier: Any = barrier) -> None:
             client = APIClient()
             client.force_authenticate(user)
             try:

@@ -16,8 +16,9 @@ Installed by ``compat_settings`` (a ``class_prepared`` receiver) when ``COMPAT_M
   public decorators: validate, before and after, plus after receivers with ``on_commit=True``.
 
 Generated queryset classes are attributes of this module (deterministic names) so querysets pickle;
-generated manager classes keep their original path so managers deconstruct as Django's would. ``report()`` lists the managers whose querysets still are not signalling ones
-(a manager that builds its queryset without ``_queryset_class``).
+generated manager classes keep their original path so managers deconstruct as Django's would.
+``report()`` lists the managers whose querysets still are not signalling ones (a manager that builds its
+queryset without ``_queryset_class``).
 """
 
 from __future__ import annotations
@@ -106,9 +107,15 @@ def _listen(model: type) -> None:
     from bulk_signals_django import decorators as d
 
     for decorator in (
-        d.validate_create, d.validate_update, d.validate_delete,
-        d.before_create, d.before_update, d.before_delete,
-        d.after_create, d.after_update, d.after_delete,
+        d.validate_create,
+        d.validate_update,
+        d.validate_delete,
+        d.before_create,
+        d.before_update,
+        d.before_delete,
+        d.after_create,
+        d.after_update,
+        d.after_delete,
     ):
         decorator(model)(_noop)
     for decorator in (d.after_create, d.after_update, d.after_delete):
@@ -139,7 +146,7 @@ def report() -> list[str]:
         for manager in model._meta.managers:
             try:
                 qs = manager.get_queryset()
-            except Exception as exc:  # noqa: BLE001 - only reported
+            except Exception as exc:
                 problems.append(f"{model._meta.label}.{manager.name}: get_queryset() raised {exc!r}")
                 continue
             if not isinstance(qs, BulkSignalQuerySet):

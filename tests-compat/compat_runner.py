@@ -55,7 +55,9 @@ class RecordingResult(unittest.TextTestResult):
         super().addSubTest(test, subtest, err)
         if err is not None:
             failed = issubclass(err[0], test.failureException)
-            self._record(test, "fail" if failed else "error", f"[{subtest._subDescription()}]\n" + self._tail(err, test))
+            self._record(
+                test, "fail" if failed else "error", f"[{subtest._subDescription()}]\n" + self._tail(err, test)
+            )
 
 
 class CompatRunner(DiscoverRunner):
@@ -70,8 +72,10 @@ class CompatRunner(DiscoverRunner):
 
         if compat_graft.MODE != "vanilla":
             problems = compat_graft.report()
-            print(f"compat graft ({compat_graft.MODE}): {len(compat_graft.GRAFTED)} models grafted, "
-                  f"{len(problems)} not fully signalling")
+            print(
+                f"compat graft ({compat_graft.MODE}): {len(compat_graft.GRAFTED)} models grafted, "
+                f"{len(problems)} not fully signalling"
+            )
             for line in problems:
                 print(f"  not signalling: {line}")
 

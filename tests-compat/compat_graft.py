@@ -13,7 +13,8 @@ Installed by ``compat_settings`` (a ``class_prepared`` receiver) when ``COMPAT_M
   custom methods stay and call ours through ``super()``. Related managers (``a.b_set``, m2m) subclass the
   related model's default manager class, so they signal too;
 - in ``listening`` mode, no-op receivers are connected for the model on every bulk signal through the
-  public decorators: validate, before and after, plus after receivers with ``on_commit=True``.
+  public decorators: validate, before and after, plus after receivers with ``on_commit=True``
+  (mode ``async``, not run by default: also ``async def`` before receivers and on_commit after receivers).
 
 Generated queryset classes are attributes of this module (deterministic names) so querysets pickle;
 generated manager classes keep their original path so managers deconstruct as Django's would.
@@ -103,6 +104,10 @@ def _noop(sender: Any, event: Any) -> None:
     return None
 
 
+async def _anoop(sender: Any, event: Any) -> None:
+    return None
+
+
 def _listen(model: type) -> None:
     from bulk_signals_django import decorators as d
 
@@ -120,6 +125,11 @@ def _listen(model: type) -> None:
         decorator(model)(_noop)
     for decorator in (d.after_create, d.after_update, d.after_delete):
         decorator(model, on_commit=True)(_noop)
+    if MODE == "async":  # issue 9 #6: async receivers, also deferred to on_commit
+        for decorator in (d.before_create, d.before_update, d.before_delete):
+            decorator(model)(_anoop)
+        for decorator in (d.after_create, d.after_update, d.after_delete):
+            decorator(model, on_commit=True)(_anoop)
 
 
 def on_class_prepared(sender: type, **kwargs: Any) -> None:
@@ -130,23 +140,27 @@ def on_class_prepared(sender: type, **kwargs: Any) -> None:
         _forget_mixin_manager()
     _graft_mixin(sender)
     _swap_managers(sender)
-    if MODE == "listening":
+    if MODE in ("listening", "async"):
         _listen(sender)
     GRAFTED.append(sender._meta.label)
 
 
 def report() -> list[str]:
-    """Managers that still hand out non-signalling querysets (for the harness log)."""
+    """What the graft missed (for the harness log; the gate fails on any): models without the mixin,
+    managers whose querysets are not signalling ones, and in listening modes models nobody listens to."""
     from bulk_signals_django import BulkSignalModelMixin, BulkSignalQuerySet
+    from bulk_signals_django.signals import ALL_SIGNALS
 
     problems = []
     for model in global_apps.get_models():
         if not issubclass(model, BulkSignalModelMixin):
             problems.append(f"{model._meta.label}: no BulkSignalModelMixin")
+        if MODE != "silent" and not all(signal.has_receivers(model) for signal in ALL_SIGNALS):
+            problems.append(f"{model._meta.label}: not every bulk signal has a receiver")
         for manager in model._meta.managers:
             try:
                 qs = manager.get_queryset()
-            except Exception as exc:
+            except Exception as exc:  # only reported
                 problems.append(f"{model._meta.label}.{manager.name}: get_queryset() raised {exc!r}")
                 continue
             if not isinstance(qs, BulkSignalQuerySet):
@@ -169,5 +183,5 @@ def install() -> None:
     """Connect the receiver (called by ``compat_settings`` before any model class exists)."""
     from django.db.models.signals import class_prepared
 
-    if MODE in ("silent", "listening"):
+    if MODE in ("silent", "listening", "async"):
         class_prepared.connect(on_class_prepared, dispatch_uid="compat_graft")

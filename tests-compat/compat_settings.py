@@ -1,6 +1,6 @@
 """Settings for Django's own ``runtests.py`` in the compat gate (``--settings=compat_settings``).
 
-Environment: ``COMPAT_MODE`` (vanilla | silent | listening), ``COMPAT_BACKEND`` (sqlite | postgresql),
+Environment: ``COMPAT_MODE`` (vanilla | silent | listening | async), ``COMPAT_BACKEND`` (sqlite | postgresql),
 ``COMPAT_DB_PREFIX`` (PostgreSQL test database names), ``DATABASE_URL`` (PostgreSQL server),
 ``COMPAT_RESULTS`` (where the runner writes each test's outcome, JSON).
 """

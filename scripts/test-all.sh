@@ -16,6 +16,8 @@ run() {  # run <label> <command...>
   status=${PIPESTATUS[0]}
   # The pytest result line and, for the core, the coverage total, repeated in the summary.
   detail=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//')
+  # The compat gate prints its own one-line result.
+  [ -z "$detail" ] && detail=$(grep -E '^SUMMARY: ' "$log" | tail -1 | sed -E 's/^SUMMARY: //')
   cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
   [ -n "$cov" ] && detail="$detail, coverage $cov"
   rm -f "$log"
@@ -29,6 +31,11 @@ run "core: tests + coverage (Django absent)" $HATCH run core:test
 for dj in 4.2 5.2; do
   run "django $dj: bulk-signals-django on SQLite" env -u DATABASE_URL $HATCH run "django.$dj:test"
   run "django $dj: bulk-drf on SQLite" env -u DATABASE_URL $HATCH run "drf.$dj:test"
+done
+# Django's own ORM suites, vanilla vs every model a bulk-signals model (tests-compat/, docs/compat.md).
+for dj in 4.2 5.2; do
+  run "compat $dj: Django's ORM suites, vanilla/silent/listening on SQLite$( [ -n "${DATABASE_URL:-}" ] && echo ' and PostgreSQL')" \
+    $HATCH run "compat.$dj:run"
 done
 if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"

@@ -136,3 +136,21 @@ def test_receiver_type_error_propagates_and_runs_once():
     with pytest.raises(TypeError, match="bug in receiver"):
         Account.objects.bulk_create(AccountFactory.build_batch(2))
     assert calls == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["instance", "queryset"])
+def test_a_protected_delete_raises_before_any_receiver_and_leaves_the_block_usable(path, log):
+    from django.db.models import ProtectedError
+
+    from tests.models import Guard, Vault
+
+    vault = Vault.objects.create()
+    Guard.objects.create(vault=vault)
+    log.listen(Vault)
+    with transaction.atomic():
+        with pytest.raises(ProtectedError):
+            vault.delete() if path == "instance" else Vault.objects.filter(pk=vault.pk).delete()
+        assert not transaction.get_rollback()
+        assert Vault.objects.filter(pk=vault.pk).exists()
+    assert log.calls == []

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models, router
 from django.db.models import NOT_PROVIDED
+from django.db.models.deletion import Collector
 
 from . import signals as s
 from .bypass import bypass_signals as _bypass_block
@@ -153,13 +154,17 @@ class BulkSignalModelMixin(models.Model):
         if bypass_signals or not wants(model, *_DELETE_SIGNALS) or self.pk is None:
             return super().delete(using, keep_parents)
         using = using or router.db_for_write(model, instance=self)
+        # Django's Model.delete(), with our events around its collector's delete: it collects first, so a
+        # ProtectedError/RestrictedError comes before any receiver and leaves an enclosing block usable.
+        collector = Collector(using=using, origin=self)
+        collector.collect([self], keep_parents=keep_parents)
         with write_transaction(using):
             event = BulkEvent(
                 model=model, operation=Operation.DELETE, source=Source.DELETE,
                 old_records=(clone_record(self),), using=using,
             )
             emit(s.bulk_pre_delete, event)
-            result = super().delete(using, keep_parents)
+            result = collector.delete()
             emit(s.bulk_post_delete, event)
         return result
 

@@ -50,7 +50,7 @@ from .records import (
     whole_row,
     writable_fields,
 )
-from .transactions import validate, write_transaction
+from .transactions import before_writing, validate, write_transaction
 from .upsert import classify, split_ignored
 
 __all__ = ["BulkSignalQuerySet"]
@@ -675,7 +675,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             # Cascades, parents or Django delete signals: Django's collector, on copies (it clears the
             # primary keys of what it deletes; receivers keep theirs). It collects first, as Django does:
             # a ProtectedError/RestrictedError comes before any receiver runs.
-            collector.collect([clone_record(row) for row in old])
+            with before_writing():
+                collector.collect([clone_record(row) for row in old])
         event = self._event(Operation.DELETE, source, using, old_records=old)
         if not bypass_validation:
             validate(s.bulk_validate_delete, event)

@@ -11,7 +11,9 @@ Contract:
   ``full_clean()``'s, which Django runs outside any write. Marking the enclosing block there would
   make a caught validation error silently roll back the caller's earlier writes when the block ends
   (``atomic`` rolls back a marked block without raising). So such an error leaves the block as it
-  was; a ``DatabaseError`` (the database's transaction may be broken) marks it as usual.
+  was; a ``DatabaseError`` (the database's transaction may be broken) marks it as usual. The same holds
+  for the delete collector's ``ProtectedError``/``RestrictedError`` (:func:`before_writing`), which
+  Django raises before its own transaction starts.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from contextlib import contextmanager
 
 from bulk_signals_core import Signal
 from django.db import DatabaseError, transaction
+from django.db.models.deletion import ProtectedError, RestrictedError
 
 from .dispatch import emit
 from .events import BulkEvent
 
-__all__ = ["validate", "write_transaction"]
+__all__ = ["before_writing", "validate", "write_transaction"]
 
 
 class _Refused(Exception):
@@ -49,11 +52,22 @@ def write_transaction(using: str) -> Iterator[None]:
         raise refused
 
 
-def validate(signal: Signal[BulkEvent], event: BulkEvent) -> None:
-    """Send a validate signal inside :func:`write_transaction`."""
+@contextmanager
+def before_writing() -> Iterator[None]:
+    """Inside :func:`write_transaction`, code that runs before anything is written and whose errors Django
+    raises outside any transaction (its delete collector's ``ProtectedError``/``RestrictedError``): such an
+    error leaves the enclosing block unmarked, as Django leaves it; a ``DatabaseError`` marks it as usual."""
     try:
-        emit(signal, event)
+        yield
+    except (ProtectedError, RestrictedError) as error:  # IntegrityErrors of Python's, not the database's
+        raise _Refused(error) from None
     except DatabaseError:
         raise
     except Exception as error:
         raise _Refused(error) from None
+
+
+def validate(signal: Signal[BulkEvent], event: BulkEvent) -> None:
+    """Send a validate signal inside :func:`write_transaction` (its receivers' errors: see :func:`before_writing`)."""
+    with before_writing():
+        emit(signal, event)

@@ -158,14 +158,8 @@ def _publish_on_commit(job: BulkJob) -> None:
 
     snapshot = progress.status_document(job)
 
-    def publish() -> None:
-        from django.core.cache import caches
-
-        from .progress import cache_key
-
-        caches[bulk_settings.CACHE_ALIAS].set(cache_key(job.pk), snapshot, bulk_settings.CACHE_TIMEOUT)
-
-    transaction.on_commit(publish)
+    # set_status logs a cache error instead of raising it: the move is committed, the cache is a view.
+    transaction.on_commit(lambda: progress.set_status(job.pk, snapshot))
 
 
 def close(job: BulkJob) -> BulkJob:

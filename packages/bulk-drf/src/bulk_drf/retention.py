@@ -43,11 +43,9 @@ class ResultsPurged(APIException):
 
 
 def _forget(job_ids: list[str]) -> None:
-    from django.core.cache import caches
+    from .progress import forget_many
 
-    from .progress import cache_key
-
-    caches[bulk_settings.CACHE_ALIAS].delete_many([cache_key(pk) for pk in job_ids])
+    forget_many(job_ids)  # a cache error is logged: the purge is committed either way
 
 
 @dataclass

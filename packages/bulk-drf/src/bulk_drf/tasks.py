@@ -14,12 +14,17 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
 
 from . import processing
+from .conf import bulk_settings
 
 logger = logging.getLogger("bulk_drf.tasks")
 
-__all__ = ["purge_expired_results", "requeue_stalled_jobs", "run_bulk_job"]
+__all__ = [
+    "MAX_CONSECUTIVE_RETRIES", "purge_abandoned_jobs", "purge_expired_results", "requeue_on_worker_ready",
+    "requeue_stalled_jobs", "run_bulk_job",
+]
 
 
 MAX_CONSECUTIVE_RETRIES = 3
@@ -76,9 +81,42 @@ def _queue_again(job_id: str) -> None:
 
 
 @shared_task(ignore_result=True, name="bulk_drf.requeue_stalled_jobs")
-def requeue_stalled_jobs(stale_after_seconds: float = 600) -> list[str]:
-    """Queue again the jobs no worker has touched for ``stale_after_seconds`` (run it periodically)."""
-    return processing.requeue_stalled_jobs(timedelta(seconds=stale_after_seconds))
+def requeue_stalled_jobs(stale_after_seconds: float | None = None) -> list[str]:
+    """The reaper: queue again the jobs no worker has touched for ``stale_after_seconds``.
+
+    Default ``BULK_DRF_STALE_AFTER``. Run it from celery beat (``bulk_drf.schedule.beat_schedule()``);
+    it also runs once when a worker starts (``requeue_on_worker_ready``). It recovers a job whose message
+    was lost: a broker restarted without persistence, a publish that failed while the broker was down,
+    a worker killed on a broker that does not redeliver.
+    """
+    seconds = bulk_settings.STALE_AFTER if stale_after_seconds is None else stale_after_seconds
+    requeued = processing.requeue_stalled_jobs(timedelta(seconds=seconds))
+    if requeued:
+        logger.warning("requeued %s stalled bulk jobs (no chunk for %ss): %s", len(requeued), seconds, requeued)
+    return requeued
+
+
+@worker_ready.connect
+def requeue_on_worker_ready(sender: Any = None, **kwargs: Any) -> None:
+    """When a worker starts: requeue the stalled jobs (a restarted fleet picks up what the dead one left).
+
+    Errors are logged: a database not reachable yet must not keep the worker from starting.
+    """
+    try:
+        requeue_stalled_jobs()
+    except Exception:
+        logger.exception("requeue_stalled_jobs at worker start failed; celery beat's run will retry it")
+
+
+@shared_task(ignore_result=True, name="bulk_drf.purge_abandoned_jobs")
+def purge_abandoned_jobs(ttl_seconds: float | None = None) -> dict[str, int]:
+    """Abort the Open jobs idle past ``ttl_seconds`` (default ``BULK_DRF_OPEN_JOB_TTL``), deleting their data."""
+    from dataclasses import asdict
+
+    from .retention import purge_abandoned_jobs as purge
+
+    ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
+    return asdict(purge(ttl))
 
 
 @shared_task(ignore_result=True, name="bulk_drf.purge_expired_results")

@@ -144,6 +144,9 @@ REST_FRAMEWORK = {
 BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 1000))
 BULK_DRF_PROGRESS_UPDATE_INTERVAL = BULK_DRF_CHUNK_SIZE
 BULK_DRF_MAX_RECORDS = 200_000
+# BULK_DRF_TASK_SOFT_TIME_LIMIT from the environment: the broker fault test makes a job hop through the broker.
+BULK_DRF_TASK_SOFT_TIME_LIMIT = float(os.environ["BULK_DRF_TASK_SOFT_TIME_LIMIT"]) if os.environ.get(
+    "BULK_DRF_TASK_SOFT_TIME_LIMIT") else None
 
 LOGGING = {
     "version": 1,

@@ -49,12 +49,14 @@ def start_worker(django_db_setup: Any, settings: Any) -> Iterator[Callable[..., 
         "BULK_QUEUE": QUEUE,
         "BULK_DRF_CHUNK_SIZE": str(CHUNK_SIZE),
         "BULK_VISIBILITY_TIMEOUT": "5",  # Redis redelivers a dead worker's task after 5 s (tests only)
-        "BULK_STALE_AFTER": "1",  # filesystem broker: a new worker requeues jobs idle for 1 s
+        "BULK_STALE_AFTER": "1",  # the reaper (a starting worker, beat) requeues jobs idle for 1 s
         "BULK_STATE_DIR": str(settings.STATE_DIR),
     }
 
-    def start(concurrency: int = 1) -> WorkerProcess:
-        worker = WorkerProcess(env=env, concurrency=concurrency, name=f"it-{len(started)}").start()
+    def start(concurrency: int = 1, extra_env: dict[str, str] | None = None,
+              extra_args: list[str] | None = None) -> WorkerProcess:
+        worker = WorkerProcess(env={**env, **(extra_env or {})}, concurrency=concurrency, name=f"it-{len(started)}",
+                               extra_args=extra_args).start()
         started.append(worker)
         return worker
 

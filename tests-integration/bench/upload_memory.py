@@ -72,8 +72,10 @@ def write_bodies(directory: Path, megabytes: int, account: int) -> tuple[Path, P
     with json_path.open("w") as f:
         f.write("[")
         for i in range(json_count):
-            f.write(("," if i else "") + f'{{"account": {account}, "reference": "R{i:039d}", "amount": "12.25", '
-                    f'"memo": "{memo}"}}')
+            f.write(
+                ("," if i else "") + f'{{"account": {account}, "reference": "R{i:039d}", "amount": "12.25", '
+                f'"memo": "{memo}"}}'
+            )
         f.write("]")
     line = f"{account},R{0:039d},12.25,{memo}\n"
     csv_count = min(199_000, target // len(line))
@@ -94,12 +96,21 @@ def main() -> int:
     env = {"DJANGO_SETTINGS_MODULE": "project.settings", **os.environ, "BULK_STATE_DIR": str(state)}
     for name in ("DATABASE_URL", "REDIS_URL", "BULK_DB_NAME"):
         env.pop(name, None)  # SQLite, file cache, filesystem broker: nothing shared with other runs
-    run = lambda *cmd: subprocess.run([sys.executable, *cmd], cwd=PROJECT, env=env, check=True,  # noqa: E731
-                                      stdout=subprocess.DEVNULL)
+    run = lambda *cmd: subprocess.run(
+        [sys.executable, *cmd],
+        cwd=PROJECT,
+        env=env,
+        check=True,  # noqa: E731
+        stdout=subprocess.DEVNULL,
+    )
     run("manage.py", "migrate", "--noinput")
-    run("manage.py", "shell", "-c",
+    run(
+        "manage.py",
+        "shell",
+        "-c",
         "from django.contrib.auth.models import User; from ledger.models import Account; "
-        "u = User.objects.create_user('alice', password='pw'); Account.objects.create(owner=u, name='a')")
+        "u = User.objects.create_user('alice', password='pw'); Account.objects.create(owner=u, name='a')",
+    )
     import sqlite3
 
     account = sqlite3.connect(state / "db.sqlite3").execute("select max(id) from ledger_account").fetchone()[0]
@@ -107,7 +118,10 @@ def main() -> int:
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload", "--nothreading"],
-        cwd=PROJECT, env=env, stdout=subprocess.DEVNULL, stderr=(state / "server.log").open("wb"),
+        cwd=PROJECT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=(state / "server.log").open("wb"),
     )
     try:
         for _ in range(200):
@@ -117,10 +131,16 @@ def main() -> int:
             except OSError:
                 time.sleep(0.1)
         # warm-up: every module the upload path imports is loaded before "idle" is read
-        status, _ = request(port, "POST", "/api/transactions/bulk/", json.dumps(
-            [{"account": account, "reference": "W1", "amount": "1.00"}]).encode())
+        status, _ = request(
+            port,
+            "POST",
+            "/api/transactions/bulk/",
+            json.dumps([{"account": account, "reference": "W1", "amount": "1.00"}]).encode(),
+        )
         assert status == 202, status
-        print(f"bulk-drf from: {subprocess.run([sys.executable, '-c', 'import bulk_drf; print(bulk_drf.__file__)'], env=env, capture_output=True, text=True).stdout.strip()}")  # noqa: E501
+        print(
+            f"bulk-drf from: {subprocess.run([sys.executable, '-c', 'import bulk_drf; print(bulk_drf.__file__)'], env=env, capture_output=True, text=True).stdout.strip()}"
+        )  # noqa: E501
         ok = True
         for label, path, count, content_type in (
             ("JSON", json_path, json_count, "application/json"),
@@ -139,10 +159,12 @@ def main() -> int:
             size_mb = path.stat().st_size / 1e6
             held = peak <= goal
             ok &= held and status == 201
-            print(f"{label}: {size_mb:.1f} MB, {count} records -> HTTP {status} in {seconds:.1f}s; web process "
-                  f"idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB (+{(peak - idle) / 1024:.0f} MiB); "
-                  f"goal <= {goal / 1024:.0f} MiB: {'held' if held else 'MISSED'}"
-                  + ("" if status == 201 else f" [{data[:200]!r}]"))
+            print(
+                f"{label}: {size_mb:.1f} MB, {count} records -> HTTP {status} in {seconds:.1f}s; web process "
+                f"idle {idle / 1024:.0f} MiB, peak {peak / 1024:.0f} MiB (+{(peak - idle) / 1024:.0f} MiB); "
+                f"goal <= {goal / 1024:.0f} MiB: {'held' if held else 'MISSED'}"
+                + ("" if status == 201 else f" [{data[:200]!r}]")
+            )
         return 0 if ok else 1
     finally:
         server.terminate()

@@ -52,9 +52,21 @@ class RedisServer:
 
     def start(self) -> RedisServer:
         self.process = subprocess.Popen(
-            [shutil.which("redis-server") or "redis-server", "--port", str(self.port), "--bind", "127.0.0.1",
-             "--save", "", "--appendonly", "no", "--dir", str(self.directory)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            [
+                shutil.which("redis-server") or "redis-server",
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(self.directory),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_for(lambda: _answers(self.port), 10, f"redis-server on port {self.port}", interval=0.05)
         return self
@@ -127,8 +139,10 @@ def test_the_cache_redis_killed_for_15_seconds_mid_job(
     job = final_job(job_id, 60)
     assert job.state == "JobComplete", job.error_message
     down = time.monotonic() - killed_at
-    print(f"\ncache Redis killed at {at_kill.processed_records}/{total}; the job completed {down:.1f}s later, "
-          "with the cache still down")
+    print(
+        f"\ncache Redis killed at {at_kill.processed_records}/{total}; the job completed {down:.1f}s later, "
+        "with the cache still down"
+    )
     time.sleep(max(0.0, 15 - down))
     assert client.get(f"/api/bulk-jobs/{job_id}/").json()["state"] == "JobComplete"  # still down: from the row
     own_redis.start()  # back, empty: the next poll rebuilds the cache entry from the row
@@ -153,8 +167,12 @@ def test_the_broker_redis_restarted_mid_job(
     app._pool = app.amqp._producer_pool = None  # producers for the broker set here
     try:
         worker = start_worker(
-            extra_env={"BULK_REDIS_BROKER_URL": own_redis.url, "BULK_DRF_TASK_SOFT_TIME_LIMIT": "0.3",
-                       "BULK_STALE_AFTER": "3", "BULK_REAPER_EVERY": "1"},
+            extra_env={
+                "BULK_REDIS_BROKER_URL": own_redis.url,
+                "BULK_DRF_TASK_SOFT_TIME_LIMIT": "0.3",
+                "BULK_STALE_AFTER": "3",
+                "BULK_REAPER_EVERY": "1",
+            },
             extra_args=["-B", "-s", str(tmp_path / "celerybeat-schedule")],
         )
         user, accounts, client = make_user("alice")
@@ -169,9 +187,11 @@ def test_the_broker_redis_restarted_mid_job(
         restarted = time.monotonic()
         job = final_job(job_id, 90)
         reaped = "requeued 1 stalled bulk jobs" in worker.output()
-        print(f"\nbroker Redis restarted (down 3 s, empty) at {at_kill.processed_records}/{total}; the job "
-              f"completed {time.monotonic() - restarted:.1f}s after the restart, {job.attempts} attempts"
-              f"{', requeued by the reaper' if reaped else ''}")
+        print(
+            f"\nbroker Redis restarted (down 3 s, empty) at {at_kill.processed_records}/{total}; the job "
+            f"completed {time.monotonic() - restarted:.1f}s after the restart, {job.attempts} attempts"
+            f"{', requeued by the reaper' if reaped else ''}"
+        )
     finally:
         app.conf.broker_url = saved
         app._pool = app.amqp._producer_pool = None

@@ -94,6 +94,18 @@ def test_the_uploads_of_one_job_are_capped_by_max_job_bytes(alice: Any, settings
 # -- streaming ---------------------------------------------------------------------------------------------
 
 
+def test_a_body_cut_off_before_its_content_length_stores_nothing() -> None:
+    """A client gone mid-upload: a CSV cut at a line end would parse, so the byte count is checked too."""
+
+    class Request:
+        META = {"CONTENT_LENGTH": "1000"}
+
+    data = b"sku,name\nA,b\nC,d\n"
+    parsed = CSVStreamParser().parse(io.BytesIO(data), parser_context={"request": Request()})
+    with pytest.raises(ParseError, match=f"the request body ended after {len(data)} of its 1000 bytes"):
+        list(parsed)
+
+
 def test_a_json_upload_is_parsed_while_it_is_stored(alice: Any) -> None:
     client = client_for(alice)
     job_id = staged(client)

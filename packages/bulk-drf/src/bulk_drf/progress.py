@@ -122,7 +122,8 @@ def _publish_progress(job: BulkJob) -> None:
 
 def get_status(job_id: Any) -> dict[str, Any] | None:
     """The cached status document of a job, or None when the cache does not hold it (or does not answer)."""
-    return _safely("read", job_id, lambda: _cache().get(cache_key(job_id)), None)
+    document: dict[str, Any] | None = _safely("read", job_id, lambda: _cache().get(cache_key(job_id)), None)
+    return document
 
 
 def forget(job_id: Any) -> None:

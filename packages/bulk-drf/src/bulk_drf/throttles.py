@@ -48,7 +48,7 @@ class BulkJobCreateThrottle(ScopedRateThrottle):
         self.num_requests, self.duration = self.parse_rate(self.rate)
         try:
             # SimpleRateThrottle's, not ScopedRateThrottle's: the scope is ours, not the view's throttle_scope.
-            return super(ScopedRateThrottle, self).allow_request(request, view)
+            return bool(super(ScopedRateThrottle, self).allow_request(request, view))
         except Exception as exc:  # the cache is down: let the request through
             logger.warning("bulk_drf_jobs throttle not applied: the cache failed (%s: %s)", type(exc).__name__, exc)
             return True

@@ -49,10 +49,11 @@ def upload_too_large(size: int | str, limit: int) -> UploadTooLarge:
 class CountingReader(io.RawIOBase):
     """A binary stream over ``stream`` that counts the bytes read and refuses to read past ``limit``."""
 
-    def __init__(self, stream: Any, limit: int) -> None:
+    def __init__(self, stream: Any, limit: int, expected: int | None = None) -> None:
         super().__init__()
         self._stream = stream
         self.limit = limit
+        self.expected = expected  # Content-Length: a body that ends before it was cut off (client gone)
         self.count = 0
         self._too_large: Callable[[], Exception] = lambda: upload_too_large(f"more than {limit}", limit)
 
@@ -78,6 +79,8 @@ class CountingReader(io.RawIOBase):
         self.count += len(data)
         if self.count > self.limit:
             raise self._too_large()
+        if not data and size and self.expected is not None and self.count < self.expected:
+            raise ParseError(f"the request body ended after {self.count} of its {self.expected} bytes")
         return bytes(data)
 
 
@@ -128,7 +131,7 @@ def _reader(stream: Any, parser_context: Mapping[str, Any] | None) -> CountingRe
         length = None
     if length is not None and length > limit:
         raise upload_too_large(length, limit)
-    return CountingReader(stream if stream is not None else io.BytesIO(b""), limit)
+    return CountingReader(stream if stream is not None else io.BytesIO(b""), limit, length)
 
 
 class JSONStreamParser(BaseParser):

@@ -96,13 +96,10 @@ def main() -> int:
     env = {"DJANGO_SETTINGS_MODULE": "project.settings", **os.environ, "BULK_STATE_DIR": str(state)}
     for name in ("DATABASE_URL", "REDIS_URL", "BULK_DB_NAME"):
         env.pop(name, None)  # SQLite, file cache, filesystem broker: nothing shared with other runs
-    run = lambda *cmd: subprocess.run(
-        [sys.executable, *cmd],
-        cwd=PROJECT,
-        env=env,
-        check=True,  # noqa: E731
-        stdout=subprocess.DEVNULL,
-    )
+
+    def run(*cmd: str) -> None:
+        subprocess.run([sys.executable, *cmd], cwd=PROJECT, env=env, check=True, stdout=subprocess.DEVNULL)
+
     run("manage.py", "migrate", "--noinput")
     run(
         "manage.py",
@@ -138,9 +135,8 @@ def main() -> int:
             json.dumps([{"account": account, "reference": "W1", "amount": "1.00"}]).encode(),
         )
         assert status == 202, status
-        print(
-            f"bulk-drf from: {subprocess.run([sys.executable, '-c', 'import bulk_drf; print(bulk_drf.__file__)'], env=env, capture_output=True, text=True).stdout.strip()}"
-        )  # noqa: E501
+        where = [sys.executable, "-c", "import bulk_drf; print(bulk_drf.__file__)"]
+        print(f"bulk-drf from: {subprocess.run(where, env=env, capture_output=True, text=True).stdout.strip()}")
         ok = True
         for label, path, count, content_type in (
             ("JSON", json_path, json_count, "application/json"),

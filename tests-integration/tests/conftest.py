@@ -28,7 +28,8 @@ CHUNK_SIZE = 200
 def pytest_report_header(config: Any) -> list[str]:
     db = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite file (no DATABASE_URL)"
     broker = (
-        "Redis broker db 2 + Redis cache db 3 (REDIS_URL)" if os.environ.get("REDIS_URL")
+        f"Redis broker db {os.environ.get('BULK_REDIS_BROKER_DB', '2')} + Redis cache db "
+        f"{os.environ.get('BULK_REDIS_CACHE_DB', '3')} (REDIS_URL)" if os.environ.get("REDIS_URL")
         else "kombu filesystem broker + file cache (no REDIS_URL: embedded fallback)"
     )
     return [f"bulk-signals integration: {db}; {broker}; queue {QUEUE}"]

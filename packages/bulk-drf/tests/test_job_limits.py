@@ -287,3 +287,19 @@ def test_the_reaper_and_the_worker_ready_hook_requeue_stalled_jobs(
     with django_capture_on_commit_callbacks() as sent:
         worker_ready.send(sender=None)
     assert len(sent) == 1
+
+
+def test_the_checks_refuse_bad_limits(settings: Any) -> None:
+    from bulk_drf.checks import check_settings
+
+    assert check_settings() == []
+    settings.BULK_DRF_MAX_UPLOAD_BYTES = 0
+    settings.BULK_DRF_MAX_OPEN_JOBS = 0
+    settings.BULK_DRF_JOB_CREATE_RATE = "lots"
+    problems = check_settings()
+    assert [p.id for p in problems] == ["bulk_drf.E001"] * 3
+    assert ["BULK_DRF_MAX_UPLOAD_BYTES" in problems[0].msg, "BULK_DRF_MAX_OPEN_JOBS" in problems[1].msg] == [True] * 2
+    assert problems[2].msg == "BULK_DRF_JOB_CREATE_RATE must be None or a rate such as '120/minute', got 'lots'."
+    settings.BULK_DRF_MAX_UPLOAD_BYTES, settings.BULK_DRF_MAX_OPEN_JOBS = 1, None
+    settings.BULK_DRF_JOB_CREATE_RATE = None
+    assert check_settings() == []

@@ -50,7 +50,7 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
 
         try:
             SimpleRateThrottle.parse_rate(SimpleRateThrottle.__new__(SimpleRateThrottle), rate)
-        except (KeyError, ValueError):
+        except (KeyError, ValueError, IndexError, AttributeError):
             problems.append(
                 Error(f"BULK_DRF_JOB_CREATE_RATE must be None or a rate such as '120/minute', got {rate!r}.",
                       id="bulk_drf.E001")

@@ -117,6 +117,25 @@ def test_a_json_upload_is_parsed_while_it_is_stored(alice: Any) -> None:
     assert [r for c in chunks for r in c.records] == records
 
 
+def test_a_stream_is_stored_while_it_is_read_not_after(alice: Any) -> None:
+    """What keeps the web process flat: chunks reach the database while later records are still unread."""
+    from bulk_drf import jobs
+    from bulk_drf.uploads import CountingReader
+
+    job = jobs.create_job(owner=alice, viewset=jobs_fixtures.GADGET_VIEWSET, operation="insert")
+    stored_when_read: dict[int, int] = {}
+
+    def records() -> Any:
+        for i, record in enumerate(gadgets(40)):
+            stored_when_read[i] = BulkJobDataChunk.objects.filter(job=job).count()
+            yield record
+
+    upload = jobs.add_upload(job, RecordStream(records(), CountingReader(io.BytesIO(b""), 10**6)))
+    assert (upload.received, upload.total) == (40, 40)
+    # chunks of 3, written 4 chunks (12 records) per INSERT: record 12 is read after the first INSERT
+    assert [stored_when_read[i] for i in (0, 11, 12, 24, 39)] == [0, 0, 4, 8, 12]
+
+
 def test_a_parse_error_deep_in_a_stream_stores_nothing(alice: Any) -> None:
     client = client_for(alice)
     job_id = staged(client)

@@ -113,7 +113,10 @@ class BulkJobActionsMixin:
                 owner=owner, viewset=type(self), operation=operation, unique_fields=unique_fields,
                 partial=method != "PUT",
             )
-            jobs.add_records(job, records)
+            # A body parsed whole (the synchronous route with AUTO_ASYNC): its size is the upload's (not so for
+            # ?ids=, which add_records measures).
+            body_size = int(request.META.get("CONTENT_LENGTH") or 0) if request.method not in ("GET", "DELETE") else 0
+            jobs.add_records(job, records, size=body_size if isinstance(records, list) and body_size > 0 else None)
             jobs.close(job)
         status_url = job_url(job.pk)
         return Response(

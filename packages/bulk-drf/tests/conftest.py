@@ -5,7 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from rest_framework.test import APIClient
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_history() -> None:
+    """The job-creation throttle (on by default) counts in the cache, per user id; ids are reused after each
+    test's rollback, so the jobs of one test's "user 1" must not count against the next test's."""
+    caches["default"].clear()
 
 
 @pytest.fixture

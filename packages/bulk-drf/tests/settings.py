@@ -57,3 +57,10 @@ SPECTACULAR_SETTINGS = {"TITLE": "bulk-drf tests"}
 
 # Job layer: the app behind the test_job* modules (its own URLs: tests/jobs_urls.py).
 INSTALLED_APPS += ["tests.jobs_app"]
+
+# A cache whose Redis never answers (nothing listens on port 1): the tests of a cache outage point
+# BULK_DRF_CACHE_ALIAS at it. A real client getting a real "connection refused", not a mock.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "down": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+}

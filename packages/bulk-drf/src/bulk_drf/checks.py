@@ -10,7 +10,10 @@ from .conf import DEFAULTS, bulk_settings
 
 __all__ = ["check_settings"]
 
-_POSITIVE = ["CHUNK_SIZE", "MAX_RECORDS", "SYNC_MAX_ITEMS", "MAX_IDS", "CACHE_TIMEOUT", "PROGRESS_UPDATE_INTERVAL"]
+_POSITIVE = [
+    "CHUNK_SIZE", "MAX_RECORDS", "SYNC_MAX_ITEMS", "MAX_IDS", "CACHE_TIMEOUT", "PROGRESS_UPDATE_INTERVAL",
+    "STALE_AFTER", "MAX_UPLOAD_BYTES", "MAX_JOB_BYTES", "OPEN_JOB_TTL",
+]
 
 
 @register()
@@ -35,6 +38,23 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         batch_size = 0
     if batch_size is not None and batch_size < 1:
         problems.append(Error("BULK_DRF_BATCH_SIZE must be None or a positive integer.", id="bulk_drf.E001"))
+    try:
+        max_open = bulk_settings.MAX_OPEN_JOBS
+    except (TypeError, ValueError):
+        max_open = 0
+    if max_open is not None and max_open < 1:
+        problems.append(Error("BULK_DRF_MAX_OPEN_JOBS must be None or a positive integer.", id="bulk_drf.E001"))
+    rate = bulk_settings.JOB_CREATE_RATE
+    if rate is not None:
+        from rest_framework.throttling import SimpleRateThrottle
+
+        try:
+            SimpleRateThrottle.parse_rate(SimpleRateThrottle.__new__(SimpleRateThrottle), rate)
+        except (KeyError, ValueError, IndexError, AttributeError):
+            problems.append(
+                Error(f"BULK_DRF_JOB_CREATE_RATE must be None or a rate such as '120/minute', got {rate!r}.",
+                      id="bulk_drf.E001")
+            )
     if not problems and bulk_settings.SYNC_MAX_ITEMS > bulk_settings.MAX_RECORDS:
         problems.append(
             Warning(

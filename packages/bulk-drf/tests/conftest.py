@@ -8,6 +8,8 @@ import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
 
+from tests.celery_app import app as celery_app  # noqa: F401 - the project's Celery app, as a project imports it
+
 
 @pytest.fixture(autouse=True)
 def _fresh_throttle_history() -> None:

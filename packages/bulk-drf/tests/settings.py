@@ -55,7 +55,9 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {"TITLE": "bulk-drf tests"}
 
-# Job layer: the app behind the test_job* modules (its own URLs: tests/jobs_urls.py).
+# Job layer: the app behind the test_job* modules (its own URLs: tests/jobs_urls.py). The Celery app is
+# tests/celery_app.py; its broker is in memory (no job runs unless a test runs it).
+CELERY_BROKER_URL = "memory://"
 INSTALLED_APPS += ["tests.jobs_app"]
 
 # A cache whose Redis never answers (nothing listens on port 1): the tests of a cache outage point

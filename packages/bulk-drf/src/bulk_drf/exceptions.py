@@ -120,3 +120,14 @@ class TooManyOpenJobs(APIException):
             "Open job (PATCH /api/bulk-jobs/{id}/ {\"state\": \"Aborted\"}) or wait for one to finish",
             self.default_code,
         )
+
+
+class JobQueueUnavailable(APIException):
+    """No Celery app is configured (and tasks do not run eagerly): a submitted job could never run."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "job_queue_unavailable"
+    default_detail = (
+        "background jobs are not available: no Celery app is configured on the server (system check "
+        "bulk_drf.W003), so no worker would run this job; it was left Open"
+    )

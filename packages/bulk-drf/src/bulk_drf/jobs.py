@@ -19,8 +19,9 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from . import wiring
 from .conf import bulk_settings
-from .exceptions import IllegalTransition, PayloadTooLarge
+from .exceptions import IllegalTransition, JobQueueUnavailable, PayloadTooLarge
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
 from .states import STATE_TIMESTAMPS, JobOperation, JobState, can_transition
@@ -255,7 +256,13 @@ def _publish_on_commit(job: BulkJob) -> None:
 
 
 def close(job: BulkJob) -> BulkJob:
-    """``Open -> UploadComplete``, then queue the job for a worker once the transaction commits."""
+    """``Open -> UploadComplete``, then queue the job for a worker once the transaction commits.
+
+    Refused (:class:`JobQueueUnavailable`, 503; the job stays Open) when no Celery app is configured and tasks
+    do not run eagerly: Celery's fallback app would send it to a broker no worker of the project reads."""
+    legal = can_transition(JobState(job.state), JobState.UPLOAD_COMPLETE)  # an illegal one stays a 409
+    if legal and not wiring.runs_eagerly() and not wiring.celery_is_configured():
+        raise JobQueueUnavailable()
     transition(job, JobState.UPLOAD_COMPLETE)
     enqueue(job)
     return job

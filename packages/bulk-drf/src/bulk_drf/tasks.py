@@ -14,7 +14,7 @@ from typing import Any
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_ready
 
 from . import processing
 from .conf import bulk_settings
@@ -22,7 +22,8 @@ from .conf import bulk_settings
 logger = logging.getLogger("bulk_drf.tasks")
 
 __all__ = [
-    "MAX_CONSECUTIVE_RETRIES", "purge_abandoned_jobs", "purge_expired_results", "requeue_on_worker_ready",
+    "MAX_CONSECUTIVE_RETRIES", "check_at_worker_start", "purge_abandoned_jobs", "purge_expired_results",
+    "requeue_on_worker_ready",
     "requeue_stalled_jobs", "run_bulk_job",
 ]
 
@@ -131,3 +132,16 @@ def purge_expired_results(ttl_seconds: float | None = None) -> dict[str, int]:
 
     ttl = None if ttl_seconds is None else timedelta(seconds=ttl_seconds)
     return asdict(purge(ttl))
+
+
+@worker_init.connect
+def check_at_worker_start(sender: Any = None, **kwargs: Any) -> None:
+    """Log the job plumbing's system check warnings (``bulk_drf.W002``/``W003``) as errors when a worker
+    starts: a worker with a process-local progress cache finishes jobs nobody sees finish."""
+    try:
+        from .checks import job_plumbing_problems
+
+        for problem in job_plumbing_problems():
+            logger.error("%s: %s (%s)", problem.id, problem.msg, problem.hint)
+    except Exception:  # Django not set up in this worker: nothing of ours runs there either
+        logger.debug("bulk-drf plumbing check skipped at worker start", exc_info=True)

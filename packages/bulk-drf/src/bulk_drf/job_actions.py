@@ -12,6 +12,7 @@ permissions are checked for the HTTP method the job's records will be written wi
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -22,10 +23,11 @@ from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from . import jobs
+from . import jobs, operations
 from .conf import bulk_settings
 from .csv_io import CSVParser
-from .exceptions import PayloadTooLarge
+from .exceptions import BulkValidationError, PayloadTooLarge
+from .ids import InvalidId, parse_id
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
 from .states import JobOperation
 
@@ -67,7 +69,9 @@ class BulkJobActionsMixin:
         body = BulkJobCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         operation, partial = body.validated_data["operation"], body.validated_data["partial"]
+        # The permission of a staged job is the one of its operation: a read job is a GET (see check_permissions).
         self._check_job_permissions(request, _METHOD_OF.get(operation, "PATCH" if partial else "PUT"))
+        self._check_unique_fields(body.validated_data["unique_fields"])
         job = jobs.create_job(
             owner=owner,
             viewset=type(self),
@@ -98,6 +102,8 @@ class BulkJobActionsMixin:
             raise ValidationError({"non_field_errors": ["no records in the request"]})
         if len(records) > bulk_settings.MAX_RECORDS:
             raise PayloadTooLarge(f"{len(records)} records; BULK_DRF_MAX_RECORDS is {bulk_settings.MAX_RECORDS}")
+        self._check_unique_fields(unique_fields)
+        check_record_ids(self, operation, records)
         with transaction.atomic():
             job = jobs.create_job(
                 owner=owner, viewset=type(self), operation=operation, unique_fields=unique_fields,
@@ -117,6 +123,23 @@ class BulkJobActionsMixin:
             status=status.HTTP_202_ACCEPTED,
             headers=self._location(job),
         )
+
+    def check_permissions(self, request: Request) -> None:
+        """DRF's check, except on ``POST bulk/jobs/``: that request's method says nothing of the job.
+
+        A staged job's permission is the one of its operation (``read`` is a ``GET``, ``delete`` a
+        ``DELETE``, ...), known once the body is parsed: ``bulk_jobs`` checks it then, through
+        ``_check_job_permissions``. A user who may read but not write can stage a read job, as they can
+        run ``GET bulk/?ids=``.
+        """
+        if getattr(self, "action", None) == "bulk_jobs" and not getattr(self, "_bulk_job_method", None):
+            return
+        super().check_permissions(request)  # type: ignore[misc]
+
+    def _check_unique_fields(self, unique_fields: list[str]) -> None:
+        """The same 400 as the synchronous endpoints for ``unique_fields`` that are not a unique key."""
+        if unique_fields:
+            operations.upsert_key(self.get_queryset().model, unique_fields)  # type: ignore[attr-defined]
 
     @staticmethod
     def _job_owner(request: Request) -> Any:
@@ -140,9 +163,45 @@ class BulkJobActionsMixin:
             clone = Request(django_request, authenticators=())
             clone.user, clone.auth = request.user, request.auth
             request = clone
-        self.check_permissions(request)  # type: ignore[attr-defined]
+        self._bulk_job_method = method
+        self.check_permissions(request)
 
     @staticmethod
     def _location(job: Any) -> dict[str, str]:
         url = job_url(job.pk)
         return {"Location": url} if url else {}
+
+
+def check_record_ids(viewset: Any, operation: str, records: Sequence[Any]) -> None:
+    """400 listing the records whose id breaks the id syntax (``ids.parse_id``), before anything is stored.
+
+    Delete and read records are ids (or objects with ``id``/``pk``); update records carry the viewset's
+    ``bulk_id_field`` (a record without one is reported by the worker, as the synchronous update does).
+    The worker parses the ids with the same rules, so a job created another way is held to them too.
+    """
+    if operation not in (JobOperation.DELETE, JobOperation.READ, JobOperation.UPDATE):
+        return
+    pk_field = viewset.get_queryset().model._meta.pk
+    id_key = getattr(viewset, "bulk_id_field", None) or pk_field.name
+    errors: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        if operation == JobOperation.UPDATE:
+            if not isinstance(record, dict) or id_key not in record:
+                continue
+            key, raw = id_key, record[id_key]
+        elif isinstance(record, dict):
+            key = next((name for name in ("id", "pk") if name in record), "id")
+            raw = record.get(key, record)
+        else:
+            key, raw = "id", record
+        try:
+            parse_id(pk_field, raw)
+        except InvalidId as exc:
+            errors.append({"index": index, "errors": {key: [{"message": exc.message, "code": exc.code}]}})
+            if len(errors) >= _MAX_REPORTED:
+                break
+    if errors:
+        raise BulkValidationError(errors)
+
+
+_MAX_REPORTED = 100  # a million bad ids need not produce a million errors

@@ -21,6 +21,7 @@ from .exceptions import IllegalTransition, PayloadTooLarge
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
 from .states import STATE_TIMESTAMPS, JobOperation, JobState, can_transition
+from .storable import check_records
 
 __all__ = ["abort", "add_records", "close", "create_job", "enqueue", "transition"]
 
@@ -61,10 +62,12 @@ def send_after_commit(signal: Any, payload: Any) -> None:
 def add_records(job: BulkJob, records: Sequence[Any]) -> int:
     """Append ``records`` to an ``Open`` job, stored in chunks of ``BULK_DRF_CHUNK_SIZE``; returns the new total.
 
-    Raises ``IllegalTransition`` (409) when the job is not Open and ``PayloadTooLarge`` (413) when the
+    Raises ``BulkValidationError`` (400) for a record holding a value no database stores (``storable``),
+    ``IllegalTransition`` (409) when the job is not Open and ``PayloadTooLarge`` (413) when the
     job would exceed ``BULK_DRF_MAX_RECORDS``. Safe against concurrent uploads to the same job: the job
     row is locked while its total grows.
     """
+    check_records(records)  # 400 for NUL, lone surrogates, inf/NaN: jsonb would answer a 500
     limit = bulk_settings.MAX_RECORDS
     chunk_size = max(1, bulk_settings.CHUNK_SIZE)
     with transaction.atomic():

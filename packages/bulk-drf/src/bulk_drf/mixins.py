@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
 from rest_framework import status
@@ -26,6 +25,7 @@ from rest_framework.response import Response
 from . import operations
 from .conf import bulk_settings
 from .exceptions import InvalidBulkPayload, PayloadTooLarge
+from .ids import InvalidId, parse_id
 from .job_actions import BulkJobActionsMixin
 from .openapi import BulkSchema
 from .operations import BatchResult
@@ -187,14 +187,15 @@ class BulkOperationsMixin(BulkJobActionsMixin):
                 code="too_many_ids",
             )
         pk_field = self._bulk_model()._meta.pk
-        ids, bad = [], []
+        ids, seen, bad = [], set(), []
         for value in raw:
             try:
-                pk = pk_field.to_python(value)
-            except (DjangoValidationError, TypeError, ValueError):
-                bad.append(f"'{value}' is not a valid id.")
+                pk = parse_id(pk_field, value)  # the strict id syntax: no "1_0", "+1", "\\u0661" or 2.9
+            except InvalidId as exc:
+                bad.append(exc.message)
                 continue
-            if pk not in ids:
+            if pk not in seen:
+                seen.add(pk)
                 ids.append(pk)
         if bad:
             raise ValidationError({"ids": bad}, code="invalid")

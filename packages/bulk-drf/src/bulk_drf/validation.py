@@ -33,6 +33,7 @@ from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.validators import ProhibitSurrogateCharactersValidator, UniqueTogetherValidator, UniqueValidator
 
 from .exceptions import NestedWritesNotSupported
+from .ids import InvalidId, parse_id
 
 __all__ = [
     "UniqueKey",
@@ -390,8 +391,8 @@ def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict
         if value is None or isinstance(value, bool):
             continue
         try:
-            wanted.add(pk_field.to_python(value))
-        except (DjangoValidationError, TypeError, ValueError):
+            wanted.add(parse_id(pk_field, value))
+        except InvalidId:
             continue
     return {obj.pk: obj for obj in field.get_queryset().filter(pk__in=wanted)} if wanted else {}
 
@@ -404,8 +405,10 @@ def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
         if isinstance(data, bool):
             field.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            key = pk_field.to_python(data)
-        except (DjangoValidationError, TypeError, ValueError):
+            key = parse_id(pk_field, data)  # strict: 2.9 is not row 2
+        except InvalidId as exc:
+            if exc.code == "out_of_range":
+                field.fail("does_not_exist", pk_value=data)
             field.fail("incorrect_type", data_type=type(data).__name__)
         obj = found.get(key)
         if obj is None:

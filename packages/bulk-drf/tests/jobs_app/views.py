@@ -49,6 +49,13 @@ class FlakyDatabaseGadgetViewSet(GadgetViewSet):
         return super().get_serializer(*args, **kwargs)
 
 
+class StaffWritesOnly(permissions.BasePermission):
+    """Safe methods for anyone; writes for staff only."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+
+
 class NotLocked(permissions.BasePermission):
     """An object permission: a gadget named ``locked...`` may be read but not changed or deleted."""
 
@@ -79,3 +86,9 @@ class MeterViewSet(BulkJobActionsMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> Any:
         return Meter.objects.filter(owner=self.request.user)
 
+
+
+class StaffWritesGadgetViewSet(GadgetViewSet):
+    """Anyone signed in may read; only staff may write (a common shape: ``IsAdminUser`` or read-only)."""
+
+    permission_classes = [permissions.IsAuthenticated, StaffWritesOnly]

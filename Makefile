@@ -1,7 +1,7 @@
 # Entry points for newcomers and CI. Every target bootstraps what it needs from python3 alone:
 # a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments in .hatch/.
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test test-core test-django test-drf test-integration test-next coverage lint typecheck bench demo serve clean
+.PHONY: help bootstrap test test-core test-django test-drf test-integration test-next fuzz coverage lint typecheck bench demo serve clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -32,6 +32,9 @@ test-drf: $(HATCH) ## bulk-drf (+ the layers below), Django 4.2 and 5.2
 
 test-integration: $(HATCH) ## the cross-layer suite (real worker, Redis, PostgreSQL when reachable)
 	$(HATCH) run integration:test
+
+fuzz: $(HATCH) ## schemathesis against the example API, 160 examples per operation (over 5,000 requests a run)
+	@bash scripts/fuzz.sh
 
 test-next: ## best effort: every suite on Django 6.x with this machine's Python (see the script)
 	@bash scripts/test-django-next-here.sh

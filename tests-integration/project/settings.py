@@ -13,6 +13,11 @@ database, broker and cache as the web process):
 - ``BULK_DRF_CHUNK_SIZE``: records per chunk (default 1000).
 - ``BULK_REDIS_BROKER_DB`` / ``BULK_REDIS_CACHE_DB``: the Redis db numbers of the broker and the cache
   (default 2 and 3, the integration suite's; the demo uses 5 so it never meets the tests' queues).
+- ``BULK_INTEGRATION_TEST_DB``: the PostgreSQL test database's name (default ``bulk_integration_test``), so
+  two runs of the suite can share a server.
+
+With drf-spectacular installed (the integration environment has it: the fuzzer reads the schema), the
+API documents itself at ``/api/schema/``.
 """
 
 from __future__ import annotations
@@ -76,7 +81,7 @@ def _database() -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "TEST": {"NAME": "bulk_integration_test"},
+            "TEST": {"NAME": os.environ.get("BULK_INTEGRATION_TEST_DB", "bulk_integration_test")},
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -122,6 +127,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+try:
+    import drf_spectacular  # noqa: F401  (the OpenAPI schema: bulk-drf[openapi])
+except ImportError:  # pragma: no cover - environments without the openapi extra (the benchmarks)
+    HAS_SCHEMA = False
+else:
+    HAS_SCHEMA = True
+    INSTALLED_APPS.append("drf_spectacular")
+    REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+    SPECTACULAR_SETTINGS = {"TITLE": "bulk-signals example ledger API", "VERSION": "1"}
 
 BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 1000))
 BULK_DRF_PROGRESS_UPDATE_INTERVAL = BULK_DRF_CHUNK_SIZE

@@ -419,3 +419,12 @@ def test_oversized_requests_are_a_413(api: APIClient, settings: Any) -> None:
 def test_error_messages_escape_what_they_echo(api: APIClient) -> None:
     response = api.get("/things/?ids=%00")
     assert response.status_code == 400 and "\x00" not in json.dumps(response.json(), ensure_ascii=False)
+
+
+@pytest.mark.parametrize("lookup", ["99999999999999999999", "-99999999999999999999", "1.5", "%D9%A1"])
+def test_a_detail_url_that_is_no_id_is_a_404(api: APIClient, lookup: str) -> None:
+    row = things(1)[0]
+    for method in ("get", "patch", "put", "delete"):
+        response = getattr(api, method)(f"/things/{lookup}/", {"name": "x", "sku": "y"}, format="json")
+        assert response.status_code == 404, (method, lookup)
+    assert Thing.objects.get(pk=row.pk).name == "t0"

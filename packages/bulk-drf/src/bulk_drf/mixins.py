@@ -62,10 +62,19 @@ class BulkOperationsMixin(BulkJobActionsMixin):
     def get_object(self) -> Any:
         """DRF's ``get_object``; on the list route (no lookup in the URL) a 404 instead of an assertion.
 
-        The list route now answers PUT, and DRF's OPTIONS metadata probes ``get_object()`` for PUT.
+        The list route now answers PUT, and DRF's OPTIONS metadata probes ``get_object()`` for PUT. A pk
+        in the URL follows the id syntax (``ids.parse_id``); anything else is a 404.
         """
-        if (self.lookup_url_kwarg or self.lookup_field) not in self.kwargs:  # type: ignore[attr-defined]
+        url_kwarg = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
+        if url_kwarg not in self.kwargs:  # type: ignore[attr-defined]
             raise Http404
+        pk_field = self._bulk_model()._meta.pk
+        if self.lookup_field in ("pk", pk_field.name, pk_field.attname):  # type: ignore[attr-defined]
+            # The bulk routes' id syntax here too: an Arabic-Indic "1" is not row 1; 10**20 is a 404, not a 500.
+            try:
+                self.kwargs[url_kwarg] = parse_id(pk_field, self.kwargs[url_kwarg])  # type: ignore[attr-defined]
+            except InvalidId:
+                raise Http404 from None
         return super().get_object()  # type: ignore[misc]
 
     # -- actions --------------------------------------------------------------------------------

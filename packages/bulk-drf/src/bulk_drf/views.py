@@ -27,6 +27,7 @@ from . import aggregates, jobs, progress
 from .csv_io import CSVParser, CSVRecords, CSVRenderer, csv_lines
 from .exceptions import JobNotComplete
 from .models import BulkJob, BulkJobResult
+from .openapi import BulkJobSchema
 from .retention import ResultsPurged
 from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
 from .states import JobState, ResultKind
@@ -78,6 +79,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 
     serializer_class = BulkJobSerializer
     permission_classes = [IsAuthenticated]
+    schema = BulkJobSchema()
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
     # A user with years of jobs must not get them all in one response; pages are newest first.
     pagination_class = BulkJobPagination

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from functools import cache
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections, models, router
 
-__all__ = ["INTEGER_TYPES", "InvalidId", "id_rule", "parse_id"]
+__all__ = ["INTEGER_TYPES", "InvalidId", "id_parser", "id_rule", "parse_id"]
 
 INTEGER_TYPES = frozenset(
     {
@@ -84,46 +86,59 @@ def _shown(raw: Any) -> str:
 
 def parse_id(pk_field: models.Field, raw: Any) -> Any:
     """``raw`` as a value of ``pk_field`` (see the module docstring); ``InvalidId`` otherwise."""
+    return id_parser(pk_field)(raw)
+
+
+@cache
+def id_parser(pk_field: models.Field) -> Callable[[Any], Any]:
+    """``parse_id`` for one pk field, with the field's type and range worked out once (a batch parses
+    a thousand ids: the router, the connection and the range are not looked up for each)."""
     field = _target(pk_field)
     internal = field.get_internal_type()
+    rule = id_rule(pk_field)
     if internal in INTEGER_TYPES:
-        return _integer(field, internal, raw)
-    if isinstance(raw, bool) or not isinstance(raw, (str, int)) or (isinstance(raw, str) and len(raw) > _MAX_TEXT):
-        raise InvalidId(f"'{_shown(raw)}' is not a valid id ({id_rule(pk_field)}).")
-    if internal == "UUIDField":
-        if not isinstance(raw, str) or _UUID.match(raw) is None:
-            raise InvalidId(f"'{_shown(raw)}' is not a valid id ({id_rule(pk_field)}).")
-        return uuid.UUID(raw)
-    text = raw if isinstance(raw, str) else str(raw)
-    if not text or _UNSTORABLE.search(text) is not None:
-        raise InvalidId(
-            f"'{_shown(raw)}' is not a valid id: an id is a non-empty string without NUL or lone surrogate characters."
-        )
-    if internal in TEXT_TYPES:
-        max_length = getattr(field, "max_length", None)
-        if max_length is not None and len(text) > max_length:
-            raise InvalidId(f"'{_shown(raw)}' is not a valid id: ids are at most {max_length} characters.")
-        return text
-    try:
-        return field.to_python(text)
-    except (DjangoValidationError, TypeError, ValueError, OverflowError, ArithmeticError):
-        raise InvalidId(f"'{_shown(raw)}' is not a valid id.") from None
+        low, high = _range(field, internal)
+        match = _INTEGER.match
+
+        def integer(raw: Any) -> int:
+            if type(raw) is int:
+                value = raw
+            elif type(raw) is str and len(raw) <= _MAX_TEXT and match(raw) is not None:
+                value = int(raw)
+            else:
+                raise InvalidId(f"'{_shown(raw)}' is not a valid id ({rule}).")
+            if value < low or value > high:
+                raise InvalidId(f"'{_shown(raw)}' is out of the range of ids ({low} to {high}).", "out_of_range")
+            return value
+
+        return integer
+
+    def other(raw: Any) -> Any:
+        if isinstance(raw, bool) or not isinstance(raw, (str, int)) or (isinstance(raw, str) and len(raw) > _MAX_TEXT):
+            raise InvalidId(f"'{_shown(raw)}' is not a valid id ({rule}).")
+        if internal == "UUIDField":
+            if not isinstance(raw, str) or _UUID.match(raw) is None:
+                raise InvalidId(f"'{_shown(raw)}' is not a valid id ({rule}).")
+            return uuid.UUID(raw)
+        text = raw if isinstance(raw, str) else str(raw)
+        if not text or _UNSTORABLE.search(text) is not None:
+            raise InvalidId(
+                f"'{_shown(raw)}' is not a valid id: an id is a non-empty string without NUL or lone surrogates."
+            )
+        if internal in TEXT_TYPES:
+            max_length = getattr(field, "max_length", None)
+            if max_length is not None and len(text) > max_length:
+                raise InvalidId(f"'{_shown(raw)}' is not a valid id: ids are at most {max_length} characters.")
+            return text
+        try:
+            return field.to_python(text)
+        except (DjangoValidationError, TypeError, ValueError, OverflowError, ArithmeticError):
+            raise InvalidId(f"'{_shown(raw)}' is not a valid id.") from None
+
+    return other
 
 
-def _integer(field: models.Field, internal: str, raw: Any) -> int:
-    if type(raw) is int:
-        value = raw
-    elif type(raw) is str and len(raw) <= _MAX_TEXT and _INTEGER.match(raw) is not None:
-        value = int(raw)
-    else:
-        raise InvalidId(f"'{_shown(raw)}' is not a valid id ({id_rule(field)}).")
-    low, high = _range(field, internal)
-    if (low is not None and value < low) or (high is not None and value > high):
-        raise InvalidId(f"'{_shown(raw)}' is out of the range of ids ({low} to {high}).", "out_of_range")
-    return value
-
-
-def _range(field: models.Field, internal: str) -> tuple[int | None, int | None]:
+def _range(field: models.Field, internal: str) -> tuple[int, int]:
     """The column's range on its database; at most the signed 64 bits every backend's driver can bind."""
     connection = connections[router.db_for_read(field.model)] if getattr(field, "model", None) else None
     low, high = connection.ops.integer_field_range(internal) if connection is not None else (None, None)

@@ -27,7 +27,7 @@ from . import jobs, operations
 from .conf import bulk_settings
 from .csv_io import CSVParser
 from .exceptions import BulkValidationError, PayloadTooLarge
-from .ids import InvalidId, parse_id
+from .ids import InvalidId, id_parser
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
 from .states import JobOperation
 
@@ -182,6 +182,7 @@ def check_record_ids(viewset: Any, operation: str, records: Sequence[Any]) -> No
     if operation not in (JobOperation.DELETE, JobOperation.READ, JobOperation.UPDATE):
         return
     pk_field = viewset.get_queryset().model._meta.pk
+    parse = id_parser(pk_field)
     id_key = getattr(viewset, "bulk_id_field", None) or pk_field.name
     errors: list[dict[str, Any]] = []
     for index, record in enumerate(records):
@@ -195,7 +196,7 @@ def check_record_ids(viewset: Any, operation: str, records: Sequence[Any]) -> No
         else:
             key, raw = "id", record
         try:
-            parse_id(pk_field, raw)
+            parse(raw)
         except InvalidId as exc:
             errors.append({"index": index, "errors": {key: [{"message": exc.message, "code": exc.code}]}})
             if len(errors) >= _MAX_REPORTED:

@@ -25,7 +25,7 @@ from rest_framework.response import Response
 from . import operations
 from .conf import bulk_settings
 from .exceptions import InvalidBulkPayload, PayloadTooLarge
-from .ids import InvalidId, parse_id
+from .ids import InvalidId, id_parser, parse_id
 from .job_actions import BulkJobActionsMixin
 from .openapi import BulkSchema
 from .operations import BatchResult
@@ -195,11 +195,11 @@ class BulkOperationsMixin(BulkJobActionsMixin):
                 {"ids": [f"{len(raw)} ids given; BULK_DRF_MAX_IDS allows at most {bulk_settings.MAX_IDS}."]},
                 code="too_many_ids",
             )
-        pk_field = self._bulk_model()._meta.pk
+        parse = id_parser(self._bulk_model()._meta.pk)
         ids, seen, bad = [], set(), []
         for value in raw:
             try:
-                pk = parse_id(pk_field, value)  # the strict id syntax: no "1_0", "+1", "\\u0661" or 2.9
+                pk = parse(value)  # the strict id syntax: no "1_0", "+1", "\\u0661" or 2.9
             except InvalidId as exc:
                 bad.append(exc.message)
                 continue

@@ -39,7 +39,7 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from .conf import bulk_settings
 from .exceptions import BulkValidationError, WriteConflict
-from .ids import INTEGER_TYPES, InvalidId, parse_id
+from .ids import INTEGER_TYPES, InvalidId, id_parser, parse_id
 from .storable import printable, unstorable, unstorable_text
 from .validation import (
     NON_FIELD_ERRORS,
@@ -485,6 +485,7 @@ class _Batch:
     def _fetch_targets(self) -> list[tuple[int, models.Model]]:
         """The rows the items name by id, fetched with one query inside the viewset's scope."""
         wanted: dict[Any, int] = {}
+        parse = id_parser(self.pk_field)
         for i, item in enumerate(self.items):
             raw = item.get(self.id_key) if isinstance(item, dict) else item
             if (isinstance(item, dict) and self.id_key not in item) or raw is None or raw == "":
@@ -495,7 +496,7 @@ class _Batch:
                                                                "invalid")}})
                 continue
             try:
-                pk = parse_id(self.pk_field, raw)  # strict: a float id must not reach row int(2.9)
+                pk = parse(raw)  # the id syntax (ids.py): a float id must not reach row int(2.9)
             except InvalidId as exc:
                 self._add_errors({i: {self.id_key: field_error(exc.message, exc.code)}})
                 continue
@@ -531,9 +532,9 @@ class _Batch:
                     continue
                 target = f.target_field if f.is_relation else f
                 # The key is looked up before the serializer sees it: refuse what the SELECT cannot bind.
-                problem = unstorable(raw)
-                if problem is not None:
-                    errors[f.name] = field_error(f"This value {problem[1]}.", "invalid")
+                reason = unstorable_text(raw) if type(raw) is str else (unstorable(raw) or (None, None))[1]
+                if reason is not None:
+                    errors[f.name] = field_error(f"This value {reason}.", "invalid")
                     continue
                 try:
                     # Integer columns (and foreign keys) take the id syntax: int(2.9) is 2, 10**20 overflows.

@@ -428,3 +428,22 @@ def test_a_detail_url_that_is_no_id_is_a_404(api: APIClient, lookup: str) -> Non
         response = getattr(api, method)(f"/things/{lookup}/", {"name": "x", "sku": "y"}, format="json")
         assert response.status_code == 404, (method, lookup)
     assert Thing.objects.get(pk=row.pk).name == "t0"
+
+
+def test_json_nested_too_deeply_is_a_400(api: APIClient) -> None:
+    deep = "[" * 100_000 + "]" * 100_000
+    for method in ("post", "patch", "delete"):
+        response = raw(api, method, "/things/", deep)
+        assert response.status_code == 400, method
+        assert response.json() == {"detail": "JSON parse error: the body is nested too deeply."}
+    assert raw(api, "post", "/things/bulk/", deep).status_code == 400
+    assert Thing.objects.count() == 0
+
+
+@jobs_urls
+def test_json_nested_too_deeply_is_a_400_on_the_job_resource(alice: Any) -> None:
+    client = client_for(alice)
+    job = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json").json()
+    response = raw(client, "put", f"/api/bulk-jobs/{job['id']}/data/", "[" * 100_000 + "]" * 100_000)
+    assert response.status_code == 400
+    assert BulkJobDataChunk.objects.count() == 0

@@ -30,6 +30,7 @@ __all__ = [
     "NestedWritesNotSupported",
     "PayloadTooLarge",
     "WriteConflict",
+    "as_parse_error",
 ]
 
 
@@ -102,3 +103,17 @@ class JobNotComplete(APIException):
     def __init__(self, state: str) -> None:
         self.state = state
         super().__init__(f"aggregates are available once the job is JobComplete; it is {state}", self.default_code)
+
+
+def as_parse_error(exc: Exception) -> Exception:
+    """``exc``, or a 400 ``ParseError`` when it is the ``RecursionError`` of a JSON body nested too deeply.
+
+    DRF's ``JSONParser`` turns a ``ValueError`` into a 400 but lets ``json``'s ``RecursionError`` (a body
+    of ``[[[[...]]]]`` a hundred thousand deep) through: a 500 from input. The bulk viewsets' and the job
+    resource's ``handle_exception`` pass every exception through here.
+    """
+    if isinstance(exc, RecursionError) and "JSON" in str(exc):
+        from rest_framework.exceptions import ParseError
+
+        return ParseError("JSON parse error: the body is nested too deeply.")
+    return exc

@@ -63,8 +63,10 @@ class InvalidId(ValueError):
 
 def _target(pk_field: models.Field) -> models.Field:
     field = pk_field
-    while field.is_relation and getattr(field, "target_field", None) is not None:
-        field = field.target_field  # type: ignore[assignment]
+    target: models.Field | None = getattr(field, "target_field", None) if field.is_relation else None
+    while target is not None:  # a foreign key (or one-to-one) pk: the type of the pk it points to
+        field = target
+        target = getattr(field, "target_field", None) if field.is_relation else None
     return field
 
 

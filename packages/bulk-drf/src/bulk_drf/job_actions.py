@@ -26,7 +26,7 @@ from rest_framework.response import Response
 from . import jobs, operations
 from .conf import bulk_settings
 from .csv_io import CSVParser
-from .exceptions import BulkValidationError, PayloadTooLarge
+from .exceptions import BulkValidationError, PayloadTooLarge, as_parse_error
 from .ids import InvalidId, id_parser
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
 from .states import JobOperation
@@ -123,6 +123,10 @@ class BulkJobActionsMixin:
             status=status.HTTP_202_ACCEPTED,
             headers=self._location(job),
         )
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """DRF's, with a too deeply nested JSON body answered 400 (``exceptions.as_parse_error``)."""
+        return super().handle_exception(as_parse_error(exc))  # type: ignore[misc,no-any-return]
 
     def check_permissions(self, request: Request) -> None:
         """DRF's check, except on ``POST bulk/jobs/``: that request's method says nothing of the job.

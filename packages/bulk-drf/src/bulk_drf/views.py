@@ -25,7 +25,7 @@ from rest_framework.viewsets import GenericViewSet
 
 from . import aggregates, jobs, progress
 from .csv_io import CSVParser, CSVRecords, CSVRenderer, csv_lines
-from .exceptions import JobNotComplete
+from .exceptions import JobNotComplete, as_parse_error
 from .models import BulkJob, BulkJobResult
 from .openapi import BulkJobSchema
 from .retention import ResultsPurged
@@ -83,6 +83,10 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
     # A user with years of jobs must not get them all in one response; pages are newest first.
     pagination_class = BulkJobPagination
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """DRF's, with a too deeply nested JSON body answered 400 (``exceptions.as_parse_error``)."""
+        return super().handle_exception(as_parse_error(exc))
 
     def get_queryset(self) -> Any:
         jobs_qs = BulkJob.objects.all()

@@ -8,7 +8,7 @@ modes), each sent as one of two users (alice or bob, HTTP Basic). Checks, per re
 - a documented answer matches its schema (``response_schema_conformance``);
 - a 4xx wrote nothing: every table the API writes is the same before and after.
 
-``BULK_FUZZ_EXAMPLES`` examples per operation (``make test``: 12, about a minute, derandomized so CI is
+``BULK_FUZZ_EXAMPLES`` examples per operation (``make test``: 25, about a minute, derandomized so CI is
 repeatable; ``make fuzz``: 200, over 5,000 requests, a new random draw each run). The number of requests
 sent is printed at the end.
 """
@@ -34,7 +34,7 @@ from ledger.models import Account, AuditEntry, Transaction
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
-EXAMPLES = int(os.environ.get("BULK_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("BULK_FUZZ_EXAMPLES", "25"))
 USERS = ("alice", "bob")
 WRITTEN_TABLES = (Account, Transaction, AuditEntry, BulkJob, BulkJobDataChunk, BulkJobResult, User)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulk_drf.job_actions import BulkJobActionsMixin
+from bulk_drf.mixins import BulkOperationsMixin
 from django.db import OperationalError
 from rest_framework import permissions, serializers, viewsets
 
@@ -92,3 +93,12 @@ class StaffWritesGadgetViewSet(GadgetViewSet):
     """Anyone signed in may read; only staff may write (a common shape: ``IsAdminUser`` or read-only)."""
 
     permission_classes = [permissions.IsAuthenticated, StaffWritesOnly]
+
+
+class UserScopedGadgetViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    """No ``queryset`` attribute: ``get_queryset()`` needs a signed-in user (an anonymous one breaks the filter)."""
+
+    serializer_class = GadgetSerializer
+
+    def get_queryset(self) -> Any:
+        return Gadget.objects.filter(owner=self.request.user)

@@ -25,7 +25,7 @@ from rest_framework.test import APIClient
 from tests import jobs_fixtures
 from tests.jobs_app.models import Gadget as JobGadget
 from tests.jobs_fixtures import client_for, closed_job, gadgets
-from tests.models import Gadget, Part, Thing
+from tests.models import Gadget, Part, Thing, Voucher
 
 alice = jobs_fixtures.alice
 bob = jobs_fixtures.bob
@@ -447,3 +447,11 @@ def test_json_nested_too_deeply_is_a_400_on_the_job_resource(alice: Any) -> None
     response = raw(client, "put", f"/api/bulk-jobs/{job['id']}/data/", "[" * 100_000 + "]" * 100_000)
     assert response.status_code == 400
     assert BulkJobDataChunk.objects.count() == 0
+
+
+@pytest.mark.parametrize("value", ["1E+999999", "123456789.00", "1e-999999", "NaN", "Infinity"])
+def test_an_upsert_key_the_column_cannot_hold_is_a_400(api: APIClient, value: str) -> None:
+    response = api.post("/vouchers/?unique_fields=value", [{"value": value, "label": "x"}], format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"][0]["errors"]) == ["value"]
+    assert Voucher.objects.count() == 0

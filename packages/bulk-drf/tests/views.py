@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from bulk_drf.mixins import BulkOperationsMixin
 from rest_framework import pagination, permissions, serializers, throttling, viewsets
 
-from tests.models import Gadget, Pair, Part, Seat, Thing
+from tests.models import Gadget, Pair, Part, Seat, Thing, Voucher
 
 
 class ThingSerializer(serializers.ModelSerializer):
@@ -165,3 +165,14 @@ class GadgetViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
 
     queryset = Gadget.objects.all()
     serializer_class = GadgetSerializer
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Voucher
+        fields = ["id", "value", "label"]
+
+
+class VoucherViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    queryset = Voucher.objects.all()
+    serializer_class = VoucherSerializer

@@ -539,10 +539,17 @@ class _Batch:
                 try:
                     # Integer columns (and foreign keys) take the id syntax: int(2.9) is 2, 10**20 overflows.
                     strict = f.is_relation or target.get_internal_type() in INTEGER_TYPES
-                    parts.append(parse_id(target, raw) if strict else target.to_python(raw))
+                    if strict:
+                        parts.append(parse_id(target, raw))
+                    else:
+                        value = target.to_python(raw)
+                        target.run_validators(value)  # max_digits, max_length: what the lookup could not bind
+                        parts.append(value)
                 except InvalidId as exc:
                     errors[f.name] = field_error(exc.message, exc.code)
-                except (DjangoValidationError, TypeError, ValueError, OverflowError, ArithmeticError):
+                except DjangoValidationError as exc:
+                    errors[f.name] = field_error(" ".join(printable(m) for m in exc.messages), "invalid")
+                except (TypeError, ValueError, OverflowError, ArithmeticError):
                     errors[f.name] = field_error(f"'{printable(raw)}' is not a valid value.", "invalid")
             if errors:
                 self._add_errors({i: errors})

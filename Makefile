@@ -1,7 +1,7 @@
 # Entry points for newcomers and CI. Every target bootstraps what it needs from python3 alone:
 # a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments in .hatch/.
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test test-core test-django test-drf test-integration test-compat test-next coverage lint typecheck bench demo serve clean
+.PHONY: help bootstrap test test-core test-django test-drf test-integration test-compat test-next fuzz coverage lint typecheck bench demo serve clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -35,6 +35,8 @@ test-integration: $(HATCH) ## the cross-layer suite (real worker, Redis, Postgre
 
 test-compat: $(HATCH) ## Django's own ORM test suites: vanilla vs every model signalling (ARGS="--backends sqlite")
 	@bash scripts/test-compat.sh $(ARGS)
+fuzz: $(HATCH) ## schemathesis against the example API, 160 examples per operation (over 5,000 requests a run)
+	@bash scripts/fuzz.sh
 
 test-next: ## best effort: every suite on Django 6.x with this machine's Python (see the script)
 	@bash scripts/test-django-next-here.sh

@@ -29,5 +29,6 @@ class TransactionSerializer(serializers.ModelSerializer):
         fields = super().get_fields()
         request = self.context.get("request")
         if request is not None:  # a transaction can only go to one of the user's own accounts
-            fields["account"].queryset = Account.objects.filter(owner=request.user)
+            user = request.user if request.user.is_authenticated else None  # None: the anonymous schema view
+            fields["account"].queryset = Account.objects.filter(owner=user)
         return fields

@@ -19,6 +19,9 @@ database, broker and cache as the web process):
   so two runs of the suite can share one server.
 - ``BULK_STALE_AFTER``: ``BULK_DRF_STALE_AFTER``, seconds before the reaper requeues a job (default 600);
   ``BULK_REAPER_EVERY``: seconds between two runs of the reaper under celery beat (default 60).
+
+With drf-spectacular installed (the integration environment has it: the fuzzer reads the schema), the
+API documents itself at ``/api/schema/``.
 """
 
 from __future__ import annotations
@@ -140,6 +143,16 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
 }
+
+try:
+    import drf_spectacular  # noqa: F401  (the OpenAPI schema: bulk-drf[openapi])
+except ImportError:  # pragma: no cover - environments without the openapi extra (the benchmarks)
+    HAS_SCHEMA = False
+else:
+    HAS_SCHEMA = True
+    INSTALLED_APPS.append("drf_spectacular")
+    REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
+    SPECTACULAR_SETTINGS = {"TITLE": "bulk-signals example ledger API", "VERSION": "1"}
 
 BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 1000))
 BULK_DRF_PROGRESS_UPDATE_INTERVAL = BULK_DRF_CHUNK_SIZE

@@ -1,5 +1,6 @@
 """URLs: the ledger API under ``/api/`` and the job routes of bulk_drf."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from ledger.views import AccountViewSet, TransactionViewSet
@@ -24,3 +25,8 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/", include("bulk_drf.urls")),
 ]
+
+if settings.HAS_SCHEMA:
+    from drf_spectacular.views import SpectacularAPIView
+
+    urlpatterns.append(path("api/schema/", SpectacularAPIView.as_view(permission_classes=[AllowAny]), name="schema"))

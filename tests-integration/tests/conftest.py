@@ -9,6 +9,7 @@ SQLite test database, kombu's filesystem broker and a file cache (the header say
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -33,6 +34,13 @@ def pytest_report_header(config: Any) -> list[str]:
         else "kombu filesystem broker + file cache (no REDIS_URL: embedded fallback)"
     )
     return [f"bulk-signals integration: {db}; {broker}; queue {QUEUE}"]
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """The fuzzer's request count (tests/test_fuzz.py), when it ran."""
+    fuzz = sys.modules.get("tests.test_fuzz")
+    if fuzz is not None and fuzz.SENT["requests"]:
+        terminalreporter.write_line(fuzz.summary())
 
 
 @pytest.fixture

@@ -3,9 +3,11 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
-from tests.jobs_app.views import GadgetViewSet
+from tests.jobs_app.views import GadgetViewSet, StaffWritesGadgetViewSet, UserScopedGadgetViewSet
 
 router = SimpleRouter()
 router.register("gadgets", GadgetViewSet, basename="gadget")
+router.register("staff-gadgets", StaffWritesGadgetViewSet, basename="staff-gadget")
+router.register("scoped-gadgets", UserScopedGadgetViewSet, basename="scoped-gadget")
 
 urlpatterns = [path("", include(router.urls)), path("api/", include("bulk_drf.urls"))]

@@ -108,3 +108,10 @@ class Seat(BulkSignalModelMixin, models.Model):
                 fields=["room", "number"], condition=models.Q(cancelled=False), name="seat_active_unique"
             )
         ]
+
+
+class Voucher(BulkSignalModelMixin, models.Model):
+    """A unique decimal: an upsert key the database bounds (``max_digits``)."""
+
+    value = models.DecimalField(max_digits=8, decimal_places=2, unique=True)
+    label = models.CharField(max_length=20, default="")

@@ -301,8 +301,9 @@ def test_results_by_kind_paginated(alice: Any) -> None:
                                   "errors": {"price": [{"message": "A valid number is required.", "code": "invalid"}]}}]
     assert client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=weird").status_code == 400
     bad_limit = client.get(f"/api/bulk-jobs/{job.pk}/results/?limit=ten")
-    assert bad_limit.status_code == 400 and bad_limit.json() == {"limit": ["'ten' is not an integer"]}
-    assert client.get(f"/api/bulk-jobs/{job.pk}/results/?offset=-").json() == {"offset": ["'-' is not an integer"]}
+    rule = "is not a count (ASCII digits, at most 15 of them)"
+    assert bad_limit.status_code == 400 and bad_limit.json() == {"limit": [f"'ten' {rule}"]}
+    assert client.get(f"/api/bulk-jobs/{job.pk}/results/?offset=-").json() == {"offset": [f"'-' {rule}"]}
 
 
 def test_unprocessed_results_after_abort(alice: Any) -> None:

@@ -5,6 +5,8 @@ import pytest
 from tests.factories import ThingFactory
 from tests.models import Part, Thing
 
+ID_RULE = "(an integer: a JSON integer or ASCII digits)"
+
 pytestmark = pytest.mark.django_db
 
 
@@ -36,7 +38,7 @@ def test_unknown_ids_refuse_the_whole_delete(api):
     assert response.status_code == 400
     assert response.data["errors"] == [
         {"index": 1, "errors": {"id": [{"message": "Not found.", "code": "not_found"}]}},
-        {"index": 2, "errors": {"id": [{"message": "'x' is not a valid id.", "code": "invalid"}]}},
+        {"index": 2, "errors": {"id": [{"message": f"'x' is not a valid id {ID_RULE}.", "code": "invalid"}]}},
     ]
     assert Thing.objects.filter(pk=a.pk).exists()
 
@@ -45,7 +47,7 @@ def test_malformed_query_ids_are_named(api):
     response = api.delete("/things/?ids=1,abc,2,x y")
 
     assert response.status_code == 400
-    assert response.data == {"ids": ["'abc' is not a valid id.", "'x y' is not a valid id."]}
+    assert response.data == {"ids": [f"'abc' is not a valid id {ID_RULE}.", f"'x y' is not a valid id {ID_RULE}."]}
 
 
 def test_no_ids_at_all_is_a_clear_400(api):

@@ -5,6 +5,8 @@ from django.test import override_settings
 
 from tests.factories import ThingFactory
 
+ID_RULE = "(an integer: a JSON integer or ASCII digits)"
+
 pytestmark = pytest.mark.django_db
 
 
@@ -38,7 +40,7 @@ def test_malformed_ids_are_a_400_naming_each_bad_value(api):
     response = api.get("/things/?ids=1,two,3.5")
 
     assert response.status_code == 400
-    assert response.data == {"ids": ["'two' is not a valid id.", "'3.5' is not a valid id."]}
+    assert response.data == {"ids": [f"'two' is not a valid id {ID_RULE}.", f"'3.5' is not a valid id {ID_RULE}."]}
     assert response.data["ids"][0].code == "invalid"
 
 

@@ -7,6 +7,8 @@ import pytest
 from tests.factories import ThingFactory
 from tests.models import Thing
 
+ID_RULE = "(an integer: a JSON integer or ASCII digits)"
+
 pytestmark = pytest.mark.django_db
 
 
@@ -63,7 +65,7 @@ def test_unknown_missing_malformed_and_duplicate_ids_are_per_item_errors(api):
     assert response.data["errors"] == [
         {"index": 1, "errors": {"id": [{"message": "Not found.", "code": "not_found"}]}},
         {"index": 2, "errors": {"id": [{"message": "This field is required.", "code": "required"}]}},
-        {"index": 3, "errors": {"id": [{"message": "'x' is not a valid id.", "code": "invalid"}]}},
+        {"index": 3, "errors": {"id": [{"message": f"'x' is not a valid id {ID_RULE}.", "code": "invalid"}]}},
         {"index": 4, "errors": {"id": [{"message": "Duplicate of item 0 in this request.", "code": "duplicate"}]}},
     ]
     a.refresh_from_db()

@@ -16,6 +16,8 @@ router.register("locked", views.LockedThingViewSet, basename="locked")
 router.register("paged", views.PagedThingViewSet, basename="paged")
 router.register("throttled", views.ThrottledThingViewSet, basename="throttled")
 router.register("racing", views.RacingThingViewSet, basename="racing")
+router.register("gadgets", views.GadgetViewSet, basename="gadget")
+router.register("vouchers", views.VoucherViewSet, basename="voucher")
 router.register("plain", views.PlainThingViewSet, basename="plain")  # no bulk mixin: DRF as shipped
 
 urlpatterns = [

@@ -5,7 +5,7 @@ from typing import Any, ClassVar
 from bulk_drf.mixins import BulkOperationsMixin
 from rest_framework import pagination, permissions, serializers, throttling, viewsets
 
-from tests.models import Pair, Part, Seat, Thing
+from tests.models import Gadget, Pair, Part, Seat, Thing, Voucher
 
 
 class ThingSerializer(serializers.ModelSerializer):
@@ -152,3 +152,27 @@ class RacingThingViewSet(ThingViewSet):
     def perform_bulk_create(self, instances: list[Thing]) -> None:
         Thing.objects.create(name="racer", sku=instances[-1].sku)
         super().perform_bulk_create(instances)
+
+
+class GadgetSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Gadget
+        fields = ["id", "name", "sku", "price", "extra", "thing"]
+
+
+class GadgetViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    """A ``JSONField`` (``extra``) and a nullable foreign key: input the serializer's text checks do not see."""
+
+    queryset = Gadget.objects.all()
+    serializer_class = GadgetSerializer
+
+
+class VoucherSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Voucher
+        fields = ["id", "value", "label"]
+
+
+class VoucherViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    queryset = Voucher.objects.all()
+    serializer_class = VoucherSerializer

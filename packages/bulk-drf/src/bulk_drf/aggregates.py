@@ -27,7 +27,7 @@ from rest_framework.exceptions import ValidationError
 from .models import BulkJob, BulkJobResult
 from .states import ResultKind
 
-__all__ = ["BUILTIN", "compute", "job_rows", "register_aggregate", "registered"]
+__all__ = ["BUILTIN", "check_spec", "compute", "job_rows", "register_aggregate", "registered"]
 
 BUILTIN: dict[str, type[models.Aggregate]] = {"sum": Sum, "count": Count, "avg": Avg, "min": Min, "max": Max}
 
@@ -75,12 +75,25 @@ def job_rows(job: BulkJob, queryset: models.QuerySet) -> models.QuerySet:
     return queryset.filter(pk__in=pks)
 
 
+def check_spec(spec: Mapping[str, Any]) -> None:
+    """400 unless every value of ``spec`` is a list of field (or custom aggregate) names, as strings."""
+    errors: dict[str, list[str]] = {}
+    for function, fields in spec.items():
+        if not isinstance(fields, list) or not all(isinstance(field, str) for field in fields):
+            errors[str(function)] = [
+                'expected field names as strings, e.g. {"sum": ["amount"]} or {"sum": "amount"}'
+            ]
+    if errors:
+        raise ValidationError(errors)
+
+
 def compute(job: BulkJob, queryset: models.QuerySet, spec: Mapping[str, list[str]]) -> dict[str, Any]:
     """Evaluate ``spec`` (``{"sum": ["amount"], "count": ["*"], "custom": ["net_total"]}``) over the job's rows.
 
     Built-ins run in ONE query; answers are keyed ``"<function>__<field>"`` and ``"<custom name>"``.
     Unknown functions, fields and custom names raise a 400 naming them.
     """
+    check_spec(spec)
     rows = job_rows(job, queryset)
     model = queryset.model
     expressions: dict[str, models.Aggregate] = {}

@@ -3,7 +3,8 @@
 Upload: the first line names the columns (each once), each further line is a record (a dict of strings)
 with exactly one cell per column;
 empty cells are left out of the record, so a CSV update only touches the columns a row fills.
-Download: one line per result with the columns ``index, pk, created, errors, data``.
+Download: one line per result with the columns ``index, pk, created, errors, data``; every text cell
+and header name is neutralised against formula injection (``neutralise``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import codecs
 import csv
 import io
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -19,7 +21,7 @@ from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
 
-__all__ = ["CSVParser", "CSVRecords", "CSVRenderer", "csv_lines"]
+__all__ = ["FORMULA_PREFIXES", "CSVParser", "CSVRecords", "CSVRenderer", "csv_lines", "neutralise"]
 
 
 class CSVRecords(list):  # type: ignore[type-arg]
@@ -108,7 +110,7 @@ def csv_lines(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = Non
 
     def start(fieldnames: list[str]) -> Any:
         new = csv.DictWriter(buffer, fieldnames=fieldnames, extrasaction="ignore")
-        new.writeheader()
+        new.writer.writerow([neutralise(str(name)) for name in fieldnames])  # the header: names are data too
         return new
 
     if columns is not None:
@@ -126,7 +128,27 @@ def csv_lines(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = Non
 
 def _cell(value: Any) -> Any:
     if isinstance(value, dict | list):
-        return json.dumps(value, separators=(",", ":"), default=str)
+        return json.dumps(value, separators=(",", ":"), default=str)  # starts with { or [: never a formula
     if value is None:
         return ""
+    if isinstance(value, str):
+        return neutralise(value)
     return value
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe for a spreadsheet cell: a leading ``'`` when it starts like a formula.
+
+    Excel, LibreOffice and Google Sheets run a cell starting with ``= + - @`` (or a tab or carriage
+    return before one) as a formula: ``=cmd|' /C calc'!A0`` in a downloaded CSV is an attack on whoever
+    opens it (OWASP's "CSV injection"). Every CSV the API writes passes every text cell, and every
+    header name, through this one function. A plain number such as ``-12.50`` is left as it is: it cannot
+    be a formula, and a quote would turn it into text.
+    """
+    if text and text.startswith(FORMULA_PREFIXES) and _PLAIN_NUMBER.match(text) is None:
+        return "'" + text
+    return text

@@ -32,6 +32,7 @@ __all__ = [
     "PayloadTooLarge",
     "TooManyOpenJobs",
     "WriteConflict",
+    "as_parse_error",
 ]
 
 
@@ -131,3 +132,17 @@ class JobQueueUnavailable(APIException):
         "background jobs are not available: no Celery app is configured on the server (system check "
         "bulk_drf.W003), so no worker would run this job; it was left Open"
     )
+
+
+def as_parse_error(exc: Exception) -> Exception:
+    """``exc``, or a 400 ``ParseError`` when it is the ``RecursionError`` of a JSON body nested too deeply.
+
+    DRF's ``JSONParser`` turns a ``ValueError`` into a 400 but lets ``json``'s ``RecursionError`` (a body
+    of ``[[[[...]]]]`` a hundred thousand deep) through: a 500 from input. The bulk viewsets' and the job
+    resource's ``handle_exception`` pass every exception through here.
+    """
+    if isinstance(exc, RecursionError) and "JSON" in str(exc):
+        from rest_framework.exceptions import ParseError
+
+        return ParseError("JSON parse error: the body is nested too deeply.")
+    return exc

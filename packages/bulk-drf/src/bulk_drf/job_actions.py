@@ -12,6 +12,7 @@ permissions are checked for the HTTP method the job's records will be written wi
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import transaction
@@ -21,9 +22,10 @@ from rest_framework.exceptions import NotAuthenticated, ParseError, ValidationEr
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from . import jobs
+from . import jobs, operations
 from .conf import bulk_settings
-from .exceptions import PayloadTooLarge
+from .exceptions import BulkValidationError, PayloadTooLarge, as_parse_error
+from .ids import InvalidId, id_parser
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
 from .states import JobOperation
 from .throttles import BulkJobCreateThrottle
@@ -73,7 +75,9 @@ class BulkJobActionsMixin:
         body = BulkJobCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
         operation, partial = body.validated_data["operation"], body.validated_data["partial"]
+        # The permission of a staged job is the one of its operation: a read job is a GET (see check_permissions).
         self._check_job_permissions(request, _METHOD_OF.get(operation, "PATCH" if partial else "PUT"))
+        self._check_unique_fields(body.validated_data["unique_fields"])
         with transaction.atomic():
             jobs.check_open_jobs(owner)
             job = jobs.create_job(
@@ -107,6 +111,7 @@ class BulkJobActionsMixin:
             raise ValidationError({"non_field_errors": ["no records in the request"]})
         if isinstance(records, list) and len(records) > bulk_settings.MAX_RECORDS:
             raise PayloadTooLarge(f"{len(records)} records; BULK_DRF_MAX_RECORDS is {bulk_settings.MAX_RECORDS}")
+        self._check_unique_fields(unique_fields)
         with transaction.atomic():  # a stream refused half-way (a limit, a parse error) leaves no job behind
             jobs.check_open_jobs(owner)
             job = jobs.create_job(
@@ -116,7 +121,12 @@ class BulkJobActionsMixin:
             # A body parsed whole (the synchronous route with AUTO_ASYNC): its size is the upload's (not so for
             # ?ids=, which add_records measures).
             body_size = int(request.META.get("CONTENT_LENGTH") or 0) if request.method not in ("GET", "DELETE") else 0
-            jobs.add_records(job, records, size=body_size if isinstance(records, list) and body_size > 0 else None)
+            jobs.add_records(
+                job,
+                records,
+                size=body_size if isinstance(records, list) and body_size > 0 else None,
+                check=lambda chunk, first: check_record_ids(self, operation, chunk, first_index=first),
+            )
             jobs.close(job)
         status_url = job_url(job.pk)
         return Response(
@@ -137,6 +147,27 @@ class BulkJobActionsMixin:
         if getattr(self, "action", None) in _CREATES_JOBS:
             throttles.append(BulkJobCreateThrottle())
         return throttles
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """DRF's, with a too deeply nested JSON body answered 400 (``exceptions.as_parse_error``)."""
+        return super().handle_exception(as_parse_error(exc))  # type: ignore[misc,no-any-return]
+
+    def check_permissions(self, request: Request) -> None:
+        """DRF's check, except on ``POST bulk/jobs/``: that request's method says nothing of the job.
+
+        A staged job's permission is the one of its operation (``read`` is a ``GET``, ``delete`` a
+        ``DELETE``, ...), known once the body is parsed: ``bulk_jobs`` checks it then, through
+        ``_check_job_permissions``. A user who may read but not write can stage a read job, as they can
+        run ``GET bulk/?ids=``.
+        """
+        if getattr(self, "action", None) == "bulk_jobs" and not getattr(self, "_bulk_job_method", None):
+            return
+        super().check_permissions(request)  # type: ignore[misc]
+
+    def _check_unique_fields(self, unique_fields: list[str]) -> None:
+        """The same 400 as the synchronous endpoints for ``unique_fields`` that are not a unique key."""
+        if unique_fields:
+            operations.upsert_key(self.get_queryset().model, unique_fields)  # type: ignore[attr-defined]
 
     @staticmethod
     def _job_owner(request: Request) -> Any:
@@ -160,9 +191,48 @@ class BulkJobActionsMixin:
             clone = Request(django_request, authenticators=())
             clone.user, clone.auth = request.user, request.auth
             request = clone
-        self.check_permissions(request)  # type: ignore[attr-defined]
+        self._bulk_job_method = method
+        self.check_permissions(request)
 
     @staticmethod
     def _location(job: Any) -> dict[str, str]:
         url = job_url(job.pk)
         return {"Location": url} if url else {}
+
+
+def check_record_ids(viewset: Any, operation: str, records: Sequence[Any], first_index: int = 0) -> None:
+    """400 listing the records whose id breaks the id syntax (``ids.parse_id``), before anything is stored.
+
+    Delete and read records are ids (or objects with ``id``/``pk``); update records carry the viewset's
+    ``bulk_id_field`` (a record without one is reported by the worker, as the synchronous update does).
+    The worker parses the ids with the same rules, so a job created another way is held to them too.
+    """
+    if operation not in (JobOperation.DELETE, JobOperation.READ, JobOperation.UPDATE):
+        return
+    pk_field = viewset.get_queryset().model._meta.pk
+    parse = id_parser(pk_field)
+    id_key = getattr(viewset, "bulk_id_field", None) or pk_field.name
+    errors: list[dict[str, Any]] = []
+    for index, record in enumerate(records):
+        if operation == JobOperation.UPDATE:
+            if not isinstance(record, dict) or id_key not in record:
+                continue
+            key, raw = id_key, record[id_key]
+        elif isinstance(record, dict):
+            key = next((name for name in ("id", "pk") if name in record), "id")
+            raw = record.get(key, record)
+        else:
+            key, raw = "id", record
+        try:
+            parse(raw)
+        except InvalidId as exc:
+            errors.append(
+                {"index": first_index + index, "errors": {key: [{"message": exc.message, "code": exc.code}]}}
+            )
+            if len(errors) >= _MAX_REPORTED:
+                break
+    if errors:
+        raise BulkValidationError(errors)
+
+
+_MAX_REPORTED = 100  # a million bad ids need not produce a million errors

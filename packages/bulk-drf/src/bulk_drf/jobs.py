@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +25,7 @@ from .exceptions import IllegalTransition, JobQueueUnavailable, PayloadTooLarge
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
 from .states import STATE_TIMESTAMPS, JobOperation, JobState, can_transition
+from .storable import check_records
 
 __all__ = [
     "Upload", "abort", "add_records", "add_upload", "check_open_jobs", "close", "create_job", "enqueue", "transition",
@@ -84,6 +85,10 @@ def send_after_commit(signal: Any, payload: Any) -> None:
     transaction.on_commit(lambda: signal.send(BulkJob, payload, errors=ErrorStrategy.LOG))
 
 
+ChunkCheck = Callable[[list[Any], int], None]
+"""``check(chunk, first_index)``: refuses (raises) a chunk of an upload as it is stored."""
+
+
 @dataclass
 class Upload:
     """What one upload added to a job: ``received`` records and ``bytes``; the job now holds ``total``."""
@@ -93,19 +98,26 @@ class Upload:
     bytes: int
 
 
-def add_records(job: BulkJob, records: Iterable[Any], *, size: int | None = None) -> int:
+def add_records(
+    job: BulkJob, records: Iterable[Any], *, size: int | None = None, check: ChunkCheck | None = None
+) -> int:
     """Append ``records`` to an ``Open`` job, stored in chunks of ``BULK_DRF_CHUNK_SIZE``; returns the new total.
 
     See ``add_upload``, which this calls.
     """
-    return add_upload(job, records, size=size).total
+    return add_upload(job, records, size=size, check=check).total
 
 
-def add_upload(job: BulkJob, records: Iterable[Any], *, size: int | None = None) -> Upload:
+def add_upload(
+    job: BulkJob, records: Iterable[Any], *, size: int | None = None, check: ChunkCheck | None = None
+) -> Upload:
     """Append ``records`` (a list, or an upload's ``RecordStream``) to an ``Open`` job, chunk by chunk.
 
-    Raises ``IllegalTransition`` (409) when the job is not Open, ``PayloadTooLarge`` (413) when the job
-    would exceed ``BULK_DRF_MAX_RECORDS`` records or ``BULK_DRF_MAX_JOB_BYTES`` bytes. ``size`` is the
+    Raises ``BulkValidationError`` (400) for a record holding a value no database stores (``storable``) or
+    refused by ``check(chunk, first_index)`` (the id syntax of a delete/read/update job), ``IllegalTransition``
+    (409) when the job is not Open, ``PayloadTooLarge`` (413) when the job would exceed
+    ``BULK_DRF_MAX_RECORDS`` records or ``BULK_DRF_MAX_JOB_BYTES`` bytes. Records are checked chunk by chunk
+    as they are stored. ``size`` is the
     upload's size in bytes (a stream counts its own; a list without one is measured as compact JSON).
     Everything happens in one transaction: an upload refused half-way (a limit, a parse error in a
     stream) stores nothing. Safe against concurrent uploads to the same job: the job row is locked
@@ -147,6 +159,7 @@ def add_upload(job: BulkJob, records: Iterable[Any], *, size: int | None = None)
         for record in records:
             chunk.append(record)
             if len(chunk) == chunk_size:
+                _check_chunk(chunk, count, check)
                 pending.append(_chunk(job, start + count, chunk))
                 count += len(chunk)
                 chunk = []
@@ -158,6 +171,7 @@ def add_upload(job: BulkJob, records: Iterable[Any], *, size: int | None = None)
                     BulkJobDataChunk.objects.bulk_create(pending)
                     pending = []
         if chunk:
+            _check_chunk(chunk, count, check)
             pending.append(_chunk(job, start + count, chunk))
             count += len(chunk)
             if start + count > limit:
@@ -172,6 +186,12 @@ def add_upload(job: BulkJob, records: Iterable[Any], *, size: int | None = None)
         job.state, job.total_records, job.data_bytes = locked.state, total, stored + (size or 0)
         _publish_on_commit(job)  # a status cached before this upload would show the old total
     return Upload(received=count, total=total, bytes=size or 0)
+
+
+def _check_chunk(chunk: list[Any], first: int, check: ChunkCheck | None) -> None:
+    check_records(chunk, first)  # 400 for NUL, lone surrogates, inf/NaN: jsonb would answer a 500
+    if check is not None:
+        check(chunk, first)
 
 
 _CHUNKS_PER_INSERT = 4  # chunks written per INSERT: bounds the memory a streamed upload holds

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.http import Http404
 from rest_framework import status
@@ -26,6 +25,7 @@ from rest_framework.response import Response
 from . import operations
 from .conf import bulk_settings
 from .exceptions import InvalidBulkPayload, PayloadTooLarge
+from .ids import InvalidId, id_parser, parse_id
 from .job_actions import BulkJobActionsMixin
 from .openapi import BulkSchema
 from .operations import BatchResult
@@ -62,10 +62,19 @@ class BulkOperationsMixin(BulkJobActionsMixin):
     def get_object(self) -> Any:
         """DRF's ``get_object``; on the list route (no lookup in the URL) a 404 instead of an assertion.
 
-        The list route now answers PUT, and DRF's OPTIONS metadata probes ``get_object()`` for PUT.
+        The list route now answers PUT, and DRF's OPTIONS metadata probes ``get_object()`` for PUT. A pk
+        in the URL follows the id syntax (``ids.parse_id``); anything else is a 404.
         """
-        if (self.lookup_url_kwarg or self.lookup_field) not in self.kwargs:  # type: ignore[attr-defined]
+        url_kwarg = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
+        if url_kwarg not in self.kwargs:  # type: ignore[attr-defined]
             raise Http404
+        pk_field = self._bulk_model()._meta.pk
+        if self.lookup_field in ("pk", pk_field.name, pk_field.attname):  # type: ignore[attr-defined]
+            # The bulk routes' id syntax here too: an Arabic-Indic "1" is not row 1; 10**20 is a 404, not a 500.
+            try:
+                self.kwargs[url_kwarg] = parse_id(pk_field, self.kwargs[url_kwarg])  # type: ignore[attr-defined]
+            except InvalidId:
+                raise Http404 from None
         return super().get_object()  # type: ignore[misc]
 
     # -- actions --------------------------------------------------------------------------------
@@ -186,15 +195,16 @@ class BulkOperationsMixin(BulkJobActionsMixin):
                 {"ids": [f"{len(raw)} ids given; BULK_DRF_MAX_IDS allows at most {bulk_settings.MAX_IDS}."]},
                 code="too_many_ids",
             )
-        pk_field = self._bulk_model()._meta.pk
-        ids, bad = [], []
+        parse = id_parser(self._bulk_model()._meta.pk)
+        ids, seen, bad = [], set(), []
         for value in raw:
             try:
-                pk = pk_field.to_python(value)
-            except (DjangoValidationError, TypeError, ValueError):
-                bad.append(f"'{value}' is not a valid id.")
+                pk = parse(value)  # the strict id syntax: no "1_0", "+1", "\\u0661" or 2.9
+            except InvalidId as exc:
+                bad.append(exc.message)
                 continue
-            if pk not in ids:
+            if pk not in seen:
+                seen.add(pk)
                 ids.append(pk)
         if bad:
             raise ValidationError({"ids": bad}, code="invalid")

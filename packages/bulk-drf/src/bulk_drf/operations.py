@@ -28,7 +28,7 @@ from typing import Any, Literal
 from bulk_signals_django.keylocks import lock_keys
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, models, router, transaction
+from django.db import DataError, IntegrityError, models, router, transaction
 from django.db.models import Exists, OuterRef
 from django.db.models.base import DEFERRED, ModelState
 from django.db.models.deletion import ProtectedError, RestrictedError
@@ -40,6 +40,8 @@ from rest_framework.exceptions import APIException, ValidationError
 
 from .conf import bulk_settings
 from .exceptions import BulkValidationError, WriteConflict
+from .ids import INTEGER_TYPES, InvalidId, id_parser, parse_id
+from .storable import printable, unstorable, unstorable_text
 from .validation import (
     NON_FIELD_ERRORS,
     UniqueKey,
@@ -280,6 +282,32 @@ def _constant_default(f: models.Field) -> bool:
     return not (f.has_default() and callable(f.default))
 
 
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return printable(text.splitlines()[0]) if text else type(exc).__name__
+
+
+def _unstorable_values(data: Any) -> dict[str, Any]:
+    """Errors for validated values the database cannot store (text with NUL or a lone surrogate, JSON with
+    those or a non-finite number): a ``JSONField`` or a custom field lets them through; the database would
+    answer a 500."""
+    errors: dict[str, Any] = {}
+    if type(data) is not dict:
+        return errors
+    for name, value in data.items():
+        kind = type(value)
+        if kind is str:
+            reason = unstorable_text(value)
+            if reason is not None:
+                errors[name] = field_error(f"This value {reason}.", "invalid")
+        elif kind is dict or kind is list:
+            problem = unstorable(value)
+            if problem is not None:
+                where = f" (at {problem[0]})" if problem[0] else ""
+                errors[name] = field_error(f"This value{where} {problem[1]}.", "invalid")
+    return errors
+
+
 class _Batch:
     """One batch of items against one viewset: its scope, the errors found so far, one method per operation."""
 
@@ -443,10 +471,15 @@ class _Batch:
         serializer.instance = instance
         serializer.initial_data = item
         try:
-            return serializer.run_validation(item)
+            data = serializer.run_validation(item)
         except ValidationError as exc:
             self._add_errors({i: as_item_errors(exc)})
             return None
+        errors = _unstorable_values(data)
+        if errors:
+            self._add_errors({i: errors})
+            return None
+        return data  # type: ignore[no-any-return]
 
     def _check_unique(
         self, candidates: list[tuple[int, models.Model]], keys: list[UniqueKey], serializer: serializers.Serializer
@@ -457,6 +490,7 @@ class _Batch:
     def _fetch_targets(self) -> list[tuple[int, models.Model]]:
         """The rows the items name by id, fetched with one query inside the viewset's scope."""
         wanted: dict[Any, int] = {}
+        parse = id_parser(self.pk_field)
         for i, item in enumerate(self.items):
             raw = item.get(self.id_key) if isinstance(item, dict) else item
             if (isinstance(item, dict) and self.id_key not in item) or raw is None or raw == "":
@@ -467,9 +501,9 @@ class _Batch:
                                                                "invalid")}})
                 continue
             try:
-                pk = self.pk_field.to_python(raw)
-            except (DjangoValidationError, TypeError, ValueError):
-                self._add_errors({i: {self.id_key: field_error(f"'{raw}' is not a valid id.", "invalid")}})
+                pk = parse(raw)  # the id syntax (ids.py): a float id must not reach row int(2.9)
+            except InvalidId as exc:
+                self._add_errors({i: {self.id_key: field_error(exc.message, exc.code)}})
                 continue
             if pk in wanted:
                 self._add_errors({i: {self.id_key: field_error(
@@ -502,10 +536,26 @@ class _Batch:
                     errors[f.name] = field_error("This field is required to match rows (unique_fields).", "required")
                     continue
                 target = f.target_field if f.is_relation else f
+                # The key is looked up before the serializer sees it: refuse what the SELECT cannot bind.
+                reason = unstorable_text(raw) if type(raw) is str else (unstorable(raw) or (None, None))[1]
+                if reason is not None:
+                    errors[f.name] = field_error(f"This value {reason}.", "invalid")
+                    continue
                 try:
-                    parts.append(target.to_python(raw))
-                except (DjangoValidationError, TypeError, ValueError):
-                    errors[f.name] = field_error(f"'{raw}' is not a valid value.", "invalid")
+                    # Integer columns (and foreign keys) take the id syntax: int(2.9) is 2, 10**20 overflows.
+                    strict = f.is_relation or target.get_internal_type() in INTEGER_TYPES
+                    if strict:
+                        parts.append(parse_id(target, raw))
+                    else:
+                        value = target.to_python(raw)
+                        target.run_validators(value)  # max_digits, max_length: what the lookup could not bind
+                        parts.append(value)
+                except InvalidId as exc:
+                    errors[f.name] = field_error(exc.message, exc.code)
+                except DjangoValidationError as exc:
+                    errors[f.name] = field_error(" ".join(printable(m) for m in exc.messages), "invalid")
+                except (TypeError, ValueError, OverflowError, ArithmeticError):
+                    errors[f.name] = field_error(f"'{printable(raw)}' is not a valid value.", "invalid")
             if errors:
                 self._add_errors({i: errors})
                 continue
@@ -651,6 +701,13 @@ class _Batch:
                 yield
         except IntegrityError as exc:
             raise WriteConflict() from exc
+        except DataError as exc:
+            if not self.all_or_nothing:
+                raise  # a job's chunk bisects the batch to name the record (processing._write_isolating)
+            raise ValidationError(
+                {NON_FIELD_ERRORS: [f"The database refused a value: {_first_line(exc)}. Nothing was written."]},
+                code="data_error",
+            ) from exc
         except DjangoValidationError as exc:  # a model-level validate receiver refused the batch
             raise ValidationError(detail=serializers.as_serializer_error(exc)) from exc
         except (ProtectedError, RestrictedError) as exc:

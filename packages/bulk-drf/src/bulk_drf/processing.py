@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from . import jobs, operations, progress
 from .conf import bulk_settings
 from .exceptions import WriteConflict
+from .ids import InvalidId, parse_id
 from .models import BulkJob, BulkJobResult
 from .signals import JobProgress, job_progress
 from .states import FINAL_STATES, JobOperation, JobState, ResultKind
@@ -482,9 +483,9 @@ def _read_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -
     results: list[ResultRow] = []
     for offset, record in enumerate(records):
         try:
-            wanted.append((start + offset, pk_field.to_python(_pk_of(record))))
-        except Exception:
-            results.append(_not_found(job, start + offset, "invalid", f"{_pk_of(record)!r} is not a valid id"))
+            wanted.append((start + offset, parse_id(pk_field, _pk_of(record))))
+        except InvalidId as exc:
+            results.append(_not_found(job, start + offset, exc.code, exc.message))
     found = queryset.in_bulk([pk for _, pk in wanted])
     for index, pk in wanted:
         obj = found.get(pk)

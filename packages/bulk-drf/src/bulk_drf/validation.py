@@ -33,6 +33,7 @@ from rest_framework.utils.serializer_helpers import BindingDict
 from rest_framework.validators import ProhibitSurrogateCharactersValidator, UniqueTogetherValidator, UniqueValidator
 
 from .exceptions import NestedWritesNotSupported
+from .ids import InvalidId, id_parser
 
 __all__ = [
     "UniqueKey",
@@ -384,28 +385,30 @@ def _no_validators(value: Any) -> None:
 
 def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict[Any, Any]:
     """The rows ``raw_values`` name in ``field``'s queryset, by pk, with one query."""
-    pk_field = field.get_queryset().model._meta.pk
+    parse = id_parser(field.get_queryset().model._meta.pk)
     wanted = set()
     for value in raw_values:
         if value is None or isinstance(value, bool):
             continue
         try:
-            wanted.add(pk_field.to_python(value))
-        except (DjangoValidationError, TypeError, ValueError):
+            wanted.add(parse(value))
+        except InvalidId:
             continue
     return {obj.pk: obj for obj in field.get_queryset().filter(pk__in=wanted)} if wanted else {}
 
 
 def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
     """Make ``field`` look values up in ``found``; same errors as DRF's own lookup."""
-    pk_field = field.get_queryset().model._meta.pk
+    parse = id_parser(field.get_queryset().model._meta.pk)
 
     def to_internal_value(data: Any) -> Any:
         if isinstance(data, bool):
             field.fail("incorrect_type", data_type=type(data).__name__)
         try:
-            key = pk_field.to_python(data)
-        except (DjangoValidationError, TypeError, ValueError):
+            key = parse(data)  # the id syntax (ids.py): 2.9 is not row 2
+        except InvalidId as exc:
+            if exc.code == "out_of_range":
+                field.fail("does_not_exist", pk_value=data)
             field.fail("incorrect_type", data_type=type(data).__name__)
         obj = found.get(key)
         if obj is None:

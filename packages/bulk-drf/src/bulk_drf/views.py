@@ -5,6 +5,7 @@ Only a job's owner (or staff) sees or changes it; for anyone else the job does n
 
 from __future__ import annotations
 
+import re
 import uuid
 from typing import Any
 
@@ -23,11 +24,13 @@ from rest_framework.viewsets import GenericViewSet
 
 from . import aggregates, jobs, progress
 from .csv_io import CSVRenderer, csv_lines
-from .exceptions import JobNotComplete
+from .exceptions import JobNotComplete, as_parse_error
 from .models import BulkJob, BulkJobResult
+from .openapi import BulkJobSchema
 from .retention import ResultsPurged
 from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
 from .states import JobState, ResultKind
+from .storable import printable
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
 __all__ = ["BulkJobPagination", "BulkJobViewSet"]
@@ -41,11 +44,34 @@ def visible_to(user: Any, owner_id: Any) -> bool:
     return bool(user.is_staff) or str(user.pk) == str(owner_id)
 
 
+_COUNT = re.compile(r"[0-9]{1,15}\Z")  # ASCII digits; 15 keep any offset + limit far inside a bigint
+
+
+def _count_param(request: Request, name: str, default: int) -> int:
+    """A non-negative integer query parameter: ASCII digits only (``int()`` takes "\\u0661", "1_0", "+1" and
+    numbers past the database's bigint), else a 400 naming the parameter."""
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if _COUNT.match(raw) is None:
+        raise ValidationError({name: [f"'{printable(raw)[:40]}' is not a count (ASCII digits, at most 15 of them)"]})
+    return int(raw)
+
+
 class BulkJobPagination(LimitOffsetPagination):
     """``?limit=&offset=`` on the job list: 50 jobs a page by default, at most 500."""
 
     default_limit = 50
     max_limit = 500
+
+    def get_offset(self, request: Request) -> int:
+        """DRF's offset, parsed as a count (400 for anything else: a huge offset is a database error)."""
+        return _count_param(request, self.offset_query_param, 0)
+
+    def get_limit(self, request: Request) -> int | None:
+        """DRF's limit, parsed as a count, at least 1 and at most ``max_limit``."""
+        limit = _count_param(request, self.limit_query_param, self.default_limit)
+        return min(max(limit, 1), self.max_limit)
 
 
 class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
@@ -53,9 +79,14 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 
     serializer_class = BulkJobSerializer
     permission_classes = [IsAuthenticated]
+    schema = BulkJobSchema()
     lookup_value_regex = "[0-9a-fA-F-]{32,36}"
     # A user with years of jobs must not get them all in one response; pages are newest first.
     pagination_class = BulkJobPagination
+
+    def handle_exception(self, exc: Exception) -> Response:
+        """DRF's, with a too deeply nested JSON body answered 400 (``exceptions.as_parse_error``)."""
+        return super().handle_exception(as_parse_error(exc))
 
     def get_queryset(self) -> Any:
         jobs_qs = BulkJob.objects.all()
@@ -124,7 +155,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         columns = getattr(records, "columns", None)
         if columns is not None:
             _check_csv_columns(job, columns)
-        upload = jobs.add_upload(job, records)
+        upload = jobs.add_upload(job, records, check=_id_checker(job))
         return Response(
             {"id": str(job.pk), "state": job.state, "received": upload.received, "total_records": upload.total},
             status=status.HTTP_201_CREATED,
@@ -189,14 +220,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 
     @staticmethod
     def _page(request: Request) -> tuple[int, int]:
-        values = {}
-        for name, default in (("offset", 0), ("limit", _PAGE_DEFAULT)):
-            raw = request.query_params.get(name, default)
-            try:
-                values[name] = int(raw)
-            except ValueError:
-                raise ValidationError({name: [f"{raw!r} is not an integer"]}) from None
-        return max(values["offset"], 0), min(max(values["limit"], 1), _PAGE_MAX)
+        offset = _count_param(request, "offset", 0)
+        limit = _count_param(request, "limit", _PAGE_DEFAULT)
+        return offset, min(max(limit, 1), _PAGE_MAX)
 
     @staticmethod
     def _page_url(request: Request, offset: int, limit: int) -> str:
@@ -216,6 +242,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
             if not isinstance(request.data, dict):
                 raise ParseError('expected a JSON object such as {"sum": ["amount"], "count": ["*"]}')
             spec = {k: v if isinstance(v, list) else [v] for k, v in request.data.items()}
+            aggregates.check_spec(spec)  # names are strings: {"sum": {"a": 1}} is a 400, not a TypeError
         else:
             spec = {
                 k: [f for value in request.query_params.getlist(k) for f in value.split(",") if f]
@@ -226,6 +253,22 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 
         viewset = build_viewset(job, method="GET")
         return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
+
+
+def _id_checker(job: BulkJob) -> Any:
+    """For an upload to a delete, read or update job: ``check(chunk, first_index)``, a 400 for ids that break
+    the id syntax (run on each chunk as the upload is stored); else None."""
+    from .job_actions import check_record_ids
+    from .processing import build_viewset
+    from .states import JobOperation
+
+    if job.operation not in (JobOperation.DELETE, JobOperation.READ, JobOperation.UPDATE):
+        return None
+    try:
+        viewset = build_viewset(job)
+    except Exception:  # the worker reports a viewset it cannot set up (and parses the ids with the same rules)
+        return None
+    return lambda chunk, first: check_record_ids(viewset, job.operation, chunk, first_index=first)
 
 
 def _check_csv_columns(job: BulkJob, columns: list[str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bulk_drf.job_actions import BulkJobActionsMixin
+from bulk_drf.mixins import BulkOperationsMixin
 from django.db import OperationalError
 from rest_framework import permissions, serializers, viewsets
 
@@ -66,6 +67,13 @@ class DroppingDatabaseGadgetViewSet(GadgetViewSet):
         return super().get_serializer(*args, **kwargs)
 
 
+class StaffWritesOnly(permissions.BasePermission):
+    """Safe methods for anyone; writes for staff only."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        return request.method in permissions.SAFE_METHODS or bool(request.user.is_staff)
+
+
 class NotLocked(permissions.BasePermission):
     """An object permission: a gadget named ``locked...`` may be read but not changed or deleted."""
 
@@ -96,3 +104,18 @@ class MeterViewSet(BulkJobActionsMixin, viewsets.ModelViewSet):
     def get_queryset(self) -> Any:
         return Meter.objects.filter(owner=self.request.user)
 
+
+
+class StaffWritesGadgetViewSet(GadgetViewSet):
+    """Anyone signed in may read; only staff may write (a common shape: ``IsAdminUser`` or read-only)."""
+
+    permission_classes = [permissions.IsAuthenticated, StaffWritesOnly]
+
+
+class UserScopedGadgetViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+    """No ``queryset`` attribute: ``get_queryset()`` needs a signed-in user (an anonymous one breaks the filter)."""
+
+    serializer_class = GadgetSerializer
+
+    def get_queryset(self) -> Any:
+        return Gadget.objects.filter(owner=self.request.user)

@@ -224,8 +224,6 @@ def test_unstorable_json_in_a_json_field_is_a_400(api: APIClient, extra: str, me
     ("body", "key"),
     [
         ('[{"sku": "ok", "name": "n", "price": "1"}, {"sku": "a\\u0000", "name": "n", "price": "1"}]', "sku"),
-        ('[{"sku": "ok", "name": "n", "price": "1"}, {"sku": "b", "name": "\\ud83d", "price": "1"}]', "name"),
-        ('[{"sku": "ok", "name": "n", "price": "1"}, {"sku": "c", "name": "n", "price": 1e400}]', "price"),
         ('[{"sku": "ok", "name": "n", "price": "1"}, "\\u0000"]', "non_field_errors"),
         ('[{"sku": "ok", "name": "n", "price": "1"}, {"\\u0000": 1}]', "\\x00"),
     ],
@@ -239,6 +237,36 @@ def test_unstorable_job_data_is_a_400_naming_the_record(alice: Any, body: str, k
     staged = raw(client, "put", f"/api/bulk-jobs/{job['id']}/data/", body)
     assert staged.status_code == 400 and staged.json() == one_shot.json()
     assert BulkJob.objects.count() == 1 and BulkJobDataChunk.objects.count() == 0
+
+
+@jobs_urls
+def test_a_lone_surrogate_in_job_data_is_a_400_and_nothing_is_stored(alice: Any) -> None:
+    # The streamed JSON parser (ijson's C backend) would turn it into "?": the raw bytes are checked instead
+    # (uploads._SurrogateGuard), so the refusal names the escape and the record near it, not the field.
+    client = client_for(alice)
+    body = '[{"sku": "ok", "name": "n", "price": "1"}, {"sku": "b", "name": "\\ud83d", "price": "1"}]'
+    one_shot = raw(client, "post", "/gadgets/bulk/", body)
+    assert one_shot.status_code == 400
+    assert "lone UTF-16 surrogate escape (\\ud83d)" in one_shot.json()["detail"]
+    job = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json").json()
+    staged = raw(client, "put", f"/api/bulk-jobs/{job['id']}/data/", body)
+    assert staged.status_code == 400 and "surrogate" in staged.json()["detail"]
+    pair = '[{"sku": "e", "name": "\\ud83d\\ude00", "price": "1"}]'
+    assert raw(client, "put", f"/api/bulk-jobs/{job['id']}/data/", pair).status_code == 201
+    assert BulkJob.objects.count() == 1  # the one-shot upload left no job behind
+    assert BulkJobDataChunk.objects.get().records[0]["name"] == "\U0001f600"
+
+
+@jobs_urls
+def test_a_number_past_float_range_in_job_data_is_a_400_naming_the_record(alice: Any) -> None:
+    # The streamed parser refuses it while parsing (before: json.loads made it inf, refused by check_records).
+    client = client_for(alice)
+    body = '[{"sku": "ok", "name": "n", "price": "1"}, {"sku": "c", "name": "n", "price": 1e400}]'
+    one_shot = raw(client, "post", "/gadgets/bulk/", body)
+    assert one_shot.status_code == 400
+    assert one_shot.json()["detail"].startswith("JSON parse error after record 0:")
+    assert "overflow" in one_shot.json()["detail"]
+    assert BulkJob.objects.count() == 0 and BulkJobDataChunk.objects.count() == 0
 
 
 @jobs_urls

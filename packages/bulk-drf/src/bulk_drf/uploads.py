@@ -15,7 +15,9 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import json
+import operator
 import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
@@ -156,7 +158,115 @@ class JSONStreamParser(BaseParser):
                 return json.loads(text.decode("utf-8"), parse_constant=_refuse_constant)
             except (ValueError, UnicodeDecodeError) as exc:
                 raise ParseError(f"JSON parse error - {exc}") from exc
-        return RecordStream(_json_items(buffered), reader)
+        return RecordStream(_json_items(io.BufferedReader(_SurrogateGuard(buffered), buffer_size=_READ_SIZE)), reader)
+
+
+# A \uD800-\uDBFF escape not followed by a \uDC00-\uDFFF one, or a low one not after a high one. ijson's C
+# backend turns such a lone surrogate into "?" (silently changed data); a JSON text can only carry one as an
+# escape (UTF-8 cannot encode it), so the raw bytes tell.
+_HIGH = rb"\\u[dD][89abAB][0-9a-fA-F]{2}"
+_LOW = rb"\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+_LONE_SURROGATE = re.compile(_HIGH + rb"(?!" + _LOW + rb")|(?<!" + _HIGH + rb")" + _LOW)
+_ESCAPE_WIDTH = 6
+
+
+class _LoneSurrogate(ValueError):
+    """A lone surrogate escape in a JSON upload (see ``_SurrogateGuard``)."""
+
+
+class _TooDeep(ValueError):
+    """A JSON upload nested deeper than ``MAX_DEPTH`` (see ``_Depth``)."""
+
+
+MAX_DEPTH = 64
+"""Deepest nesting of arrays/objects a JSON upload may have (the array of records counts as one). ijson's C
+backend builds each event's path ("item.item.item...") and would take memory in the square of the depth
+(a 200 kB body of brackets: gigabytes); ``json.loads`` refuses past about 1,000."""
+
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKET = bytes(b for b in range(256) if b not in b"[]{}")
+_STEP = bytes.maketrans(b"[]{}", b"\x02\x00\x02\x00")
+_STRING_REST = re.compile(rb'(?:[^"\\]|\\.)*"', re.S)
+
+
+class _Depth:
+    """The nesting depth of a JSON text fed to it in pieces, outside strings (a string may span pieces)."""
+
+    def __init__(self) -> None:
+        self.depth = 0
+        self._in_string = False
+        self._escaped = False  # the piece ended inside a string, on a backslash that escapes the next byte
+
+    def feed(self, data: bytes) -> None:
+        pos = 0
+        if self._in_string:
+            if self._escaped:  # this piece starts with the byte a backslash escaped
+                pos, self._escaped = 1, False
+            end = _STRING_REST.match(data, pos)
+            if end is None:  # the string goes on past this piece too
+                rest = data[pos:]
+                self._escaped = (len(rest) - len(rest.rstrip(b"\\"))) % 2 == 1
+                return
+            pos, self._in_string = end.end(), False
+        # Complete strings out (one C-level pass); a quote left over starts a string that goes on past the piece.
+        stripped = _STRING.sub(b"", data[pos:])
+        quote = stripped.find(b'"')
+        if quote >= 0:
+            stripped = stripped[:quote]
+            self._in_string = True
+            self._escaped = (len(data) - len(data.rstrip(b"\\"))) % 2 == 1
+        brackets = stripped.translate(None, _NOT_BRACKET)
+        if not brackets:
+            return
+        # Depth after each bracket: depth + (2 per opening, 0 per closing, summed) - brackets so far.
+        steps = brackets.translate(_STEP)
+        deepest = self.depth + max(map(operator.sub, itertools.accumulate(steps), itertools.count(1)))
+        if deepest > MAX_DEPTH:
+            raise _TooDeep(f"nested deeper than {MAX_DEPTH} levels")
+        self.depth += sum(steps) - len(steps)
+
+
+class _SurrogateGuard(io.RawIOBase):
+    """Reads through ``raw`` and refuses a lone surrogate escape before the parser sees it. A match is judged
+    once the escape that may pair it has been read too (or the body ended); a backslash that is itself
+    escaped (an odd run of backslashes before it) starts no escape."""
+
+    def __init__(self, raw: Any) -> None:
+        super().__init__()
+        self._raw = raw
+        self._context = b""  # the last bytes returned: a low surrogate's pair, a run of backslashes
+        self._pending = b""  # bytes read but not yet judged (an escape's pair may follow), returned next time
+        self._depth = _Depth()
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        room = len(buffer)
+        while True:
+            data = self._raw.read(max(room, 2 * _ESCAPE_WIDTH))
+            fresh = self._pending + data
+            # Judge the bytes whose pairing escape has been read too; hold the rest back until the next read.
+            keep = 2 * _ESCAPE_WIDTH if data else 0
+            self._judge(self._context + fresh, len(self._context), len(self._context) + len(fresh) - keep)
+            cut = min(room, max(0, len(fresh) - keep))
+            out, self._pending = fresh[:cut], fresh[cut:]
+            if out or not data:  # 0 bytes only at the end of the body
+                break
+        self._context = (self._context + out)[-4 * _ESCAPE_WIDTH :]
+        self._depth.feed(out)
+        buffer[: len(out)] = out
+        return len(out)
+
+    def _judge(self, window: bytes, start: int, stop: int) -> None:
+        for match in _LONE_SURROGATE.finditer(window):
+            if match.start() < start:
+                continue  # judged with an earlier read
+            if match.start() >= stop:
+                break
+            before = window[: match.start()]
+            if (len(before) - len(before.rstrip(b"\\"))) % 2 == 0:
+                raise _LoneSurrogate(match.group().decode("ascii"))
 
 
 def _refuse_constant(name: str) -> Any:
@@ -173,6 +283,13 @@ def _json_items(stream: Any) -> Iterator[Any]:
         raise ParseError(f"JSON parse error after record {index}: {exc}") from exc
     except UnicodeDecodeError as exc:
         raise ParseError(f"JSON parse error after record {index}: the body is not valid utf-8 ({exc})") from exc
+    except _TooDeep as exc:
+        raise ParseError(f"JSON parse error near record {index + 1}: {exc}") from exc
+    except _LoneSurrogate as exc:
+        raise ParseError(
+            f"JSON parse error near record {index + 1}: a lone UTF-16 surrogate escape ({exc}) is not text a "
+            "database can store"
+        ) from exc
 
 
 class CSVStreamParser(BaseParser):

@@ -22,6 +22,10 @@ def test_all_is_pinned() -> None:
         "Signal",
         "SignalGroup",
         "__version__",
+        "all_muted",
+        "disable_all",
+        "enable_all",
+        "globally_enabled",
     ]
 
 

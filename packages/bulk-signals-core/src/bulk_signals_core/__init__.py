@@ -6,6 +6,7 @@ from .priority import Priority
 from .receivers import ANY
 from .signal import Receiver, Signal
 from .strategies import ErrorStrategy
+from .switches import all_muted, disable_all, enable_all, globally_enabled
 
 __version__ = "0.1.0"
 
@@ -20,4 +21,8 @@ __all__ = [
     "Signal",
     "SignalGroup",
     "__version__",
+    "all_muted",
+    "disable_all",
+    "enable_all",
+    "globally_enabled",
 ]

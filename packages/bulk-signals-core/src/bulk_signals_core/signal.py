@@ -65,6 +65,32 @@ def _slot_priority(slot: Slot) -> int:
     return slot[PRIORITY]
 
 
+# The global switches (see switches.py). Every live signal is registered in _SIGNALS so that a
+# switch can refresh each one's _plan: send() then never reads the switches, only its own _plan.
+_SIGNALS: weakref.WeakSet[Signal[Any]] = weakref.WeakSet()
+_SWITCHES_LOCK = (
+    threading.RLock()
+)  # re-entrant for GC callbacks; taken before any signal's lock, never the other way round
+_global_disabled = False
+_global_muted = 0
+
+
+def _globally_off() -> bool:
+    return _global_disabled or _global_muted > 0
+
+
+def _set_switches(disabled: bool | None = None, muted_delta: int = 0) -> None:
+    """Change the global switches and refresh the plan of every live signal (switches.py)."""
+    global _global_disabled, _global_muted
+    with _SWITCHES_LOCK:
+        if disabled is not None:
+            _global_disabled = disabled
+        _global_muted += muted_delta
+        for signal in list(_SIGNALS):
+            with signal._lock:
+                signal._refresh_plan()
+
+
 class _Connector(Protocol[T]):
     """What ``signal.connect(sender=..., ...)`` returns: a decorator keeping the receiver's type."""
 
@@ -153,6 +179,10 @@ class Signal(Generic[T]):
         self._plan: Plan | None = ()
         self._cache: dict[int, tuple[Callable[[], Any], Plan]] = {}  # id(sender) -> (sender ref, plan)
         self._prune_cb = self._prune  # one bound method shared by every weak reference
+        with _SWITCHES_LOCK:  # registered and switched off together: no switch change in between
+            _SIGNALS.add(self)
+            if _globally_off():
+                self._plan = ()
 
     def __repr__(self) -> str:
         return f"<Signal {self.name!r} receivers={len(self)}>"
@@ -403,7 +433,7 @@ class Signal(Generic[T]):
             self._stale = True
             if self._cache:
                 self._cache = {}
-            if not (self._disabled or self._muted):
+            if not (self._disabled or self._muted or _globally_off()):
                 self._plan = None
 
     def _snapshot(self) -> Plan:
@@ -433,7 +463,7 @@ class Signal(Generic[T]):
 
     def _refresh_plan(self) -> None:
         # Called with the lock held.
-        if self._disabled or self._muted:
+        if self._disabled or self._muted or _globally_off():
             self._plan = ()
         elif self._stale or self._filtered:
             self._plan = None
@@ -508,8 +538,9 @@ class Signal(Generic[T]):
 
     @property
     def is_enabled(self) -> bool:
-        """False while the signal is disabled or inside a :meth:`muted` block."""
-        return not (self._disabled or self._muted)
+        """False while the signal is disabled, inside a :meth:`muted` block, or switched off globally
+        (:func:`~bulk_signals_core.disable_all`, :func:`~bulk_signals_core.all_muted`)."""
+        return not (self._disabled or self._muted or _globally_off())
 
     def disable(self) -> None:
         """Stop delivering sends until :meth:`enable`. Receivers stay connected."""

@@ -13,14 +13,18 @@ import bulk_signals_core.testing
 def test_all_is_pinned() -> None:
     assert bulk_signals_core.__all__ == [
         "ANY",
+        "BackgroundEmitter",
+        "BackgroundStats",
         "BulkSignalsError",
         "ErrorStrategy",
         "InvalidReceiver",
         "Priority",
+        "QueueFull",
         "Receiver",
         "ReceiversFailed",
         "Signal",
         "SignalGroup",
+        "WhenFull",
         "__version__",
         "all_muted",
         "disable_all",

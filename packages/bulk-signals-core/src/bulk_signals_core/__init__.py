@@ -1,6 +1,7 @@
 """bulk-signals-core: a fast, typed, thread-safe in-process signal dispatcher."""
 
-from .exceptions import BulkSignalsError, InvalidReceiver, ReceiversFailed
+from .background import BackgroundEmitter, BackgroundStats, WhenFull
+from .exceptions import BulkSignalsError, InvalidReceiver, QueueFull, ReceiversFailed
 from .group import SignalGroup
 from .priority import Priority
 from .receivers import ANY
@@ -12,14 +13,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "ANY",
+    "BackgroundEmitter",
+    "BackgroundStats",
     "BulkSignalsError",
     "ErrorStrategy",
     "InvalidReceiver",
     "Priority",
+    "QueueFull",
     "Receiver",
     "ReceiversFailed",
     "Signal",
     "SignalGroup",
+    "WhenFull",
     "__version__",
     "all_muted",
     "disable_all",

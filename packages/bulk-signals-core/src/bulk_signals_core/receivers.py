@@ -68,7 +68,7 @@ Slot = tuple[
     int,  # KIND: its CallKind
     "str | None",  # LABEL: the id given to connect (or str(dispatch_uid)); None = named after the receiver
     object,  # KEY: the de-duplication key in Signal._keys
-    int,  # PRIORITY
+    Any,  # PRIORITY: an int; Any so that the compiled build keeps an int subclass as it is
     object,  # SENDER: ANY, or id(sender) (never the sender itself, so the slot does not keep it alive)
     "Callable[[], Any] | None",  # SENDER_REF: returns the sender (None once collected); None for ANY
 ]

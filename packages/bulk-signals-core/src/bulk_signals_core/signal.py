@@ -61,7 +61,8 @@ _weakref = weakref.ref
 _Priority = Priority
 
 
-def _slot_priority(slot: Slot) -> int:
+def _slot_priority(slot: Any) -> Any:
+    # Typed Any, not int: compiled by mypyc, an `int` would be unboxed, losing an int subclass.
     return slot[PRIORITY]
 
 
@@ -230,8 +231,8 @@ class Signal(Generic[T]):
         receiver: Callable[..., Any] | None = None,
         *,
         sender: Any = ANY,
-        priority: int = Priority.NORMAL,
-        id: str | None = None,
+        priority: Any = Priority.NORMAL,  # Any: checked below, with a message naming the receiver
+        id: Any = None,
         weak: bool = True,
         dispatch_uid: object = None,
     ) -> Any:
@@ -285,7 +286,7 @@ class Signal(Generic[T]):
         self._connect(receiver, sender, priority, id, weak, dispatch_uid)
         return receiver
 
-    def _connect(self, receiver: Any, sender: Any, priority: int, id: str | None, weak: bool, uid: object) -> None:
+    def _connect(self, receiver: Any, sender: Any, priority: Any, id: Any, weak: bool, uid: object) -> None:
         # The general case of connect(): any callable, sender, id or dispatch_uid.
         kind = inspect_receiver(receiver)
         ptype = type(priority)
@@ -317,7 +318,7 @@ class Signal(Generic[T]):
                 self._keys[key] = slot
                 self._changed()
 
-    def _decorator(self, sender: Any, priority: int, id: str | None, weak: bool, dispatch_uid: object) -> Any:
+    def _decorator(self, sender: Any, priority: Any, id: Any, weak: bool, dispatch_uid: object) -> Any:
         # connect(...) without a receiver. A method of its own so that connect() creates no closure.
         def decorator(func: Callable[[Any, T], R], /) -> Callable[[Any, T], R]:
             self.connect(func, sender=sender, priority=priority, id=id, weak=weak, dispatch_uid=dispatch_uid)

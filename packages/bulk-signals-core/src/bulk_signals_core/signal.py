@@ -12,7 +12,7 @@ import types
 import weakref
 from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from .exceptions import InvalidReceiver, ReceiversFailed
 from .priority import Priority
@@ -31,6 +31,19 @@ from .receivers import (
     slot_is_alive,
 )
 from .strategies import ErrorStrategy
+
+if TYPE_CHECKING:
+    # For mypyc, at compile time: the core has no run-time dependency on mypy_extensions.
+    from mypy_extensions import mypyc_attr
+
+
+def _no_op_class_decorator(*args: Any, **kwargs: Any) -> Any:
+    return lambda cls: cls
+
+
+# At run time the decorator below is a no-op. Set through globals(): under `else:` mypyc would
+# compile the branch as unreachable (it reads TYPE_CHECKING as always true).
+globals()["mypyc_attr"] = _no_op_class_decorator
 
 __all__ = ["ANY", "DjangoReceiver", "Receiver", "Signal"]
 
@@ -109,6 +122,7 @@ class DjangoReceiver(Protocol[T_contra, R_co]):
     def __call__(self, sender: Any, *, signal: Any = ..., **kwargs: T_contra) -> R_co: ...
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # bulk_signals_django.ModelSignal subclasses it
 class Signal(Generic[T]):
     """A signal carrying payloads of type ``T`` to receivers called as ``receiver(sender, payload)``.
 

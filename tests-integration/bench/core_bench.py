@@ -128,9 +128,12 @@ def build_sync_cases() -> dict[tuple[str, str], tuple[str, dict[str, Any]]]:
         out[(case, LIBS[3])] = ("sig.emit(1)", {"sig": ps(n)})
         out[(case, LIBS[4])] = ("sig.emit_fast(1)", {"sig": ps(n)})
     case = CASES[3]
-    out[(case, LIBS[0])] = ("sig.send(S, 1)", {"sig": ours(10, True), "S": sender})
-    out[(case, LIBS[1])] = ("sig.send(S, x=1)", {"sig": dj(10, True), "S": sender})
-    out[(case, LIBS[2])] = ("sig.send(S, x=1)", {"sig": bl(10, True), "S": sender})
+    # The namespace keeps the other senders alive: weakly referenced by ours and blinker, they
+    # would otherwise die with this function and take their receivers with them (a 0-receiver send).
+    out[(case, LIBS[0])] = ("sig.send(S, 1)", {"sig": ours(10, True), "S": sender, "others": others})
+    out[(case, LIBS[1])] = ("sig.send(S, x=1)", {"sig": dj(10, True), "S": sender, "others": others})
+    out[(case, LIBS[2])] = ("sig.send(S, x=1)", {"sig": bl(10, True), "S": sender, "others": others})
+    assert len(out[(CASES[3], LIBS[0])][1]["sig"]) == 10
     case = CASES[4]  # default reference mode of each library (weak for ours, Django and blinker)
     for lib, style, sig in (
         (LIBS[0], "payload", Signal("bench")),

@@ -591,13 +591,16 @@ class Signal(Generic[T]):
         sender: Any,
         payload: T = None,  # type: ignore[assignment]
         /,
-        *,
         errors: ErrorStrategy | None = None,
     ) -> list[tuple[Callable[..., Any], Any]]:
         """Call every receiver for ``sender`` in order; return ``[(receiver, result), ...]``.
 
         ``async def`` receivers are run to completion (in a helper thread when this thread already
         runs an event loop). Errors follow ``errors`` or the signal's default strategy.
+
+        Pass ``errors`` by keyword. It is not keyword-only only because a signature without
+        keyword-only arguments takes the compiled build's fast argument parsing (about 130 CPU
+        instructions less per send, a fifth of a send without receivers).
         """
         plan = self._plan
         if plan is None:

@@ -7,8 +7,17 @@ cd "$(dirname "$0")/.."
 HATCH=.venv/bin/hatch
 status=0
 
-printf '\n==================== bench: bulk-signals-core ====================\n'
-$HATCH run bench:core "$@" || status=1
+# The core twice, pure (env bench) and mypyc-compiled (env bench-compiled), then side by side.
+results=$(mktemp -d)
+printf '\n==================== bench: bulk-signals-core (pure) ====================\n'
+$HATCH run bench:core --json "$results/pure.json" --peers-instructions "$@" || status=1
+printf '\n==================== bench: bulk-signals-core (mypyc-compiled) ====================\n'
+$HATCH run bench-compiled:core --json "$results/compiled.json" "$@" || status=1
+printf '\n==================== bench: bulk-signals-core, pure vs compiled ====================\n'
+if [ -f "$results/pure.json" ] && [ -f "$results/compiled.json" ]; then
+  $HATCH run bench:core --compare "$results/pure.json" "$results/compiled.json" || status=1
+fi
+rm -rf "$results"
 
 for name in django drf jobs; do
   file="tests-integration/bench/${name}_bench.py"

@@ -28,6 +28,7 @@ run() {  # run <label> <command...>
 run "lint (ruff)" $HATCH run lint:check
 run "core: mypy --strict" $HATCH run core:typecheck
 run "core: tests + coverage (Django absent)" $HATCH run core:test
+run "core: tests + coverage, mypyc-compiled build" $HATCH run core-compiled:test
 for dj in 4.2 5.2; do
   run "django $dj: bulk-signals-django on SQLite" env -u DATABASE_URL $HATCH run "django.$dj:test"
   run "django $dj: bulk-drf on SQLite" env -u DATABASE_URL $HATCH run "drf.$dj:test"

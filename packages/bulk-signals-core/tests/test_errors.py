@@ -171,3 +171,17 @@ def test_raise_reports_a_failing_django_style_receiver() -> None:
 
 def test_error_strategies_have_stable_values() -> None:
     assert [s.value for s in ErrorStrategy] == ["raise", "collect", "log", "group"]
+
+
+def test_errors_may_also_be_passed_positionally_and_is_checked() -> None:
+    # Not keyword-only (the compiled build's fast argument parsing); still checked.
+    signal: Signal[int] = Signal("s")
+
+    def boom(sender: Any, payload: int) -> None:
+        raise ValueError("boom")
+
+    signal.connect(boom)
+    [(_, result)] = signal.send(None, 1, ErrorStrategy.COLLECT)
+    assert isinstance(result, ValueError)
+    with pytest.raises(TypeError, match="errors must be an ErrorStrategy"):
+        signal.send(None, 1, "collect")  # type: ignore[arg-type]

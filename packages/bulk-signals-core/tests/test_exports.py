@@ -2,26 +2,37 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import bulk_signals_core
+import bulk_signals_core.signal
 import bulk_signals_core.testing
 
 
 def test_all_is_pinned() -> None:
     assert bulk_signals_core.__all__ == [
         "ANY",
+        "BackgroundEmitter",
+        "BackgroundStats",
         "BulkSignalsError",
         "ErrorStrategy",
         "InvalidReceiver",
         "Priority",
+        "QueueFull",
         "Receiver",
         "ReceiversFailed",
         "Signal",
         "SignalGroup",
+        "WhenFull",
         "__version__",
+        "all_muted",
+        "compiled",
+        "disable_all",
+        "enable_all",
+        "globally_enabled",
     ]
 
 
@@ -64,6 +75,17 @@ def test_importing_the_package_imports_only_the_standard_library() -> None:
     third_party = [
         name
         for name in loaded
-        if name.split(".")[0] not in sys.stdlib_module_names and not name.startswith("bulk_signals_core")
+        if name.split(".")[0] not in sys.stdlib_module_names
+        and not name.startswith("bulk_signals_core")
+        and not name.endswith("__mypyc")  # the compiled build's shared runtime, shipped in its wheel
     ]
     assert third_party == []
+
+
+def test_compiled_says_which_build_is_loaded() -> None:
+    # make test runs this suite twice: the pure build (core) and the mypyc build (core-compiled,
+    # which sets BULK_SIGNALS_EXPECT_COMPILED=1). A stray compiled module in the pure tree fails here.
+    expected = os.environ.get("BULK_SIGNALS_EXPECT_COMPILED") == "1"
+    assert bulk_signals_core.compiled is expected
+    suffix = Path(bulk_signals_core.signal.__file__ or "").suffix
+    assert (suffix != ".py") is expected

@@ -17,7 +17,7 @@ import itertools
 import types
 import weakref
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 from .exceptions import InvalidReceiver
 
@@ -36,7 +36,7 @@ __all__ = [
 class _AnySender:
     """The sender that matches every sender."""
 
-    _instance: _AnySender | None = None
+    _instance: ClassVar[_AnySender | None] = None
 
     def __new__(cls) -> _AnySender:
         if cls._instance is None:
@@ -57,10 +57,10 @@ ANY: Final[Any] = _AnySender()
 class CallKind:
     """How a receiver is called. The ``ASYNC`` bit marks ``async def`` receivers."""
 
-    POSITIONAL = 0  # receiver(sender, payload)
-    KEYWORDS = 1  # receiver(sender, signal=..., <payload_name>=payload): Django-style (sender, **kwargs)
-    ONLY_KEYWORDS = 2  # receiver(signal=..., sender=..., <payload_name>=payload): (**kwargs)
-    ASYNC = 4
+    POSITIONAL: Final = 0  # receiver(sender, payload)
+    KEYWORDS: Final = 1  # receiver(sender, signal=..., <payload_name>=payload): Django-style (sender, **kwargs)
+    ONLY_KEYWORDS: Final = 2  # receiver(signal=..., sender=..., <payload_name>=payload): (**kwargs)
+    ASYNC: Final = 4
 
 
 Slot = tuple[
@@ -68,7 +68,7 @@ Slot = tuple[
     int,  # KIND: its CallKind
     "str | None",  # LABEL: the id given to connect (or str(dispatch_uid)); None = named after the receiver
     object,  # KEY: the de-duplication key in Signal._keys
-    int,  # PRIORITY
+    Any,  # PRIORITY: an int; Any so that the compiled build keeps an int subclass as it is
     object,  # SENDER: ANY, or id(sender) (never the sender itself, so the slot does not keep it alive)
     "Callable[[], Any] | None",  # SENDER_REF: returns the sender (None once collected); None for ANY
 ]

@@ -152,3 +152,22 @@ def test_ignore_conflicts_is_vanilla_plus_two(receivers, django_assert_num_queri
     vanilla = count(lambda: insert(PlainProduct))
     # + the keys' lock (keylocks.py) + the SELECT of existing keys
     _assert_budget(django_assert_num_queries, vanilla, lambda: insert(Product), 2, _insert_tx(vanilla))
+
+
+def test_save_of_an_existing_row_is_vanilla_plus_the_old_row_and_a_transaction(receivers, django_assert_num_queries):
+    plain, ours = PlainAccount.objects.create(name="a"), Account.objects.create(name="a")
+    plain.status = ours.status = "closed"
+    vanilla = count(plain.save)
+    # + the old row's SELECT; + BEGIN/COMMIT: Django's single-table save has no transaction, ours keeps the
+    # after receivers atomic with the write
+    _assert_budget(django_assert_num_queries, vanilla, ours.save, 1, our_tx_statements())
+
+
+def test_full_clean_of_an_existing_row_with_validate_receivers_reads_it_once(django_assert_num_queries):
+    from bulk_signals_django.decorators import validate_update
+
+    validate_update(Account)(_noop)
+    plain, ours = PlainAccount.objects.create(name="a", note="n"), Account.objects.create(name="a", note="n")
+    vanilla = count(plain.full_clean)
+    with django_assert_num_queries(vanilla.total + 1):  # the stored row, for the event's old record
+        ours.full_clean()

@@ -2,17 +2,29 @@
 
 ``python tests-compat/merge_candidates.py /tmp/candidates.txt [more files]`` prints one line per
 (test, reason, mode) with its scope collapsed: ``*`` for the backend when both differ, ``*`` for the
-Django version when every version in the input differs, ``*`` for the mode when silent and listening
+Django version when the test differs in every version of the input that has it (the tests each
+version has are read from ``.cache/compat-runs/<version>/*-vanilla.json``), ``*`` for the mode when silent and listening
 share the scope. Review the guessed kinds and reasons before pasting the lines in
 expected-differences.txt.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import defaultdict
+from pathlib import Path
 
 BACKENDS = {"sqlite", "postgresql"}
+RUNS = Path(__file__).resolve().parent.parent / ".cache" / "compat-runs"
+
+
+def tests_of(version: str) -> set[str] | None:
+    """The test ids Django ``version`` (``5.2``) has, from the last vanilla runs, or None if unknown."""
+    found: set[str] = set()
+    for path in RUNS.glob(f"{version}.*/*-vanilla.json"):
+        found.update(json.loads(path.read_text()))
+    return found or None
 
 
 def merge(lines: list[str]) -> list[str]:
@@ -25,8 +37,10 @@ def merge(lines: list[str]) -> list[str]:
         mode, backend, version, test, rest = line.split(None, 4)
         versions.add(version)
         groups[(test, rest.strip())][mode].add((backend, version))
+    known = {v: tests_of(v) for v in versions}
     out = []
     for (test, rest), modes in groups.items():
+        having = {v for v in versions if known[v] is None or test in known[v]}
         by_scope: dict[frozenset[tuple[str, str]], list[str]] = defaultdict(list)
         for mode, pairs in modes.items():
             by_scope[frozenset(pairs)].append(mode)
@@ -36,7 +50,7 @@ def merge(lines: list[str]) -> list[str]:
             found = {v for _, v in pairs}
             if pairs == {(b, v) for b in backends for v in found}:
                 b = "*" if backends == BACKENDS else None
-                v = "*" if found == versions and len(versions) > 1 else None
+                v = "*" if found == having and len(versions) > 1 else None
                 combos = [(bb, vv) for bb in ([b] if b else sorted(backends)) for vv in ([v] if v else sorted(found))]
             else:
                 combos = sorted(pairs)

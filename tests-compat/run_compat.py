@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -36,6 +37,7 @@ import django
 ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 CACHE = ROOT / ".cache"
+CHECKOUT = hashlib.sha1(str(ROOT).encode()).hexdigest()[:6]
 # Django's ORM test apps (directories of Django's tests/) that the gate runs.
 APPS = (
     "bulk_create",
@@ -151,7 +153,8 @@ def run_mode(
         COMPAT_MODE=mode,
         COMPAT_BACKEND=backend,
         COMPAT_RESULTS=str(results),
-        COMPAT_DB_PREFIX=f"compat_{major_minor}_{mode}",
+        # Per checkout, version and mode: two checkouts may run the gate at once on one server.
+        COMPAT_DB_PREFIX=f"compat_{CHECKOUT}_{major_minor}_{mode}",
         PYTHONWARNINGS=os.environ.get("PYTHONWARNINGS", ""),
     )
     cmd = [sys.executable, "runtests.py", "--settings=compat_settings", "--noinput", f"--parallel={parallel}", *apps]
@@ -302,7 +305,7 @@ def main() -> int:
     for line in report:
         print(" ", line)
     if unexplained:
-        print(f"\n{len(unexplained)} difference(s) from vanilla not in {args.expected.relative_to(ROOT)}:")
+        print(f"\n{len(unexplained)} difference(s) from vanilla not in {args.expected}:")
         for ver, backend, mode, test, before, after, detail in unexplained:
             print(f"\n  {mode} {backend} {ver} {test}: {before} in vanilla, {after} here")
             for line in detail.splitlines()[-6:]:

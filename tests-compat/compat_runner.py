@@ -26,7 +26,7 @@ class RecordingResult(unittest.TextTestResult):
 
     def _tail(self, err, test):
         text = self._exc_info_to_string(err, test)
-        return "\n".join(text.rstrip().splitlines()[-12:])
+        return "\n".join(text.rstrip().splitlines()[-40:])
 
     def addSuccess(self, test):
         super().addSuccess(test)

@@ -367,8 +367,10 @@ def write_findings(path: Path, version: str, rows: list[tuple[str, ...]]) -> Non
                 where = ", ".join(f"{r[2]}/{r[1]}" for r in runs)
                 fh.write(f"\n- `{test}` (Django {ver}: {where}): {before} -> {after}\n")
                 lines = [x for x in detail.strip().splitlines() if x.strip(" ^~")]
+                ours = [x for x in lines if "bulk_signals_django" in x and x.lstrip().startswith("File ")]
+                lines = ours[-1:] + lines[-4:]  # the library's deepest frame, then the end
                 if lines:
-                    fh.write("  ```\n" + "\n".join("  " + x[:220] for x in lines[-5:]) + "\n  ```\n")
+                    fh.write("  ```\n" + "\n".join("  " + x[:220] for x in lines) + "\n  ```\n")
 
 
 if __name__ == "__main__":

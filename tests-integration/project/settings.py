@@ -13,6 +13,12 @@ database, broker and cache as the web process):
 - ``BULK_DRF_CHUNK_SIZE``: records per chunk (default 1000).
 - ``BULK_REDIS_BROKER_DB`` / ``BULK_REDIS_CACHE_DB``: the Redis db numbers of the broker and the cache
   (default 2 and 3, the integration suite's; the demo uses 5 so it never meets the tests' queues).
+- ``BULK_REDIS_BROKER_URL`` / ``BULK_REDIS_CACHE_URL``: a whole Redis URL for the broker / the cache, over
+  ``REDIS_URL`` (the fault tests point one of them at a Redis of their own that they kill and restart).
+- ``BULK_INTEGRATION_TEST_DB``: the name of the PostgreSQL test database (default ``bulk_integration_test``),
+  so two runs of the suite can share one server.
+- ``BULK_STALE_AFTER``: ``BULK_DRF_STALE_AFTER``, seconds before the reaper requeues a job (default 600);
+  ``BULK_REAPER_EVERY``: seconds between two runs of the reaper under celery beat (default 60).
 """
 
 from __future__ import annotations
@@ -76,7 +82,7 @@ def _database() -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "TEST": {"NAME": "bulk_integration_test"},
+            "TEST": {"NAME": os.environ.get("BULK_INTEGRATION_TEST_DB", "bulk_integration_test")},
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",
@@ -93,8 +99,8 @@ REDIS_URL = os.environ.get("REDIS_URL", "").rstrip("/")
 if REDIS_URL:
     _cache_db, _broker_db = os.environ.get("BULK_REDIS_CACHE_DB", "3"), os.environ.get("BULK_REDIS_BROKER_DB", "2")
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": f"{REDIS_URL}/{_cache_db}"}}
-    CELERY_BROKER_URL = f"{REDIS_URL}/{_broker_db}"
+                          "LOCATION": os.environ.get("BULK_REDIS_CACHE_URL") or f"{REDIS_URL}/{_cache_db}"}}
+    CELERY_BROKER_URL = os.environ.get("BULK_REDIS_BROKER_URL") or f"{REDIS_URL}/{_broker_db}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("BULK_VISIBILITY_TIMEOUT", 3600))}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -114,6 +120,18 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # long tasks + late ack: do not let one worker hoard jobs
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# A broker that restarts: keep reconnecting (at start too), never give up. With acks_late a task whose
+# message was in flight is redelivered after visibility_timeout; one that Redis lost with its restart
+# (no persistence) is queued again by the reaper below.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+
+# The reaper and the purges (bulk_drf.schedule): run celery beat, or a worker with -B.
+from bulk_drf.schedule import beat_schedule  # noqa: E402 - settings read top to bottom
+
+CELERY_BEAT_SCHEDULE = beat_schedule(requeue_every=float(os.environ.get("BULK_REAPER_EVERY", 60)))
+BULK_DRF_STALE_AFTER = float(os.environ.get("BULK_STALE_AFTER", 600))
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -126,6 +144,9 @@ REST_FRAMEWORK = {
 BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 1000))
 BULK_DRF_PROGRESS_UPDATE_INTERVAL = BULK_DRF_CHUNK_SIZE
 BULK_DRF_MAX_RECORDS = 200_000
+# BULK_DRF_TASK_SOFT_TIME_LIMIT from the environment: the broker fault test makes a job hop through the broker.
+BULK_DRF_TASK_SOFT_TIME_LIMIT = float(os.environ["BULK_DRF_TASK_SOFT_TIME_LIMIT"]) if os.environ.get(
+    "BULK_DRF_TASK_SOFT_TIME_LIMIT") else None
 
 LOGGING = {
     "version": 1,

@@ -28,7 +28,8 @@ CHUNK_SIZE = 200
 def pytest_report_header(config: Any) -> list[str]:
     db = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite file (no DATABASE_URL)"
     broker = (
-        "Redis broker db 2 + Redis cache db 3 (REDIS_URL)" if os.environ.get("REDIS_URL")
+        f"Redis broker db {os.environ.get('BULK_REDIS_BROKER_DB', '2')} + Redis cache db "
+        f"{os.environ.get('BULK_REDIS_CACHE_DB', '3')} (REDIS_URL)" if os.environ.get("REDIS_URL")
         else "kombu filesystem broker + file cache (no REDIS_URL: embedded fallback)"
     )
     return [f"bulk-signals integration: {db}; {broker}; queue {QUEUE}"]
@@ -49,12 +50,14 @@ def start_worker(django_db_setup: Any, settings: Any) -> Iterator[Callable[..., 
         "BULK_QUEUE": QUEUE,
         "BULK_DRF_CHUNK_SIZE": str(CHUNK_SIZE),
         "BULK_VISIBILITY_TIMEOUT": "5",  # Redis redelivers a dead worker's task after 5 s (tests only)
-        "BULK_STALE_AFTER": "1",  # filesystem broker: a new worker requeues jobs idle for 1 s
+        "BULK_STALE_AFTER": "1",  # the reaper (a starting worker, beat) requeues jobs idle for 1 s
         "BULK_STATE_DIR": str(settings.STATE_DIR),
     }
 
-    def start(concurrency: int = 1) -> WorkerProcess:
-        worker = WorkerProcess(env=env, concurrency=concurrency, name=f"it-{len(started)}").start()
+    def start(concurrency: int = 1, extra_env: dict[str, str] | None = None,
+              extra_args: list[str] | None = None) -> WorkerProcess:
+        worker = WorkerProcess(env={**env, **(extra_env or {})}, concurrency=concurrency, name=f"it-{len(started)}",
+                               extra_args=extra_args).start()
         started.append(worker)
         return worker
 

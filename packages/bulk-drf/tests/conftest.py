@@ -5,7 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.core.cache import caches
 from rest_framework.test import APIClient
+
+from tests.celery_app import app as celery_app  # noqa: F401 - the project's Celery app, as a project imports it
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_history() -> None:
+    """The job-creation throttle (on by default) counts in the cache, per user id; ids are reused after each
+    test's rollback, so the jobs of one test's "user 1" must not count against the next test's."""
+    caches["default"].clear()
 
 
 @pytest.fixture

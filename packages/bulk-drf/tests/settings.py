@@ -23,6 +23,8 @@ INSTALLED_APPS = [
 
 ROOT_URLCONF = "tests.urls"
 MIDDLEWARE: list[str] = []
+# Test users are created by the hundred: Django's default hasher (PBKDF2) takes most of the suite's time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _database() -> dict:
@@ -53,5 +55,14 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {"TITLE": "bulk-drf tests"}
 
-# Job layer: the app behind the test_job* modules (its own URLs: tests/jobs_urls.py).
+# Job layer: the app behind the test_job* modules (its own URLs: tests/jobs_urls.py). The Celery app is
+# tests/celery_app.py; its broker is in memory (no job runs unless a test runs it).
+CELERY_BROKER_URL = "memory://"
 INSTALLED_APPS += ["tests.jobs_app"]
+
+# A cache whose Redis never answers (nothing listens on port 1): the tests of a cache outage point
+# BULK_DRF_CACHE_ALIAS at it. A real client getting a real "connection refused", not a mock.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "down": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+}

@@ -9,8 +9,8 @@ INSERT/UPDATE statements into batches; PostgreSQL writes each in one.
 A receiver is connected for every operation, so the signals layer's own queries are counted too.
 
 Update, upsert and delete hold one transaction from their FOR UPDATE fetch to the write; the
-signals layer wraps its write in ``transaction.atomic()``, which inside that transaction is a
-SAVEPOINT/RELEASE SAVEPOINT pair (no data statement).
+signals layer's write joins it (``atomic(savepoint=False)``: no statement of its own). An upsert first
+takes its keys' lock (bulk_signals_django.keylocks), and the signals layer takes it again (re-entrant).
 """
 
 import math
@@ -64,8 +64,8 @@ def test_patch_1000_items_by_id(api, django_assert_num_queries):
     Thing.objects.bulk_create(Thing(name=f"n{i}", sku=f"S{i}") for i in range(N))
     payload = [{"id": pk, "quantity": 3} for pk in Thing.objects.values_list("pk", flat=True)]
     # data: fetch (FOR UPDATE) + signals' old-row SELECT + UPDATE (SQLite < Django 6: 999 params over
-    # (pk, pk, quantity, updated_at) -> 5 UPDATEs); transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
-    data, tx = 2 + batches(4), 4
+    # (pk, pk, quantity, updated_at) -> 5 UPDATEs); transaction: BEGIN, COMMIT
+    data, tx = 2 + batches(4), 2
     with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.patch("/things/", payload, format="json")
 
@@ -77,8 +77,8 @@ def test_patch_1000_items_by_id(api, django_assert_num_queries):
 def test_delete_1000_ids(api, django_assert_num_queries):
     PairFactory.create_batch(N)
     ids = ",".join(str(pk) for pk in Pair.objects.values_list("pk", flat=True))
-    # data: fetch (FOR UPDATE) + signals' old-row SELECT + DELETE; transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
-    data, tx = 3, 4
+    # data: fetch (FOR UPDATE) + signals' old-row SELECT + DELETE; transaction: BEGIN, COMMIT
+    data, tx = 3, 2
     with record(signals.bulk_post_delete, sender=Pair), django_assert_num_queries(data + tx) as captured:
         response = api.delete(f"/pairs/?ids={ids}")
 
@@ -100,11 +100,11 @@ def test_read_1000_ids(api, django_assert_num_queries):
 def test_upsert_1000_items(api, django_assert_num_queries):
     Thing.objects.bulk_create(Thing(name=f"n{i}", sku=f"S{i}") for i in range(N // 2))
     payload = [{"name": f"u{i}", "sku": f"S{i}"} for i in range(N)]
-    # data: matching SELECT (FOR UPDATE) + signals' old-row SELECT + INSERT .. ON CONFLICT (SQLite < Django
-    # 6: 6 batches); Django 4.2 returns no ids from an upsert, so the new rows' ids take one more SELECT;
-    # transaction: BEGIN, SAVEPOINT, RELEASE, COMMIT
+    # data: keys' lock + matching SELECT (FOR UPDATE) + signals' keys' lock and old-row SELECT + INSERT ..
+    # ON CONFLICT (SQLite < Django 6: 6 batches); Django 4.2 returns no ids from an upsert, so the new rows'
+    # ids take one more SELECT; transaction: BEGIN, COMMIT
     ids_query = 1 if django.VERSION < (5, 0) else 0
-    data, tx = 2 + batches(5) + ids_query, 4
+    data, tx = 4 + batches(5) + ids_query, 2
     with record(signals.bulk_post_update, sender=Thing), django_assert_num_queries(data + tx) as captured:
         response = api.post("/things/?unique_fields=sku", payload, format="json")
 

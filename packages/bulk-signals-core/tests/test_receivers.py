@@ -536,3 +536,25 @@ def test_a_weakref_callback_firing_inside_another_prune_removes_each_dead_receiv
     assert nested == [True]
     assert list(signal._keys) == [id(alive)]
     assert signal.receiver_ids() == [describe(alive)]
+
+
+def test_a_generated_id_shared_by_two_functions_is_refused_not_guessed() -> None:
+    from bulk_signals_core import Signal
+
+    sig: Signal[int] = Signal("ambiguous")
+
+    def make() -> Any:
+        def receiver(sender: object, payload: int) -> None:
+            pass
+
+        return receiver
+
+    first, second = make(), make()
+    sig.connect(first, weak=False)
+    sig.connect(second, weak=False)
+    label = describe(first)
+    with pytest.raises(ValueError, match="generated id of 2 different receivers"):
+        sig.disconnect(id=label)
+    assert len(sig) == 2
+    assert sig.disconnect(first) and len(sig) == 1
+    assert sig.disconnect(id=label) and len(sig) == 0

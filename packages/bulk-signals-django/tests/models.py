@@ -168,3 +168,13 @@ class Profile(BulkSignalModelMixin, models.Model):
     name = models.CharField(max_length=100, unique=True)
     data = models.JSONField(default=dict)
     level = models.IntegerField(default=0)
+
+
+class Vault(BulkSignalModelMixin, models.Model):
+    name = models.CharField(max_length=100, default="")
+
+
+class Guard(models.Model):
+    """Protects its vault from deletion (ProtectedError before any delete receiver)."""
+
+    vault = models.ForeignKey(Vault, on_delete=models.PROTECT, related_name="guards")

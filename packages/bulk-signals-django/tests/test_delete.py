@@ -2,6 +2,7 @@ import pytest
 from bulk_signals_django import Source
 from bulk_signals_django.decorators import after_delete, before_delete, validate_delete
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from tests.factories import AccountFactory, AuthorFactory
 from tests.models import Account, Author, Post
@@ -61,7 +62,7 @@ def test_before_delete_raising_deletes_nothing():
     def refuse(sender, event):
         raise RuntimeError("no")
 
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError), transaction.atomic():
         Account.objects.all().delete()
     assert Account.objects.count() == 2
 

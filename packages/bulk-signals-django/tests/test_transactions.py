@@ -1,6 +1,8 @@
 import pytest
-from bulk_signals_django.decorators import after_create, after_update, before_update
+from bulk_signals_django.decorators import after_create, after_update, before_update, validate_update
+from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.transaction import TransactionManagementError
 
 from tests.factories import AccountFactory
 from tests.models import Account
@@ -66,9 +68,11 @@ def test_after_receiver_error_rolls_back_save_outside_any_transaction():
     assert Account.objects.get().status == "open"
 
 
-@pytest.mark.django_db
-def test_inside_an_atomic_block_a_failed_write_keeps_the_outer_transaction_usable():
-    account = AccountFactory.create()
+@pytest.mark.django_db(transaction=True)
+def test_inside_an_atomic_block_a_failed_write_marks_it_for_rollback_as_django_does():
+    # No savepoint of ours: a before receiver's error is like a pre_save receiver's error in Django.
+    AccountFactory.create()
+    other = Account.objects.create(name="written before")
 
     @before_update(Account)
     def refuse(sender, event):
@@ -77,7 +81,46 @@ def test_inside_an_atomic_block_a_failed_write_keeps_the_outer_transaction_usabl
     with transaction.atomic():
         with pytest.raises(ValueError):
             Account.objects.update(status="x")
-        assert Account.objects.get(pk=account.pk).status == "open"
+        with pytest.raises(TransactionManagementError):
+            Account.objects.count()
+        assert transaction.get_rollback()
+    assert Account.objects.filter(pk=other.pk).exists()  # written outside the block
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_validate_receivers_error_leaves_the_outer_block_usable():
+    # Validation runs before anything is written, and is caught like full_clean()'s error: the caller's
+    # earlier writes in the block must not be rolled back silently when the block ends.
+    AccountFactory.create()
+
+    @validate_update(Account)
+    def refuse(sender, event):
+        raise ValidationError("refused")
+
+    with transaction.atomic():
+        kept = Account.objects.create(name="kept")
+        with pytest.raises(ValidationError):
+            Account.objects.update(status="x")
+        assert not transaction.get_rollback()
+    assert Account.objects.filter(pk=kept.pk).exists()
+    assert not Account.objects.filter(status="x").exists()
+
+
+@pytest.mark.django_db
+def test_a_signalled_write_inside_a_transaction_adds_no_transaction_statement(log):
+    from tests.conftest import count
+
+    account = AccountFactory.create()
+    log.listen(Account)
+    account.status = "x"
+    for write in (
+        lambda: Account.objects.bulk_create([Account(name="n")]),
+        lambda: Account.objects.bulk_update([account], ["status"]),
+        lambda: Account.objects.filter(pk=account.pk).update(status="y"),
+        lambda: account.save(),
+        lambda: Account.objects.filter(name="n").delete(),
+    ):
+        assert count(write).tx == 0
 
 
 @pytest.mark.django_db
@@ -93,3 +136,21 @@ def test_receiver_type_error_propagates_and_runs_once():
     with pytest.raises(TypeError, match="bug in receiver"):
         Account.objects.bulk_create(AccountFactory.build_batch(2))
     assert calls == [1]
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("path", ["instance", "queryset"])
+def test_a_protected_delete_raises_before_any_receiver_and_leaves_the_block_usable(path, log):
+    from django.db.models import ProtectedError
+
+    from tests.models import Guard, Vault
+
+    vault = Vault.objects.create()
+    Guard.objects.create(vault=vault)
+    log.listen(Vault)
+    with transaction.atomic():
+        with pytest.raises(ProtectedError):
+            vault.delete() if path == "instance" else Vault.objects.filter(pk=vault.pk).delete()
+        assert not transaction.get_rollback()
+        assert Vault.objects.filter(pk=vault.pk).exists()
+    assert log.calls == []

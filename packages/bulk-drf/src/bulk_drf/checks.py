@@ -1,4 +1,5 @@
-"""System checks for the ``BULK_DRF_*`` settings (``manage.py check`` reports them at startup)."""
+"""System checks for the ``BULK_DRF_*`` settings and the job plumbing (``manage.py check`` reports them at
+startup; a worker runs the plumbing checks when it starts, see ``tasks.check_at_worker_start``)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,15 @@ from typing import Any
 
 from django.core.checks import Error, Warning, register
 
+from . import wiring
 from .conf import DEFAULTS, bulk_settings
 
-__all__ = ["check_settings"]
+__all__ = ["check_job_plumbing", "check_settings", "job_plumbing_problems"]
 
-_POSITIVE = ["CHUNK_SIZE", "MAX_RECORDS", "SYNC_MAX_ITEMS", "MAX_IDS", "CACHE_TIMEOUT", "PROGRESS_UPDATE_INTERVAL"]
+_POSITIVE = [
+    "CHUNK_SIZE", "MAX_RECORDS", "SYNC_MAX_ITEMS", "MAX_IDS", "CACHE_TIMEOUT", "PROGRESS_UPDATE_INTERVAL",
+    "STALE_AFTER", "MAX_UPLOAD_BYTES", "MAX_JOB_BYTES", "OPEN_JOB_TTL",
+]
 
 
 @register()
@@ -35,6 +40,23 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
         batch_size = 0
     if batch_size is not None and batch_size < 1:
         problems.append(Error("BULK_DRF_BATCH_SIZE must be None or a positive integer.", id="bulk_drf.E001"))
+    try:
+        max_open = bulk_settings.MAX_OPEN_JOBS
+    except (TypeError, ValueError):
+        max_open = 0
+    if max_open is not None and max_open < 1:
+        problems.append(Error("BULK_DRF_MAX_OPEN_JOBS must be None or a positive integer.", id="bulk_drf.E001"))
+    rate = bulk_settings.JOB_CREATE_RATE
+    if rate is not None:
+        from rest_framework.throttling import SimpleRateThrottle
+
+        try:
+            SimpleRateThrottle.parse_rate(SimpleRateThrottle.__new__(SimpleRateThrottle), rate)
+        except (KeyError, ValueError, IndexError, AttributeError):
+            problems.append(
+                Error(f"BULK_DRF_JOB_CREATE_RATE must be None or a rate such as '120/minute', got {rate!r}.",
+                      id="bulk_drf.E001")
+            )
     if not problems and bulk_settings.SYNC_MAX_ITEMS > bulk_settings.MAX_RECORDS:
         problems.append(
             Warning(
@@ -44,3 +66,41 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             )
         )
     return problems
+
+
+def job_plumbing_problems() -> list[Any]:
+    """``bulk_drf.W002``: a process-local cache holds job progress; ``bulk_drf.W003``: no Celery app configured.
+    Neither applies when Celery runs tasks eagerly."""
+    if wiring.runs_eagerly():
+        return []
+    problems: list[Any] = []
+    backend = wiring.process_local_cache()
+    if backend is not None:
+        problems.append(
+            Warning(
+                f"BULK_DRF_CACHE_ALIAS {bulk_settings.CACHE_ALIAS!r} is a {backend.rsplit('.', 1)[-1]}: each process "
+                "has its own, so the job status endpoint never sees the progress a Celery worker writes (a finished "
+                "job keeps showing its first status).",
+                hint="Point BULK_DRF_CACHE_ALIAS at a cache every process shares: Redis "
+                "(django.core.cache.backends.redis.RedisCache), Memcached, the database or a file cache.",
+                id="bulk_drf.W002",
+            )
+        )
+    if not wiring.celery_is_configured():
+        problems.append(
+            Warning(
+                "No Celery app is configured: background jobs would be sent to Celery's default broker "
+                "(amqp://localhost) and no worker of yours would run them. Submitting a job answers 503.",
+                hint="Create the app in your project's celery.py (Celery(...), config_from_object("
+                "'django.conf:settings', namespace='CELERY'), autodiscover_tasks()) and import it in the "
+                "project's __init__.py, as docs/jobs.md shows.",
+                id="bulk_drf.W003",
+            )
+        )
+    return problems
+
+
+@register()
+def check_job_plumbing(app_configs: Any = None, **kwargs: Any) -> list[Any]:
+    """W002/W003 (see :func:`job_plumbing_problems`)."""
+    return job_plumbing_problems()

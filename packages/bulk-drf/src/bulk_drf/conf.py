@@ -24,6 +24,12 @@ DEFAULTS: dict[str, Any] = {
     "PROGRESS_UPDATE_INTERVAL": 500,  # records between two progress writes to the cache
     "RESULTS_TTL": 7 * 86_400,  # seconds a finished job's per-record results are kept
     "TASK_SOFT_TIME_LIMIT": None,  # seconds one run of bulk_drf.run_job works before re-queueing the job
+    "STALE_AFTER": 600,  # seconds without a committed chunk before requeue_stalled_jobs queues a job again
+    "MAX_UPLOAD_BYTES": 100 * 1024 * 1024,  # most bytes one job upload (request body) may carry (413 above)
+    "MAX_JOB_BYTES": 512 * 1024 * 1024,  # most bytes all uploads of one job may carry together (413 above)
+    "MAX_OPEN_JOBS": 20,  # most unfinished jobs one user may have (429 above); None: no limit
+    "JOB_CREATE_RATE": "120/minute",  # default rate of the bulk_drf_jobs throttle scope; None: not throttled
+    "OPEN_JOB_TTL": 86_400,  # seconds an Open job may sit without an upload before the purge aborts it
 }
 
 
@@ -80,6 +86,32 @@ class BulkDRFSettings:
     def TASK_SOFT_TIME_LIMIT(self) -> float | None:
         value = self._get("TASK_SOFT_TIME_LIMIT")
         return None if value is None else float(value)
+
+    @property
+    def STALE_AFTER(self) -> float:
+        return float(self._get("STALE_AFTER"))
+
+    @property
+    def MAX_UPLOAD_BYTES(self) -> int:
+        return int(self._get("MAX_UPLOAD_BYTES"))
+
+    @property
+    def MAX_JOB_BYTES(self) -> int:
+        return int(self._get("MAX_JOB_BYTES"))
+
+    @property
+    def MAX_OPEN_JOBS(self) -> int | None:
+        value = self._get("MAX_OPEN_JOBS")
+        return None if value is None else int(value)
+
+    @property
+    def JOB_CREATE_RATE(self) -> str | None:
+        value = self._get("JOB_CREATE_RATE")
+        return None if value is None else str(value)
+
+    @property
+    def OPEN_JOB_TTL(self) -> int:
+        return int(self._get("OPEN_JOB_TTL"))
 
 
 bulk_settings = BulkDRFSettings()

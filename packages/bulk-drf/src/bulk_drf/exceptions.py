@@ -9,7 +9,8 @@
      ├── NestedWritesNotSupported  400  the serializer writes nested objects or many-to-many fields
      ├── WriteConflict             409  the database refused the write (a constraint raced us)
      ├── IllegalTransition         409  a job state change the state machine does not allow
-     └── JobNotComplete            409  aggregates asked of a job that is not JobComplete
+     ├── JobNotComplete            409  aggregates asked of a job that is not JobComplete
+     └── TooManyOpenJobs           429  the user has BULK_DRF_MAX_OPEN_JOBS unfinished jobs already
 
 Malformed ``?ids=`` and unknown ``?unique_fields=`` are DRF ``ValidationError`` s keyed by the
 parameter (``{"ids": ["'x' is not a valid id."]}``), as DRF reports any other bad input.
@@ -29,6 +30,7 @@ __all__ = [
     "JobNotComplete",
     "NestedWritesNotSupported",
     "PayloadTooLarge",
+    "TooManyOpenJobs",
     "WriteConflict",
 ]
 
@@ -102,3 +104,30 @@ class JobNotComplete(APIException):
     def __init__(self, state: str) -> None:
         self.state = state
         super().__init__(f"aggregates are available once the job is JobComplete; it is {state}", self.default_code)
+
+
+class TooManyOpenJobs(APIException):
+    """The user already has ``BULK_DRF_MAX_OPEN_JOBS`` jobs that are not finished (Open, queued or running)."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "too_many_open_jobs"
+
+    def __init__(self, unfinished: int, limit: int) -> None:
+        self.unfinished = unfinished
+        self.limit = limit
+        super().__init__(
+            f"you have {unfinished} unfinished bulk jobs; BULK_DRF_MAX_OPEN_JOBS is {limit}. Close or abort an "
+            "Open job (PATCH /api/bulk-jobs/{id}/ {\"state\": \"Aborted\"}) or wait for one to finish",
+            self.default_code,
+        )
+
+
+class JobQueueUnavailable(APIException):
+    """No Celery app is configured (and tasks do not run eagerly): a submitted job could never run."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "job_queue_unavailable"
+    default_detail = (
+        "background jobs are not available: no Celery app is configured on the server (system check "
+        "bulk_drf.W003), so no worker would run this job; it was left Open"
+    )

@@ -18,18 +18,21 @@ from django.db import transaction
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ParseError, ValidationError
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from . import jobs
 from .conf import bulk_settings
-from .csv_io import CSVParser
 from .exceptions import PayloadTooLarge
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
 from .states import JobOperation
+from .throttles import BulkJobCreateThrottle
+from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
 __all__ = ["BulkJobActionsMixin"]
+
+# The actions (method handlers) that create a job: throttled with the bulk_drf_jobs scope.
+_CREATES_JOBS = frozenset({"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bulk_read", "bulk_jobs"})
 
 _METHOD_OF = {
     JobOperation.INSERT: "POST", JobOperation.UPSERT: "POST", JobOperation.DELETE: "DELETE", JobOperation.READ: "GET",
@@ -39,7 +42,10 @@ _METHOD_OF = {
 class BulkJobActionsMixin:
     """Adds the background-job routes (``bulk/`` and ``bulk/jobs/``) to a viewset."""
 
-    @action(detail=False, methods=["post"], url_path="bulk", url_name="bulk", parser_classes=[JSONParser, CSVParser])
+    @action(
+        detail=False, methods=["post"], url_path="bulk", url_name="bulk",
+        parser_classes=[JSONStreamParser, CSVStreamParser],
+    )
     def bulk(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """One-shot job: the method picks the operation (POST insert, PATCH/PUT update, DELETE, GET read)."""
         return self.start_bulk_job(request)
@@ -68,13 +74,15 @@ class BulkJobActionsMixin:
         body.is_valid(raise_exception=True)
         operation, partial = body.validated_data["operation"], body.validated_data["partial"]
         self._check_job_permissions(request, _METHOD_OF.get(operation, "PATCH" if partial else "PUT"))
-        job = jobs.create_job(
-            owner=owner,
-            viewset=type(self),
-            operation=operation,
-            unique_fields=body.validated_data["unique_fields"],
-            partial=partial,
-        )
+        with transaction.atomic():
+            jobs.check_open_jobs(owner)
+            job = jobs.create_job(
+                owner=owner,
+                viewset=type(self),
+                operation=operation,
+                unique_fields=body.validated_data["unique_fields"],
+                partial=partial,
+            )
         return Response(BulkJobSerializer(job).data, status=status.HTTP_201_CREATED, headers=self._location(job))
 
     def start_bulk_job(self, request: Request) -> Response:
@@ -86,24 +94,29 @@ class BulkJobActionsMixin:
             operation, records = JobOperation.READ, self._ids(request, required=True)
         elif method == "DELETE":
             operation = JobOperation.DELETE
-            records = request.data if isinstance(request.data, list) and request.data else self._ids(request, True)
+            body = request.data
+            records = body if isinstance(body, list | RecordStream) and body else self._ids(request, True)
         else:
             records = request.data
-            if not isinstance(records, list):
+            if not isinstance(records, list | RecordStream):
                 raise ParseError("expected a JSON array of records (or text/csv)")
             operation = JobOperation.UPSERT if unique_fields else (
                 JobOperation.INSERT if method == "POST" else JobOperation.UPDATE
             )
         if not records:
             raise ValidationError({"non_field_errors": ["no records in the request"]})
-        if len(records) > bulk_settings.MAX_RECORDS:
+        if isinstance(records, list) and len(records) > bulk_settings.MAX_RECORDS:
             raise PayloadTooLarge(f"{len(records)} records; BULK_DRF_MAX_RECORDS is {bulk_settings.MAX_RECORDS}")
-        with transaction.atomic():
+        with transaction.atomic():  # a stream refused half-way (a limit, a parse error) leaves no job behind
+            jobs.check_open_jobs(owner)
             job = jobs.create_job(
                 owner=owner, viewset=type(self), operation=operation, unique_fields=unique_fields,
                 partial=method != "PUT",
             )
-            jobs.add_records(job, records)
+            # A body parsed whole (the synchronous route with AUTO_ASYNC): its size is the upload's (not so for
+            # ?ids=, which add_records measures).
+            body_size = int(request.META.get("CONTENT_LENGTH") or 0) if request.method not in ("GET", "DELETE") else 0
+            jobs.add_records(job, records, size=body_size if isinstance(records, list) and body_size > 0 else None)
             jobs.close(job)
         status_url = job_url(job.pk)
         return Response(
@@ -117,6 +130,13 @@ class BulkJobActionsMixin:
             status=status.HTTP_202_ACCEPTED,
             headers=self._location(job),
         )
+
+    def get_throttles(self) -> list[Any]:
+        """The viewset's throttles, plus ``BulkJobCreateThrottle`` (``bulk_drf_jobs``) on the job-creating routes."""
+        throttles = list(super().get_throttles())  # type: ignore[misc]
+        if getattr(self, "action", None) in _CREATES_JOBS:
+            throttles.append(BulkJobCreateThrottle())
+        return throttles
 
     @staticmethod
     def _job_owner(request: Request) -> Any:

@@ -8,21 +8,27 @@ republishes the cached status (a rolled-back move sends and publishes nothing).
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bulk_signals_core import ErrorStrategy
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from . import wiring
 from .conf import bulk_settings
-from .exceptions import IllegalTransition, PayloadTooLarge
+from .exceptions import IllegalTransition, JobQueueUnavailable, PayloadTooLarge
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
 from .states import STATE_TIMESTAMPS, JobOperation, JobState, can_transition
 
-__all__ = ["abort", "add_records", "close", "create_job", "enqueue", "transition"]
+__all__ = [
+    "Upload", "abort", "add_records", "add_upload", "check_open_jobs", "close", "create_job", "enqueue", "transition",
+]
 
 logger = logging.getLogger("bulk_drf.jobs")
 
@@ -48,6 +54,26 @@ def create_job(
     return job
 
 
+def check_open_jobs(owner: Any) -> None:
+    """429 ``TooManyOpenJobs`` when ``owner`` already has ``BULK_DRF_MAX_OPEN_JOBS`` unfinished jobs.
+
+    Call it in the transaction that creates the job: the owner's row is locked, so two concurrent
+    requests of one user cannot both take the last free place.
+    """
+    from django.contrib.auth import get_user_model
+
+    from .exceptions import TooManyOpenJobs
+    from .states import FINAL_STATES
+
+    limit = bulk_settings.MAX_OPEN_JOBS
+    if limit is None:
+        return
+    list(get_user_model()._default_manager.select_for_update().filter(pk=owner.pk).values_list("pk"))
+    unfinished = BulkJob.objects.filter(owner_id=owner.pk).exclude(state__in=FINAL_STATES).count()
+    if unfinished >= limit:
+        raise TooManyOpenJobs(unfinished, limit)
+
+
 def send_after_commit(signal: Any, payload: Any) -> None:
     """Send ``signal`` once the current transaction commits (at once outside one); never for a rollback.
 
@@ -58,40 +84,107 @@ def send_after_commit(signal: Any, payload: Any) -> None:
     transaction.on_commit(lambda: signal.send(BulkJob, payload, errors=ErrorStrategy.LOG))
 
 
-def add_records(job: BulkJob, records: Sequence[Any]) -> int:
+@dataclass
+class Upload:
+    """What one upload added to a job: ``received`` records and ``bytes``; the job now holds ``total``."""
+
+    received: int
+    total: int
+    bytes: int
+
+
+def add_records(job: BulkJob, records: Iterable[Any], *, size: int | None = None) -> int:
     """Append ``records`` to an ``Open`` job, stored in chunks of ``BULK_DRF_CHUNK_SIZE``; returns the new total.
 
-    Raises ``IllegalTransition`` (409) when the job is not Open and ``PayloadTooLarge`` (413) when the
-    job would exceed ``BULK_DRF_MAX_RECORDS``. Safe against concurrent uploads to the same job: the job
-    row is locked while its total grows.
+    See ``add_upload``, which this calls.
     """
+    return add_upload(job, records, size=size).total
+
+
+def add_upload(job: BulkJob, records: Iterable[Any], *, size: int | None = None) -> Upload:
+    """Append ``records`` (a list, or an upload's ``RecordStream``) to an ``Open`` job, chunk by chunk.
+
+    Raises ``IllegalTransition`` (409) when the job is not Open, ``PayloadTooLarge`` (413) when the job
+    would exceed ``BULK_DRF_MAX_RECORDS`` records or ``BULK_DRF_MAX_JOB_BYTES`` bytes. ``size`` is the
+    upload's size in bytes (a stream counts its own; a list without one is measured as compact JSON).
+    Everything happens in one transaction: an upload refused half-way (a limit, a parse error in a
+    stream) stores nothing. Safe against concurrent uploads to the same job: the job row is locked
+    while its totals grow. A stream is stored while it is read: at most a few chunks are in memory.
+    """
+    from .uploads import RecordStream, UploadTooLarge
+
     limit = bulk_settings.MAX_RECORDS
+    byte_limit = bulk_settings.MAX_JOB_BYTES
     chunk_size = max(1, bulk_settings.CHUNK_SIZE)
     with transaction.atomic():
-        locked = BulkJob.objects.select_for_update().only("state", "total_records").get(pk=job.pk)
+        locked = BulkJob.objects.select_for_update().only("state", "total_records", "data_bytes").get(pk=job.pk)
         if locked.state != JobState.OPEN:
             raise IllegalTransition(locked.state, JobState.OPEN, detail=(
                 f"data can only be added to an Open job; this job is {locked.state}"
             ))
-        start = locked.total_records
-        if start + len(records) > limit:
-            raise PayloadTooLarge(
-                f"the job would hold {start + len(records)} records; BULK_DRF_MAX_RECORDS is {limit}"
+        start, stored = locked.total_records, locked.data_bytes
+
+        def job_too_large(upload: int | str) -> UploadTooLarge:
+            return UploadTooLarge(
+                f"the job would hold {upload} more bytes on top of the {stored} it holds; "
+                f"BULK_DRF_MAX_JOB_BYTES is {byte_limit}"
             )
-        BulkJobDataChunk.objects.bulk_create(
-            BulkJobDataChunk(
-                job_id=job.pk,
-                start_index=start + offset,
-                count=len(records[offset : offset + chunk_size]),
-                records=list(records[offset : offset + chunk_size]),
-            )
-            for offset in range(0, len(records), chunk_size)
+
+        if isinstance(records, RecordStream):
+            records.reader.cap(byte_limit - stored, lambda: job_too_large(f"more than {byte_limit - stored}"))
+        else:
+            records = list(records)
+            if start + len(records) > limit:
+                raise PayloadTooLarge(
+                    f"the job would hold {start + len(records)} records; BULK_DRF_MAX_RECORDS is {limit}"
+                )
+            size = _json_size(records) if size is None else size
+            if stored + size > byte_limit:
+                raise job_too_large(size)
+        count = 0
+        pending: list[BulkJobDataChunk] = []
+        chunk: list[Any] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) == chunk_size:
+                pending.append(_chunk(job, start + count, chunk))
+                count += len(chunk)
+                chunk = []
+                if start + count > limit:
+                    raise PayloadTooLarge(
+                        f"the job would hold more than {limit} records; BULK_DRF_MAX_RECORDS is {limit}"
+                    )
+                if len(pending) == _CHUNKS_PER_INSERT:
+                    BulkJobDataChunk.objects.bulk_create(pending)
+                    pending = []
+        if chunk:
+            pending.append(_chunk(job, start + count, chunk))
+            count += len(chunk)
+            if start + count > limit:
+                raise PayloadTooLarge(f"the job would hold {start + count} records; BULK_DRF_MAX_RECORDS is {limit}")
+        BulkJobDataChunk.objects.bulk_create(pending)
+        if isinstance(records, RecordStream):
+            size = records.bytes_read
+        total = start + count
+        BulkJob.objects.filter(pk=job.pk).update(
+            total_records=total, data_bytes=F("data_bytes") + (size or 0), last_upload_at=timezone.now()
         )
-        total = start + len(records)
-        BulkJob.objects.filter(pk=job.pk).update(total_records=total)
-        job.state, job.total_records = locked.state, total
+        job.state, job.total_records, job.data_bytes = locked.state, total, stored + (size or 0)
         _publish_on_commit(job)  # a status cached before this upload would show the old total
-    return total
+    return Upload(received=count, total=total, bytes=size or 0)
+
+
+_CHUNKS_PER_INSERT = 4  # chunks written per INSERT: bounds the memory a streamed upload holds
+
+
+def _chunk(job: BulkJob, start_index: int, records: list[Any]) -> BulkJobDataChunk:
+    return BulkJobDataChunk(job_id=job.pk, start_index=start_index, count=len(records), records=records)
+
+
+def _json_size(records: list[Any]) -> int:
+    from rest_framework.utils.encoders import JSONEncoder
+
+    return len(json.dumps(records, cls=JSONEncoder, separators=(",", ":")).encode())
 
 
 def load_records(job: BulkJob, start: int, stop: int) -> list[Any]:
@@ -158,18 +251,18 @@ def _publish_on_commit(job: BulkJob) -> None:
 
     snapshot = progress.status_document(job)
 
-    def publish() -> None:
-        from django.core.cache import caches
-
-        from .progress import cache_key
-
-        caches[bulk_settings.CACHE_ALIAS].set(cache_key(job.pk), snapshot, bulk_settings.CACHE_TIMEOUT)
-
-    transaction.on_commit(publish)
+    # set_status logs a cache error instead of raising it: the move is committed, the cache is a view.
+    transaction.on_commit(lambda: progress.set_status(job.pk, snapshot))
 
 
 def close(job: BulkJob) -> BulkJob:
-    """``Open -> UploadComplete``, then queue the job for a worker once the transaction commits."""
+    """``Open -> UploadComplete``, then queue the job for a worker once the transaction commits.
+
+    Refused (:class:`JobQueueUnavailable`, 503; the job stays Open) when no Celery app is configured and tasks
+    do not run eagerly: Celery's fallback app would send it to a broker no worker of the project reads."""
+    legal = can_transition(JobState(job.state), JobState.UPLOAD_COMPLETE)  # an illegal one stays a 409
+    if legal and not wiring.runs_eagerly() and not wiring.celery_is_configured():
+        raise JobQueueUnavailable()
     transition(job, JobState.UPLOAD_COMPLETE)
     enqueue(job)
     return job

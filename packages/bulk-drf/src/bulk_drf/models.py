@@ -33,6 +33,7 @@ class BulkJob(models.Model):
     succeeded_records = models.PositiveIntegerField(default=0)
     failed_records = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0, help_text="times a worker started this job")
+    data_bytes = models.PositiveBigIntegerField(default=0, help_text="bytes of the uploads (BULK_DRF_MAX_JOB_BYTES)")
     error_message = models.TextField(blank=True, default="")
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -41,6 +42,7 @@ class BulkJob(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     failed_at = models.DateTimeField(null=True, blank=True)
     aborted_at = models.DateTimeField(null=True, blank=True)
+    last_upload_at = models.DateTimeField(null=True, blank=True, help_text="last time data was added (Open job TTL)")
     heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last time a worker committed a chunk")
     results_purged_at = models.DateTimeField(
         null=True, blank=True, help_text="when the per-record results and data were deleted (BULK_DRF_RESULTS_TTL)"

@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bulk_signals_django.keylocks import lock_keys
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, router, transaction
@@ -347,6 +348,10 @@ class _Batch:
     def upsert(self, key: UniqueKey, *, partial: bool) -> BatchResult:
         values = self._key_values(key)
         stored: dict[tuple[Any, ...], Any] = {}
+        if values and self.in_transaction:
+            # Concurrent upserts of the same keys wait for each other here, so the fetch below (and the
+            # created/updated split it decides) sees what the other one committed.
+            lock_keys(self.model, self.using, [(key.fields, values.values())])
         if values:
             in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
             rows = self._lock(

@@ -36,7 +36,7 @@ from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 
 __all__ = [
     "MAX_ATTEMPTS", "TRANSIENT_DATABASE_ERRORS", "TimeSliceUsed", "build_viewset", "end_time_slice",
-    "fail_after_retries", "process_chunk", "requeue_stalled_jobs", "run_job",
+    "fail_after_retries", "made_progress", "process_chunk", "requeue_stalled_jobs", "run_job",
 ]
 
 logger = logging.getLogger("bulk_drf.processing")
@@ -116,8 +116,11 @@ def build_viewset(job: BulkJob, *, method: str | None = None) -> Any:
     return viewset
 
 
-def run_job(job_id: Any) -> BulkJob | None:
+def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
     """Process a queued job to its end (or until it is aborted); safe to call again after a crash.
+
+    ``retry``: this run retries after a transient database error, so it is not counted in ``attempts``
+    (which counts runs that may have died with their worker, for ``MAX_ATTEMPTS``).
 
     With ``BULK_DRF_TASK_SOFT_TIME_LIMIT`` set, raises ``TimeSliceUsed`` after the first committed chunk
     that ends past the limit (the job stays InProgress; call again to resume).
@@ -126,14 +129,14 @@ def run_job(job_id: Any) -> BulkJob | None:
     it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
     """
     try:
-        return _run_job(job_id)
+        return _run_job(job_id, retry)
     except BulkJob.DoesNotExist:
         logger.warning("bulk job %s was deleted while it ran: stopped", job_id)
         progress.forget(job_id)
         return None
 
 
-def _run_job(job_id: Any) -> BulkJob | None:
+def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
     limit = bulk_settings.TASK_SOFT_TIME_LIMIT
     deadline = None if limit is None else time.monotonic() + limit
     job = BulkJob.objects.filter(pk=job_id).first()
@@ -143,8 +146,11 @@ def _run_job(job_id: Any) -> BulkJob | None:
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
         progress.publish_status(job)  # cheap repair of a cache a racing progress write left stale
         return job
-    BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
-    job.attempts += 1
+    if retry:
+        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    else:
+        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+        job.attempts += 1
     if job.attempts > MAX_ATTEMPTS:
         return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
     if job.state == JobState.UPLOAD_COMPLETE:
@@ -184,8 +190,13 @@ def _run_job(job_id: Any) -> BulkJob | None:
             if job.processed_records > first:
                 end_time_slice(job.pk)
             raise
-        except (BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):
-            raise  # the chunk rolled back; DoesNotExist: see run_job, transient: the task retries
+        except TRANSIENT_DATABASE_ERRORS as exc:
+            # The chunk rolled back; the task retries. It tells a first failure after progress (the retry
+            # budget starts again) from another failure at the same cursor (the budget is spent).
+            exc.bulk_drf_progressed = job.processed_records > first  # type: ignore[union-attr]
+            raise
+        except BulkJob.DoesNotExist:
+            raise  # see run_job
         except Exception as exc:
             logger.exception("bulk job %s failed in records %s-%s", job.pk, start, start + bulk_settings.CHUNK_SIZE)
             job.refresh_from_db()
@@ -227,6 +238,11 @@ def end_time_slice(job_id: Any) -> None:
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is not None:
         progress.publish_status(job)
+
+
+def made_progress(exc: BaseException) -> bool:
+    """Whether the run that raised the transient database error ``exc`` committed a chunk first."""
+    return bool(getattr(exc, "bulk_drf_progressed", False))
 
 
 def fail_after_retries(job_id: Any, exc: BaseException, retries: int) -> BulkJob | None:

@@ -15,15 +15,18 @@ from datetime import datetime, timedelta
 
 from django.db import transaction
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.exceptions import APIException
 
 from .conf import bulk_settings
 from .models import BulkJob, BulkJobDataChunk, BulkJobResult
-from .states import FINAL_STATES
+from .states import FINAL_STATES, JobState
 
-__all__ = ["PurgeReport", "ResultsPurged", "expired_jobs", "purge_expired_results"]
+__all__ = [
+    "PurgeReport", "ResultsPurged", "abandoned_jobs", "expired_jobs", "purge_abandoned_jobs", "purge_expired_results",
+]
 
 _JOBS_PER_TRANSACTION = 100  # bounds each transaction (and its locks) on a large backlog
 
@@ -43,11 +46,9 @@ class ResultsPurged(APIException):
 
 
 def _forget(job_ids: list[str]) -> None:
-    from django.core.cache import caches
+    from .progress import forget_many
 
-    from .progress import cache_key
-
-    caches[bulk_settings.CACHE_ALIAS].delete_many([cache_key(pk) for pk in job_ids])
+    forget_many(job_ids)  # a cache error is logged: the purge is committed either way
 
 
 @dataclass
@@ -99,4 +100,53 @@ def purge_expired_results(
             )
             # Cached status documents predate the purge: drop them so the next poll shows results_purged_at.
             transaction.on_commit(lambda batch=batch: _forget(batch))
+    return report
+
+
+def abandoned_jobs(ttl: timedelta | None = None, *, now: datetime | None = None) -> list[str]:
+    """Ids of the Open jobs with no upload (nor creation) for ``ttl`` (default ``BULK_DRF_OPEN_JOB_TTL``)."""
+    ttl = timedelta(seconds=bulk_settings.OPEN_JOB_TTL) if ttl is None else ttl
+    cutoff = (now or timezone.now()) - ttl
+    return [
+        str(pk)
+        for pk in BulkJob.objects.filter(state=JobState.OPEN)
+        .alias(active=Coalesce("last_upload_at", "created_at"))
+        .filter(active__lt=cutoff)
+        .order_by()
+        .values_list("pk", flat=True)
+    ]
+
+
+def purge_abandoned_jobs(ttl: timedelta | None = None, *, now: datetime | None = None) -> PurgeReport:
+    """Abort the Open jobs left idle past ``BULK_DRF_OPEN_JOB_TTL`` and delete their uploaded data.
+
+    A client that creates a job and uploads into it but never closes it would keep its data forever.
+    Each abandoned job moves to Aborted (``error_message`` says why; ``job_state_changed`` is sent) and
+    loses its data chunks (``results_purged_at`` is stamped), in one transaction per job that re-checks,
+    under the job row's lock, that no upload came meanwhile.
+    """
+    from . import jobs
+
+    ttl = timedelta(seconds=bulk_settings.OPEN_JOB_TTL) if ttl is None else ttl
+    report = PurgeReport()
+    for pk in abandoned_jobs(ttl, now=now):
+        with transaction.atomic():
+            cutoff = (now or timezone.now()) - ttl
+            job = (
+                BulkJob.objects.select_for_update()
+                .filter(pk=pk, state=JobState.OPEN)
+                .alias(active=Coalesce("last_upload_at", "created_at"))
+                .filter(active__lt=cutoff)
+                .first()
+            )
+            if job is None:  # an upload, a close or an abort came first
+                continue
+            jobs.transition(
+                job,
+                JobState.ABORTED,
+                error_message=f"abandoned: Open with no upload for {int(ttl.total_seconds())}s (BULK_DRF_OPEN_JOB_TTL)",
+            )
+            report.data_chunks += BulkJobDataChunk.objects.filter(job_id=pk).delete()[0]
+            BulkJob.objects.filter(pk=pk).update(results_purged_at=timezone.now())
+            report.jobs += 1
     return report

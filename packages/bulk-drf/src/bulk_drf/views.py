@@ -15,7 +15,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.fields import HiddenField
 from rest_framework.pagination import LimitOffsetPagination
-from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -23,12 +22,13 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from . import aggregates, jobs, progress
-from .csv_io import CSVParser, CSVRecords, CSVRenderer, csv_lines
+from .csv_io import CSVRenderer, csv_lines
 from .exceptions import JobNotComplete
 from .models import BulkJob, BulkJobResult
 from .retention import ResultsPurged
 from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
 from .states import JobState, ResultKind
+from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
 __all__ = ["BulkJobPagination", "BulkJobViewSet"]
 
@@ -108,20 +108,25 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 jobs.abort(job)
         return Response(BulkJobSerializer(job).data)
 
-    @action(detail=True, methods=["put"], parser_classes=[JSONParser, CSVParser], url_name="data")
+    @action(detail=True, methods=["put"], parser_classes=[JSONStreamParser, CSVStreamParser], url_name="data")
     def data(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """Append records (a JSON array, or CSV with a header line) to an Open job; repeatable."""
+        """Append records (a JSON array, or CSV with a header line) to an Open job; repeatable.
+
+        The body is parsed while it is stored (``uploads``): 413 past ``BULK_DRF_MAX_UPLOAD_BYTES`` or the
+        job's ``BULK_DRF_MAX_JOB_BYTES``, and nothing of a refused upload is kept.
+        """
+        job = self.get_job()  # before the body is read: a stranger's upload is not parsed at all
         records = request.data
-        if not isinstance(records, list):
+        if not isinstance(records, list | RecordStream):
             raise ParseError("expected a JSON array of records (or text/csv)")
         if not records:
             raise ValidationError({"non_field_errors": ["no records in the request"]})
-        job = self.get_job()
-        if isinstance(records, CSVRecords):
-            _check_csv_columns(job, records.columns)
-        jobs.add_records(job, records)
+        columns = getattr(records, "columns", None)
+        if columns is not None:
+            _check_csv_columns(job, columns)
+        upload = jobs.add_upload(job, records)
         return Response(
-            {"id": str(job.pk), "state": job.state, "received": len(records), "total_records": job.total_records},
+            {"id": str(job.pk), "state": job.state, "received": upload.received, "total_records": upload.total},
             status=status.HTTP_201_CREATED,
         )
 

@@ -49,6 +49,23 @@ class FlakyDatabaseGadgetViewSet(GadgetViewSet):
         return super().get_serializer(*args, **kwargs)
 
 
+class DroppingDatabaseGadgetViewSet(GadgetViewSet):
+    """Loses its database connection once on each of the ``drop_on`` calls (1-based) of ``get_serializer``.
+
+    ``get_serializer`` runs once per chunk (a clean one), so ``{3, 6}`` drops the connection in the third
+    chunk, then again in the fifth chunk after the retried third one (the retry is call 4).
+    """
+
+    drop_on: frozenset[int] = frozenset()
+    calls = 0
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        DroppingDatabaseGadgetViewSet.calls += 1
+        if DroppingDatabaseGadgetViewSet.calls in DroppingDatabaseGadgetViewSet.drop_on:
+            raise OperationalError("server closed the connection unexpectedly")
+        return super().get_serializer(*args, **kwargs)
+
+
 class NotLocked(permissions.BasePermission):
     """An object permission: a gadget named ``locked...`` may be read but not changed or deleted."""
 

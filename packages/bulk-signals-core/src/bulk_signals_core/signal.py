@@ -354,12 +354,20 @@ class Signal(Generic[T]):
             self._changed()
 
     def _find_label(self, label: str) -> Slot | None:
-        # Slow path for ids: a slot whose reported id is `label` (explicit or generated).
+        # Slow path for ids: a slot whose reported id is `label` (explicit or generated). A generated
+        # id (module.qualname) shared by two different functions names neither: refuse to guess.
+        found: list[tuple[Slot, object]] = []
         for slot in list(self._keys.values()):
             fn = slot[0]()
             if fn is not None and receiver_id(slot, fn) == label:
-                return slot
-        return None
+                found.append((slot, fn))
+        distinct = {(_identity(getattr(f, "__self__", None)), _identity(getattr(f, "__func__", f))) for _, f in found}
+        if len(distinct) > 1:
+            raise ValueError(
+                f"{label!r} is the generated id of {len(found)} different receivers on {self.name}; "
+                "disconnect them by function, or connect them with explicit ids"
+            )
+        return found[0][0] if found else None
 
     def _find_receiver(self, receiver: object, sender: Any) -> Slot | None:
         # Slow path: the slot of `receiver` connected for `sender` (ANY: for every sender).

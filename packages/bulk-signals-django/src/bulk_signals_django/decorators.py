@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from asgiref.sync import async_to_sync
 from bulk_signals_core import Priority, Signal
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -22,7 +23,7 @@ from django.db import transaction
 from . import signals
 from .conditions import Condition
 from .conf import settings
-from .dispatch import connect_for_model, receiver_count
+from .dispatch import ORIGIN, connect_for_model, receiver_count
 from .events import BulkEvent
 
 __all__ = [
@@ -46,9 +47,14 @@ class MultipleReceiversWarning(UserWarning):
 
 
 def _wrap(func: Callable[..., Any], when: Condition | None, on_commit: bool) -> Callable[..., Any]:
-    # The wrapper applies `when` (the receiver sees only matching rows and is skipped when none
-    # match) and defers to transaction.on_commit when asked. It keeps the function's name, so the
-    # receiver's id in errors and logs is the user's function.
+    # Without when= or on_commit=, the function itself is connected (as Django's @receiver does), so
+    # signal.disconnect(func, sender=Model) finds it. Otherwise a wrapper applies `when` (the receiver
+    # sees only matching rows and is skipped when none match) and defers to transaction.on_commit. It
+    # keeps the function's name (the receiver's id in errors and logs) and names the function under
+    # ORIGIN, by which disconnect(func, ...) finds the wrapper.
+    if when is None and not on_commit:
+        return func
+
     def prepare(event: BulkEvent) -> BulkEvent | None:
         if when is not None:
             event = event.matching(when)
@@ -56,33 +62,36 @@ def _wrap(func: Callable[..., Any], when: Condition | None, on_commit: bool) -> 
                 return None
         return event
 
-    if inspect.iscoroutinefunction(func):
+    wrapper: Callable[..., Any]
+    if inspect.iscoroutinefunction(func) and not on_commit:
 
         @functools.wraps(func)
         async def async_receiver(sender: Any, event: BulkEvent) -> Any:
             filtered = prepare(event)
             if filtered is None:
                 return None
-            if on_commit:
-                from asgiref.sync import async_to_sync
-
-                transaction.on_commit(lambda: async_to_sync(func)(sender, filtered), using=filtered.using)
-                return None
             return await func(sender, filtered)
 
-        return async_receiver
+        wrapper = async_receiver
+    else:
+        # on_commit=True registers from synchronous code, for an `async def` too: Django's on_commit
+        # cannot be called inside a running event loop (SynchronousOnlyOperation). The coroutine runs
+        # after the commit, in the thread that committed.
+        call = async_to_sync(func) if inspect.iscoroutinefunction(func) else func
 
-    @functools.wraps(func)
-    def receiver(sender: Any, event: BulkEvent) -> Any:
-        filtered = prepare(event)
-        if filtered is None:
-            return None
-        if on_commit:
-            transaction.on_commit(lambda: func(sender, filtered), using=filtered.using)
-            return None
-        return func(sender, filtered)
+        @functools.wraps(func)
+        def receiver(sender: Any, event: BulkEvent) -> Any:
+            filtered = prepare(event)
+            if filtered is None:
+                return None
+            if on_commit:
+                transaction.on_commit(lambda: call(sender, filtered), using=filtered.using)
+                return None
+            return call(sender, filtered)
 
-    return receiver
+        wrapper = receiver
+    setattr(wrapper, ORIGIN, func)
+    return wrapper
 
 
 def _warn_if_crowded(signal: Signal[BulkEvent], model: type) -> None:

@@ -19,6 +19,7 @@ from types import MethodType
 from typing import Any
 
 from bulk_signals_core import ANY, Priority, Signal
+from bulk_signals_core.receivers import describe
 from django.db.models.signals import class_prepared
 
 from .bypass import is_bypassed
@@ -87,13 +88,26 @@ def _ref(receiver: Callable[..., Any], weak: bool) -> Callable[[], Any]:
         return lambda: receiver
 
 
+ORIGIN = "_bulk_signals_origin"
+"""Attribute of a receiver the decorators wrap (for ``when=``/``on_commit=``): the user's function, by
+which ``disconnect`` finds the wrapper."""
+
+
+def _generated_id(conn: _Connection) -> str | None:
+    target = conn.receiver()
+    return None if conn.id is not None or target is None else describe(target)
+
+
 def _matches(conn: _Connection, receiver: Any, sender: Any, ident: str | None, uid: object) -> bool:
     # Whether disconnect(receiver, sender=, id=, dispatch_uid=) names this model connection.
     if ident is not None:
-        return conn.id == ident
+        return conn.id == ident if conn.id is not None else _generated_id(conn) == ident
     if uid is not None:
         return conn.dispatch_uid == uid and conn.model is sender
-    return conn.model is sender and receiver is not None and conn.receiver() == receiver
+    if conn.model is not sender or receiver is None:
+        return False
+    target = conn.receiver()
+    return target == receiver or (target is not None and getattr(target, ORIGIN, None) is receiver)
 
 
 class ModelSignal(Signal[BulkEvent]):
@@ -147,20 +161,29 @@ class ModelSignal(Signal[BulkEvent]):
     ) -> bool:
         """The core's ``disconnect``; a receiver connected for a model leaves its subclasses too."""
         with _LOCK:
-            done = super().disconnect(receiver, sender=sender, id=id, dispatch_uid=dispatch_uid)
             gone = [c for c in _CONNECTIONS if c.signal is self and _matches(c, receiver, sender, id, dispatch_uid)]
+            if not gone:
+                return super().disconnect(receiver, sender=sender, id=id, dispatch_uid=dispatch_uid)
+            if id is not None and len({c.receiver() for c in gone if c.id is None}) > 1:
+                raise ValueError(
+                    f"{id!r} is the generated id of {len({c.receiver() for c in gone})} different receivers on "
+                    f"{self.name}; disconnect them by function, or connect them with explicit ids"
+                )
+            done = False
             for conn in gone:
                 _CONNECTIONS.remove(conn)
-                for sub in _concrete_subclasses(conn.model):
-                    if conn.id is not None:
-                        super().disconnect(id=_child_id(conn.id, sub))
-                    elif conn.dispatch_uid is not None:
-                        super().disconnect(sender=sub, dispatch_uid=conn.dispatch_uid)
-                    else:
-                        target = conn.receiver()
-                        if target is not None:
-                            super().disconnect(target, sender=sub)
+                for model in (conn.model, *_concrete_subclasses(conn.model)):
+                    done = self._disconnect_model(conn, model) or done
             return done
+
+    def _disconnect_model(self, conn: _Connection, model: type) -> bool:
+        # One model's slot of a model connection (the connected model's, or a child's).
+        if conn.id is not None:
+            return super().disconnect(id=conn.id if model is conn.model else _child_id(conn.id, model))
+        if conn.dispatch_uid is not None:
+            return super().disconnect(sender=model, dispatch_uid=conn.dispatch_uid)
+        target = conn.receiver()
+        return target is not None and super().disconnect(target, sender=model)
 
     def disconnect_all(self) -> None:
         """Disconnect every receiver (and forget the model connections of this signal)."""

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from asgiref.sync import sync_to_async
-from django.db import models, router, transaction
+from django.db import models, router
 from django.db.models import NOT_PROVIDED
+from django.db.models.deletion import Collector
 
 from . import signals as s
 from .bypass import bypass_signals as _bypass_block
@@ -15,12 +15,28 @@ from .events import BulkEvent, Operation, Source
 from .managers import BulkSignalManager
 from .queryset import SAVE_SOURCE
 from .records import changed_fields, clone_record, load_one
+from .transactions import write_transaction
 
 __all__ = ["BulkSignalModelMixin"]
 
 _SAVE_SIGNALS = (s.bulk_pre_create, s.bulk_post_create, s.bulk_pre_update, s.bulk_post_update)
 _DELETE_SIGNALS = (s.bulk_pre_delete, s.bulk_post_delete)
 _VALIDATE_SIGNALS = (s.bulk_validate_create, s.bulk_validate_update)
+
+
+_SAVE_DEFAULTS = {"force_insert": False, "force_update": False, "using": None, "update_fields": None}
+
+
+def _parses_save_params(obj: models.Model, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bool:
+    """Whether ``save(*args)`` should read its positional arguments with Django's own ``_parse_save_params``
+    (Django 5.x), called straight from our ``save``/``asave``: its deprecation warning then names the method
+    and points at the caller's line, as Django's does. Django 4.2 takes them silently and 6.x refuses them
+    (and an unknown keyword gets Django's own TypeError): then they are passed on as given."""
+    return bool(args) and hasattr(obj, "_parse_save_params") and kwargs.keys() <= _SAVE_DEFAULTS.keys()
+
+
+def _named(values: list[Any]) -> dict[str, Any]:
+    return dict(zip(_SAVE_DEFAULTS, values, strict=True))
 
 
 class BulkSignalModelMixin(models.Model):
@@ -39,6 +55,9 @@ class BulkSignalModelMixin(models.Model):
     def save(self, *args: Any, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any) -> None:
         """Django's ``save()``: a create or an update (``update_fields`` honoured; otherwise the
         event's ``update_fields`` are the fields that changed). An update loads the old row (one SELECT)."""
+        if _parses_save_params(self, args, kwargs):
+            kwargs = _named(self._parse_save_params(*args, method_name="save", **{**_SAVE_DEFAULTS, **kwargs}))
+            args = ()
         if bypass_signals:
             with _bypass_block(type(self)):
                 return super().save(*args, **kwargs)
@@ -49,10 +68,14 @@ class BulkSignalModelMixin(models.Model):
     async def asave(
         self, *args: Any, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any
     ) -> None:
-        """Async ``save()``."""
-        return await sync_to_async(self.save)(
-            *args, bypass_signals=bypass_signals, bypass_validation=bypass_validation, **kwargs
-        )
+        """Django's ``asave()`` (which runs ``save()`` in a thread: the bypass travels in the context)."""
+        if _parses_save_params(self, args, kwargs):
+            kwargs = _named(self._parse_save_params(*args, method_name="asave", **{**_SAVE_DEFAULTS, **kwargs}))
+            args = ()
+        if bypass_signals:
+            with _bypass_block(type(self)):
+                return await super().asave(*args, **kwargs)
+        return await super().asave(*args, **kwargs)
 
     asave.alters_data = True  # type: ignore[attr-defined]
 
@@ -71,7 +94,7 @@ class BulkSignalModelMixin(models.Model):
         if raw or not wants(model, *_SAVE_SIGNALS):
             return super().save_base(raw, force_insert, force_update, using, update_fields)
         using = using or router.db_for_write(model, instance=self)
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             old = None if force_insert else self._stored_row(using)
             if old is None and force_update:  # Django raises "Forced update did not affect any rows."
                 return super().save_base(raw, force_insert, force_update, using, update_fields)
@@ -131,13 +154,17 @@ class BulkSignalModelMixin(models.Model):
         if bypass_signals or not wants(model, *_DELETE_SIGNALS) or self.pk is None:
             return super().delete(using, keep_parents)
         using = using or router.db_for_write(model, instance=self)
-        with transaction.atomic(using=using):
+        # Django's Model.delete(), with our events around its collector's delete: it collects first, so a
+        # ProtectedError/RestrictedError comes before any receiver and leaves an enclosing block usable.
+        collector = Collector(using=using, origin=self)
+        collector.collect([self], keep_parents=keep_parents)
+        with write_transaction(using):
             event = BulkEvent(
                 model=model, operation=Operation.DELETE, source=Source.DELETE,
                 old_records=(clone_record(self),), using=using,
             )
             emit(s.bulk_pre_delete, event)
-            result = super().delete(using, keep_parents)
+            result = collector.delete()
             emit(s.bulk_post_delete, event)
         return result
 
@@ -147,10 +174,11 @@ class BulkSignalModelMixin(models.Model):
         self, using: str | None = None, keep_parents: bool = False, *, bypass_signals: bool = False,
         bypass_validation: bool = False,
     ) -> tuple[int, dict[str, int]]:
-        """Async ``delete()``."""
-        return await sync_to_async(self.delete)(
-            using, keep_parents, bypass_signals=bypass_signals, bypass_validation=bypass_validation
-        )
+        """Django's ``adelete()`` (which runs ``delete()`` in a thread: the bypass travels in the context)."""
+        if bypass_signals:
+            with _bypass_block(type(self)):
+                return await super().adelete(using, keep_parents)
+        return await super().adelete(using, keep_parents)
 
     adelete.alters_data = True  # type: ignore[attr-defined]
 

@@ -13,7 +13,7 @@ from typing import Any
 from django.db import connections, models
 from django.db.models import AutoField
 
-__all__ = ["has_parent_tables", "mti_bulk_create"]
+__all__ = ["has_parent_tables", "mti_bulk_create", "table_chain"]
 
 
 def has_parent_tables(model: type[models.Model]) -> bool:
@@ -22,7 +22,7 @@ def has_parent_tables(model: type[models.Model]) -> bool:
     return any(parent._meta.concrete_model is not concrete for parent in model._meta.get_parent_list())
 
 
-def _table_chain(model: type[models.Model]) -> list[type[models.Model]]:
+def table_chain(model: type[models.Model]) -> list[type[models.Model]]:
     """The concrete models whose tables hold a row of ``model``, root first."""
     chain = [model._meta.concrete_model]
     while True:
@@ -46,7 +46,7 @@ def mti_bulk_create(model: type[models.Model], objs: list[Any], using: str, batc
     """
     connection = connections[using]
     bulk_return = connection.features.can_return_rows_from_bulk_insert
-    tables = _table_chain(model)
+    tables = table_chain(model)
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
     for level, table in enumerate(tables):

@@ -1,8 +1,8 @@
 """``BulkSignalQuerySet``: every bulk write path, with its query plan in one method each.
 
 With no receiver for the model (or signals bypassed) each method is Django's own call, unchanged.
-With receivers, each write runs in ``transaction.atomic(using=...)`` (a savepoint only when already
-inside a transaction) as: [load the affected rows once] -> validate -> before -> write -> after.
+With receivers, each write runs in :func:`~.transactions.write_transaction` (Django's
+``atomic(savepoint=False)``) as: [load the affected rows once] -> validate -> before -> write -> after.
 """
 
 from __future__ import annotations
@@ -13,19 +13,18 @@ from contextvars import ContextVar
 from operator import attrgetter, itemgetter
 from typing import Any
 
-import django
 from asgiref.sync import sync_to_async
-from django.db import connections, models, transaction
+from django.db import connections, models
 from django.db.models import ExpressionWrapper
 from django.db.models.deletion import Collector
-from django.db.models.sql import UpdateQuery
 from django.db.models.sql.where import AND
 
 from . import signals as s
 from .bypass import bypass_signals as _bypass_block
 from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
-from .mti import has_parent_tables, mti_bulk_create
+from .mti import has_parent_tables, mti_bulk_create, table_chain
+from .preflight import django_refuses
 from .records import (
     RecordState,
     can_return_updated,
@@ -51,6 +50,7 @@ from .records import (
     whole_row,
     writable_fields,
 )
+from .transactions import before_writing, validate, write_transaction
 from .upsert import classify, split_ignored
 
 __all__ = ["BulkSignalQuerySet"]
@@ -95,8 +95,13 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         wanted = signal_set[1:] if bypass_validation else signal_set
         return wants(self.model, *wanted)
 
-    def _event(self, operation: Operation, source: Source, **kwargs: Any) -> BulkEvent:
-        return BulkEvent(model=self.model, operation=operation, source=source, using=self.db, **kwargs)
+    def _write_db(self) -> str:
+        """The database Django writes to: the router's ``db_for_write`` (Django sets ``_for_write`` first too)."""
+        self._for_write = True
+        return self.db
+
+    def _event(self, operation: Operation, source: Source, using: str, **kwargs: Any) -> BulkEvent:
+        return BulkEvent(model=self.model, operation=operation, source=source, using=using, **kwargs)
 
     # -- create -------------------------------------------------------------------------------
 
@@ -148,10 +153,9 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             return self._vanilla().bulk_create(
                 objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields
             )
-        if batch_size is not None and batch_size <= 0:
-            raise ValueError("Batch size must be a positive integer.")
-        using = self.db
-        with transaction.atomic(using=using):
+        using = self._write_db()
+        self._check_bulk_create(objs, batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields)
+        with write_transaction(using):
             if update_conflicts and unique_fields:
                 fresh, matched = classify(model, using, objs, unique_fields)
                 source = Source.UPSERT
@@ -162,18 +166,21 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 fresh, matched = objs, []
                 source = Source.UPSERT if update_conflicts else Source.BULK_CREATE
             meta = {"unique_fields": tuple(unique_fields or ()), "update_conflicts": update_conflicts}
-            created = self._event(Operation.CREATE, source, new_records=tuple(fresh), meta=meta)
+            created = self._event(Operation.CREATE, source, using, new_records=tuple(fresh), meta=meta)
             updated = self._event(
                 Operation.UPDATE,
                 source,
+                using,
                 new_records=tuple(o for o, _ in matched),
                 old_records=tuple(r for _, r in matched),
                 update_fields=tuple(update_fields or ()),
                 meta=meta,
             )
             if not bypass_validation:
-                _send(s.bulk_validate_create, created)
-                _send(s.bulk_validate_update, updated)
+                if created.new_records:
+                    validate(s.bulk_validate_create, created)
+                if updated.new_records:
+                    validate(s.bulk_validate_update, updated)
             _send(s.bulk_pre_create, created)
             _send(s.bulk_pre_update, updated)
             if mti:
@@ -192,12 +199,55 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     bulk_create.alters_data = True  # type: ignore[attr-defined]
 
+    def _check_bulk_create(
+        self,
+        objs: list[Any],
+        batch_size: int | None,
+        ignore_conflicts: bool,
+        update_conflicts: bool,
+        update_fields: list[str] | None,
+        unique_fields: list[str] | None,
+    ) -> None:
+        """Django's own checks of a ``bulk_create()`` call (options, objects), before any receiver or query."""
+        using = self._write_db()
+        if has_parent_tables(self.model):
+            # Django refuses MTI children outright (we don't): its batch size check, on the root table.
+            root = models.QuerySet(model=table_chain(self.model)[0], using=using)
+            django_refuses(lambda: root.bulk_create([], batch_size), using)
+            return
+        vanilla = self._vanilla()
+        # One object is enough for the options; every object gets Django's own per-object preparation
+        # (primary key defaults, unsaved related objects), which its bulk_create would do after our receivers.
+        django_refuses(
+            lambda: vanilla.bulk_create(
+                objs[:1], batch_size, ignore_conflicts, update_conflicts, update_fields, unique_fields
+            ),
+            using,
+        )
+        vanilla._prepare_for_bulk_create(objs)
+
+    def _check_bulk_update(self, objs: Sequence[Any], fields: list[str] | None, batch_size: int | None) -> None:
+        """Django's own checks of a ``bulk_update()`` call, before any receiver or query. Without ``fields``
+        (ours: the changed ones), Django's checks of everything but the field names."""
+        using = self._write_db()
+        names = fields if fields is not None else [f.name for f in writable_fields(self.model)][:1]
+        if not names and fields is None:
+            return
+        missing_pk = [obj for obj in objs if not pk_is_set(obj)]
+        sample = (missing_pk or list(objs))[:1]
+        vanilla = self._vanilla()
+        django_refuses(lambda: vanilla.bulk_update(sample, names, batch_size), using)
+        if fields is not None and len(objs) > 1:
+            written = [self.model._meta.get_field(name) for name in fields]
+            for obj in objs[1:]:
+                obj._prepare_related_fields_for_save(operation_name="bulk_update", fields=written)
+
     def _mti_bulk_create(self, objs: list[Any], batch_size: int | None) -> list[Any]:
-        if batch_size is not None and batch_size <= 0:
-            raise ValueError("Batch size must be a positive integer.")
+        self._check_bulk_create(objs, batch_size, False, False, None, None)
         if objs:
-            with transaction.atomic(using=self.db, savepoint=False):
-                mti_bulk_create(self.model, objs, self.db, batch_size)
+            using = self._write_db()
+            with write_transaction(using):
+                mti_bulk_create(self.model, objs, using, batch_size)
         return objs
 
     async def abulk_create(
@@ -252,16 +302,11 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                     return self._bulk_update_changed(objs, batch_size)
                 fields = [f.name for f in writable_fields(model)]  # Django's checks, then 0
             return self._vanilla().bulk_update(objs, fields, batch_size)
-        if batch_size is not None and batch_size <= 0:
-            raise ValueError("Batch size must be a positive integer.")
-        if fields is not None and not fields:
-            raise ValueError("Field names must be given to bulk_update().")
-        if not all(pk_is_set(obj) for obj in objs):
-            raise ValueError("All bulk_update() objects must have a primary key set.")
+        self._check_bulk_update(objs, fields, batch_size)
         if fields is not None:
             fields = [model._meta.get_field(name).name for name in fields]
-        using = self.db
-        with transaction.atomic(using=using):
+        using = self._write_db()
+        with write_transaction(using):
             key = model._meta.pk.to_python  # "5" matches row 5, as in Django's UPDATE
             old_by_pk = load_by_pk(model, using, [obj.pk for obj in objs])
             new = tuple(obj for obj in objs if key(obj.pk) in old_by_pk)
@@ -272,10 +317,11 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 return 0
             written = fields if fields is not None else changed_fields(model, zip(new, old, strict=True))
             event = self._event(
-                Operation.UPDATE, Source.BULK_UPDATE, new_records=new, old_records=old, update_fields=tuple(written)
+                Operation.UPDATE, Source.BULK_UPDATE, using, new_records=new, old_records=old,
+                update_fields=tuple(written),
             )
             if not bypass_validation:
-                emit(s.bulk_validate_update, event)
+                validate(s.bulk_validate_update, event)
             emit(s.bulk_pre_update, event)
             if fields is None:  # before receivers may have changed more fields: write those too
                 written = changed_fields(model, zip(new, old, strict=True))
@@ -283,7 +329,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             count = self._vanilla().bulk_update(new, written, batch_size) if written else len(new)
             if fields is None and tuple(written) != event.update_fields:
                 event = self._event(
-                    Operation.UPDATE, Source.BULK_UPDATE, new_records=new, old_records=old, update_fields=tuple(written)
+                    Operation.UPDATE, Source.BULK_UPDATE, using, new_records=new, old_records=old,
+                    update_fields=tuple(written),
                 )
             emit(s.bulk_post_update, event)
         return count
@@ -292,13 +339,10 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     def _bulk_update_changed(self, objs: tuple[Any, ...], batch_size: int | None) -> int:
         """``bulk_update(objs)`` without receivers: write the fields that differ from the stored rows."""
-        if batch_size is not None and batch_size <= 0:
-            raise ValueError("Batch size must be a positive integer.")
-        if not all(pk_is_set(obj) for obj in objs):
-            raise ValueError("All bulk_update() objects must have a primary key set.")
+        self._check_bulk_update(objs, None, batch_size)
         model = self.model
         key = model._meta.pk.to_python
-        stored = stored_values(model, self.db, [obj.pk for obj in objs])
+        stored = stored_values(model, self._write_db(), [obj.pk for obj in objs])
         found = tuple(obj for obj in objs if key(obj.pk) in stored)
         names = changed_against(model, ((obj, stored[key(obj.pk)]) for obj in found))
         # Nothing changed: no UPDATE, and Django's answer (the rows matched) without asking.
@@ -332,20 +376,15 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """
         if not self._signals_on(s.UPDATE_SIGNALS, bypass_signals, bypass_validation):
             return super().update(**kwargs)
-        self._not_support_combined_queries("update")
-        if self.query.is_sliced:
-            raise TypeError("Cannot update a query once a slice has been taken.")
-        if self.query.distinct_fields and django.VERSION >= (6, 1):
-            raise TypeError("Cannot call update() after .distinct(*fields).")
+        using = self._write_db()
+        django_refuses(lambda: self._vanilla().update(**kwargs), using)  # Django's checks, before any receiver
         model = self.model
         opts = model._meta
-        self.query.chain(UpdateQuery).add_update_values(kwargs)  # Django's own checks of the names
         fields = {name: opts.get_field(name) for name in kwargs}
         expressions = {name: v for name, v in kwargs.items() if hasattr(v, "resolve_expression")}
-        using = self.db
         returning = self._returning(expressions, fields, connections[using])
         reread = bool(expressions) and not returning
-        with transaction.atomic(using=using):
+        with write_transaction(using):
             loader = self._vanilla()
             # Django's UPDATE ignores DISTINCT (ON): the SELECT must find every row it updates.
             loader.query.distinct, loader.query.distinct_fields = False, ()
@@ -362,6 +401,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             event = self._event(
                 Operation.UPDATE,
                 Source.QUERYSET_UPDATE,
+                using,
                 new_records=new,
                 old_records=old,
                 update_fields=tuple(f.name for f in fields.values()),
@@ -370,7 +410,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 meta={"kwargs": {name: _own_argument(value) for name, value in kwargs.items()}},
             )
             if not bypass_validation:
-                emit(s.bulk_validate_update, event)
+                validate(s.bulk_validate_update, event)
             attnames = [f.attname for f in fields.values()]
             watching = wants(model, s.bulk_pre_update)
             # Our own instances (built): read by attribute, which keeps their compact storage.
@@ -416,6 +456,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             event = self._event(
                 Operation.UPDATE,
                 Source.QUERYSET_UPDATE,
+                using,
                 new_records=new,
                 old_records=old,
                 update_fields=tuple(dict.fromkeys([*event.update_fields, *extra])),
@@ -558,17 +599,18 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """
         if not self._signals_on(s.DELETE_SIGNALS, bypass_signals, bypass_validation):
             return super().delete()
-        self._not_support_combined_queries("delete")
-        if self.query.is_sliced:
-            raise TypeError("Cannot use 'limit' or 'offset' with delete().")
-        if self.query.distinct_fields or (django.VERSION < (5, 0) and self.query.distinct):
-            raise TypeError("Cannot call delete() after .distinct().")
-        if self._fields is not None:
-            raise TypeError("Cannot call delete() after .values() or .values_list()")
-        loader = self._vanilla()
+        # As Django: the write goes to the router's db_for_write, on a copy (this queryset stays a reader).
+        writer = self._chain()
+        writer._for_write = True
+        using = writer.db
+        as_django = writer._vanilla()
+        as_django._fields = self._fields  # Django refuses delete() after values()
+        django_refuses(as_django.delete, using)  # Django's checks, before any receiver
+        loader = writer._vanilla()
         loader.query.select_for_update = False
-        with transaction.atomic(using=self.db):
-            result = self._delete_rows(tuple(fetch_rows(loader)), Source.QUERYSET_DELETE, bypass_validation)
+        with write_transaction(using):
+            rows = tuple(fetch_rows(loader))
+            result = self._delete_rows(rows, Source.QUERYSET_DELETE, bypass_validation, using)
         self._result_cache = None
         return result
 
@@ -600,11 +642,11 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             return 0, {}
         if not self._signals_on(s.DELETE_SIGNALS, bypass_signals, bypass_validation):
             return self._vanilla().filter(pk__in=pks).delete()
-        using = self.db
-        with transaction.atomic(using=using):
+        using = self._write_db()
+        with write_transaction(using):
             found = load_by_pk(model, using, pks)
             old = tuple(found[pk] for pk in pks if pk in found)
-            return self._delete_rows(old, Source.BULK_DELETE, bypass_validation)
+            return self._delete_rows(old, Source.BULK_DELETE, bypass_validation, using)
 
     bulk_delete.alters_data = True  # type: ignore[attr-defined]
 
@@ -618,20 +660,28 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
 
     abulk_delete.alters_data = True  # type: ignore[attr-defined]
 
-    def _delete_rows(self, old: tuple[Any, ...], source: Source, bypass_validation: bool) -> tuple[int, dict[str, int]]:
-        """Send the delete signals around deleting ``old`` (call inside a transaction)."""
+    def _delete_rows(
+        self, old: tuple[Any, ...], source: Source, bypass_validation: bool, using: str
+    ) -> tuple[int, dict[str, int]]:
+        """Send the delete signals around deleting ``old`` from ``using`` (call inside a transaction)."""
         model = self.model
         if not old:
             return 0, {}
-        using = self.db
-        event = self._event(Operation.DELETE, source, old_records=old)
-        if not bypass_validation:
-            emit(s.bulk_validate_delete, event)
-        emit(s.bulk_pre_delete, event)
         pks = list(map(attrgetter(model._meta.pk.attname), old))
         collector = Collector(using=using, origin=self)
         probe = model._base_manager.db_manager(using).filter(pk__in=pks[:1])
-        if collector.can_fast_delete(probe):
+        fast = collector.can_fast_delete(probe)
+        if not fast:
+            # Cascades, parents or Django delete signals: Django's collector, on copies (it clears the
+            # primary keys of what it deletes; receivers keep theirs). It collects first, as Django does:
+            # a ProtectedError/RestrictedError comes before any receiver runs.
+            with before_writing():
+                collector.collect([clone_record(row) for row in old])
+        event = self._event(Operation.DELETE, source, using, old_records=old)
+        if not bypass_validation:
+            validate(s.bulk_validate_delete, event)
+        emit(s.bulk_pre_delete, event)
+        if fast:
             manager = model._base_manager.db_manager(using)
             count = 0
             for chunk in chunks(pks):
@@ -640,9 +690,6 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 count += rows._raw_delete(using)
             result: tuple[int, dict[str, int]] = (count, {model._meta.label: count})
         else:
-            # Cascades, parents or Django delete signals: Django's collector, on copies (it clears the
-            # primary keys of what it deletes; receivers keep theirs).
-            collector.collect([clone_record(row) for row in old])
             result = collector.delete()
         emit(s.bulk_post_delete, event)
         return result

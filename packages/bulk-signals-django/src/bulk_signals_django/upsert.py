@@ -14,6 +14,7 @@ from typing import Any
 from django.db import connections, models
 from django.db.models.sql.where import AND
 
+from .keylocks import lock_keys
 from .records import chunk_size, chunks, column_in, fetch_rows, share_equal_values
 
 __all__ = ["classify", "split_ignored"]
@@ -34,6 +35,8 @@ def classify(
         return tuple(field.to_python(getattr(obj, field.attname)) for field in fields)
 
     keys = [key_of(obj) for obj in objs]
+    # Classified under the keys' lock: a concurrent upsert of one of them waits for this transaction.
+    lock_keys(model, using, [(fields, keys)])
     # Rows come from the database already converted: their key needs no to_python().
     stored_key = attrgetter(*(field.attname for field in fields))
     single = len(fields) == 1
@@ -92,6 +95,7 @@ def split_ignored(model: type[models.Model], using: str, objs: Sequence[Any]) ->
         return found
 
     per_obj = [values_of(obj) for obj in objs]
+    lock_keys(model, using, [(fields, [v[i] for v in per_obj if v[i] is not None]) for i, fields in enumerate(keys)])
     taken: list[set[tuple[Any, ...]]] = [set() for _ in keys]
     manager = model._base_manager.db_manager(using)
     width = sum(len(fields) for fields in keys)

@@ -8,13 +8,14 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulk_drf.conf import bulk_settings
-from bulk_drf.retention import purge_expired_results
+from bulk_drf.retention import purge_abandoned_jobs, purge_expired_results
 
 
 class Command(BaseCommand):
     help = (
         "Delete the per-record results and stored data of bulk jobs that finished more than "
-        "BULK_DRF_RESULTS_TTL seconds ago (the job rows stay)."
+        "BULK_DRF_RESULTS_TTL seconds ago (the job rows stay), and abort the Open jobs idle for more than "
+        "BULK_DRF_OPEN_JOB_TTL seconds (deleting their data)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -32,3 +33,10 @@ class Command(BaseCommand):
             f"{verb} {report.results} results and {report.data_chunks} data chunks "
             f"of {report.jobs} jobs finished more than {seconds}s ago"
         )
+        if not dry_run:
+            abandoned = purge_abandoned_jobs()
+            if abandoned.jobs:
+                self.stdout.write(
+                    f"aborted {abandoned.jobs} Open jobs idle for more than {bulk_settings.OPEN_JOB_TTL}s "
+                    f"and deleted their {abandoned.data_chunks} data chunks"
+                )

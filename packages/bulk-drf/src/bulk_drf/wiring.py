@@ -1,0 +1,55 @@
+"""Is the job plumbing connected? The rules behind system checks ``bulk_drf.W002``/``bulk_drf.W003``, the
+refusal of a job that no worker could ever run (503), and the worker's own check at start.
+
+A job is run by a Celery worker in another process, which reports progress through the Django cache
+(``BULK_DRF_CACHE_ALIAS``). Two misconfigurations used to make a job hang silently:
+
+- a process-local cache (``LocMemCache``, ``DummyCache``): the worker finishes, the web process keeps
+  answering the progress it cached itself;
+- no Celery app at all (the project's ``celery.py`` missing, or not imported by the project's
+  ``__init__.py``): Celery's fallback app sends the task to ``amqp://localhost`` and no worker ever sees it.
+
+Neither matters when tasks run eagerly (``task_always_eager``, tests) or when only the synchronous
+endpoints are used, so both are warnings at ``manage.py check``; submitting a job with no Celery app is
+refused with a 503, and a worker started with a process-local cache logs an error at start.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+
+from .conf import bulk_settings
+
+__all__ = ["celery_app", "celery_is_configured", "process_local_cache", "runs_eagerly"]
+
+PROCESS_LOCAL_CACHES = frozenset(
+    {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache"}
+)
+
+
+def celery_app() -> Any:
+    """The current Celery app (the project's, once its ``celery.py`` is imported)."""
+    from celery import current_app
+
+    return current_app._get_current_object()
+
+
+def celery_is_configured() -> bool:
+    """Whether a Celery app was created. When none was, Celery makes a fallback app named ``default`` that is
+    never set as current (``celery._state``); a project's own app is current (and Celery's Django fixup makes
+    it the default app too)."""
+    app = celery_app()
+    return not (app.main == "default" and app.set_as_current is False)
+
+
+def runs_eagerly() -> bool:
+    """Whether tasks run in the calling process (``task_always_eager``): no worker, no broker, one cache."""
+    return bool(celery_app().conf.task_always_eager)
+
+
+def process_local_cache() -> str | None:
+    """The backend of ``BULK_DRF_CACHE_ALIAS`` when it is process-local (each process has its own), else None."""
+    backend = settings.CACHES.get(bulk_settings.CACHE_ALIAS, {}).get("BACKEND")
+    return backend if backend in PROCESS_LOCAL_CACHES else None

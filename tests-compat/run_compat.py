@@ -198,7 +198,8 @@ class Expected:
     def scope_matches(self, mode: str, backend: str) -> bool:
         version = django.__version__
         return (
-            self.mode in ("*", mode)
+            # async mode is listening plus async receivers: what listening explains, it explains too
+            (self.mode in ("*", mode) or (self.mode == "listening" and mode == "async"))
             and self.backend in ("*", backend)
             and (self.django == "*" or version == self.django or version.startswith(self.django + "."))
         )

@@ -7,6 +7,7 @@ replayed on this result class in the main process.
 
 import json
 import os
+import sys
 import unittest
 
 from django.test.runner import DiscoverRunner
@@ -25,7 +26,7 @@ class RecordingResult(unittest.TextTestResult):
 
     def _tail(self, err, test):
         text = self._exc_info_to_string(err, test)
-        return "\n".join(text.rstrip().splitlines()[-12:])
+        return "\n".join(text.rstrip().splitlines()[-40:])
 
     def addSuccess(self, test):
         super().addSuccess(test)
@@ -65,6 +66,12 @@ class CompatRunner(DiscoverRunner):
 
     def get_resultclass(self):
         return RecordingResult
+
+    def get_test_runner_kwargs(self):
+        kwargs = super().get_test_runner_kwargs()
+        if sys.version_info < (3, 12) and kwargs.get("durations") is None:
+            kwargs.pop("durations", None)  # Django 6 passes it; unittest < 3.12 has no such argument
+        return kwargs
 
     def setup_test_environment(self, **kwargs):
         super().setup_test_environment(**kwargs)

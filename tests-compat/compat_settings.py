@@ -10,6 +10,9 @@ from urllib.parse import urlsplit
 
 import compat_graft
 
+# Django's own test settings of this version (tests/test_sqlite.py, next to runtests.py), then ours.
+from test_sqlite import *  # noqa: F403
+
 BACKEND = os.environ.get("COMPAT_BACKEND", "sqlite")
 
 if BACKEND == "postgresql":
@@ -28,16 +31,7 @@ if BACKEND == "postgresql":
         }
 
     DATABASES = {"default": _pg("default"), "other": _pg("other")}
-else:
-    DATABASES = {
-        "default": {"ENGINE": "django.db.backends.sqlite3"},
-        "other": {"ENGINE": "django.db.backends.sqlite3"},
-    }
 
-SECRET_KEY = "django_tests_secret_key"
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-USE_TZ = False
 TEST_RUNNER = "compat_runner.CompatRunner"
 
 compat_graft.install()

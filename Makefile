@@ -43,7 +43,7 @@ test-next: ## best effort: every suite on Django 6.x with this machine's Python 
 
 coverage: test-core ## core coverage (also printed by make test)
 
-lint: $(HATCH) ## ruff over the repository
+lint: $(HATCH) ## ruff over the repository, and the layer rule (import-linter, .importlinter)
 	$(HATCH) run lint:check
 
 typecheck: $(HATCH) ## mypy --strict on the core

@@ -25,7 +25,7 @@ run() {  # run <label> <command...>
   RESULTS+=("$state  $label ($((SECONDS - start))s)${detail:+: $detail}")
 }
 
-run "lint (ruff)" $HATCH run lint:check
+run "lint (ruff, import-linter)" $HATCH run lint:check
 run "core: mypy --strict" $HATCH run core:typecheck
 run "core: tests + coverage (Django absent)" $HATCH run core:test
 run "core: tests + coverage, mypyc-compiled build" $HATCH run core-compiled:test

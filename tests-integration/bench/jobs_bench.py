@@ -110,7 +110,8 @@ def raw_bulk_create(owner: Any, records: list[dict[str, Any]], *, upsert: bool) 
 
 def job_run(owner: Any, records: list[dict[str, Any]], operation: str) -> tuple[float, float, Any]:
     """(upload seconds, processing seconds, the finished job) of one job run in-process."""
-    from bulk_drf import jobs, processing
+    from bulk_drf.jobs import lifecycle as jobs
+    from bulk_drf.jobs import processing
 
     viewset = "ledger.views.TransactionViewSet"
     start = time.perf_counter()
@@ -150,8 +151,10 @@ class Phases:
 
     @contextmanager
     def installed(self) -> Iterator[Phases]:
-        from bulk_drf import jobs, operations, processing
+        from bulk_drf.jobs import lifecycle as jobs
+        from bulk_drf.jobs import processing
         from bulk_drf.models import BulkJob
+        from bulk_drf.sync import operations
 
         self.wrap(jobs, "load_records", "read the chunk's stored records (JSON)")
         self.wrap(operations._Batch, "_serializer", "serializer: build + prefetch related (1 query)")
@@ -175,7 +178,8 @@ def instrumented_run(
     owner: Any, records: list[dict[str, Any]], operation: str
 ) -> tuple[float, dict[str, float], dict[str, Any]]:
     """A job in a worker thread, phases timed, while this thread polls the status endpoint."""
-    from bulk_drf import jobs, processing
+    from bulk_drf.jobs import lifecycle as jobs
+    from bulk_drf.jobs import processing
     from django.db import connection, connections
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
@@ -220,7 +224,8 @@ def instrumented_run(
 
 def profile_run(owner: Any, records: list[dict[str, Any]]) -> None:
     """cProfile of an upsert job (the slower operation) over rows that exist."""
-    from bulk_drf import jobs, processing
+    from bulk_drf.jobs import lifecycle as jobs
+    from bulk_drf.jobs import processing
 
     job = jobs.create_job(owner=owner, viewset="ledger.views.TransactionViewSet", operation="upsert",
                           unique_fields=["reference"])

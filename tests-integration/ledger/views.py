@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from bulk_drf.aggregates import register_aggregate
-from bulk_drf.mixins import BulkOperationsMixin
+from bulk_drf import BulkViewSetMixin
+from bulk_drf.jobs.aggregates import register_aggregate
 from django.db.models import Count, Sum
 from rest_framework import viewsets
 
@@ -14,14 +14,14 @@ from .models import Account, Transaction
 from .serializers import AccountSerializer, TransactionSerializer
 
 
-class AccountViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+class AccountViewSet(BulkViewSetMixin, viewsets.ModelViewSet):
     serializer_class = AccountSerializer
 
     def get_queryset(self) -> Any:
         return Account.objects.filter(owner=self.request.user).order_by("id")
 
 
-class TransactionViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+class TransactionViewSet(BulkViewSetMixin, viewsets.ModelViewSet):
     serializer_class = TransactionSerializer
 
     def get_queryset(self) -> Any:

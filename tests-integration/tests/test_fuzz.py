@@ -21,7 +21,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from bulk_drf import jobs, processing
+from bulk_drf.jobs import lifecycle as jobs
+from bulk_drf.jobs import processing
 from bulk_drf.models import BulkJob, BulkJobDataChunk, BulkJobResult
 from django.contrib.auth.models import User
 from django.core import signals

@@ -30,7 +30,7 @@ def test_the_admin_shows_results_purged_at_read_only(client: Any) -> None:
 @pytest.mark.django_db
 def test_a_job_deleted_in_the_admin_is_gone_from_the_api(client: Any) -> None:
     """Its cached status went with it (it used to answer 200 from the cache for a day)."""
-    from bulk_drf import progress
+    from bulk_drf.jobs import progress
     from rest_framework.test import APIClient
 
     admin = User.objects.create_superuser("root", "root@example.com", "pw")

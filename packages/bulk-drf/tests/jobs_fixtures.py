@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from bulk_drf import jobs
+from bulk_drf.jobs import lifecycle as jobs
 from bulk_drf.models import BulkJob
 from celery import current_app
 from django.contrib.auth.models import Permission

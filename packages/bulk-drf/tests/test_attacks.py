@@ -15,9 +15,10 @@ import uuid
 from typing import Any
 
 import pytest
-from bulk_drf import jobs, processing
 from bulk_drf.csv_io import FORMULA_PREFIXES, csv_lines, neutralise
 from bulk_drf.ids import InvalidId, parse_id
+from bulk_drf.jobs import lifecycle as jobs
+from bulk_drf.jobs import processing
 from bulk_drf.models import BulkJob, BulkJobDataChunk
 from django.db import models
 from rest_framework.test import APIClient

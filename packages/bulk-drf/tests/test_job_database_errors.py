@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bulk_drf import jobs, processing
+from bulk_drf.jobs import lifecycle as jobs
+from bulk_drf.jobs import processing
 from bulk_drf.models import BulkJob, BulkJobResult
 from django.db import IntegrityError, transaction
 

@@ -9,8 +9,9 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
-from bulk_drf import jobs, processing, progress
 from bulk_drf.aggregates import register_aggregate
+from bulk_drf.jobs import lifecycle as jobs
+from bulk_drf.jobs import processing, progress
 from bulk_drf.models import BulkJob, BulkJobDataChunk
 from django.db.models import Sum
 
@@ -234,7 +235,7 @@ def test_list_is_paginated_newest_first(alice: Any, bob: Any, django_assert_num_
 
 
 def test_list_limit_defaults_to_50_and_is_capped_at_500(alice: Any) -> None:
-    from bulk_drf.views import BulkJobPagination
+    from bulk_drf.jobs.views import BulkJobPagination
 
     assert (BulkJobPagination.default_limit, BulkJobPagination.max_limit) == (50, 500)
     BulkJob.objects.bulk_create([

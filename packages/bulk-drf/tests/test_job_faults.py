@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from bulk_drf import processing, progress
+from bulk_drf.jobs import processing, progress
 from bulk_drf.models import BulkJob
 from bulk_drf.tasks import run_bulk_job
 from django.db import connection

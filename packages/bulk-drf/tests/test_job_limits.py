@@ -8,10 +8,10 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from bulk_drf import retention, tasks
+from bulk_drf.jobs import retention, tasks
+from bulk_drf.jobs.uploads import CSVStreamParser, JSONStreamParser, RecordStream, UploadTooLarge
 from bulk_drf.models import BulkJob, BulkJobDataChunk
 from bulk_drf.schedule import beat_schedule
-from bulk_drf.uploads import CSVStreamParser, JSONStreamParser, RecordStream, UploadTooLarge
 from django.core.management import call_command
 from django.utils import timezone
 from rest_framework.exceptions import ParseError
@@ -119,8 +119,8 @@ def test_a_json_upload_is_parsed_while_it_is_stored(alice: Any) -> None:
 
 def test_a_stream_is_stored_while_it_is_read_not_after(alice: Any) -> None:
     """What keeps the web process flat: chunks reach the database while later records are still unread."""
-    from bulk_drf import jobs
-    from bulk_drf.uploads import CountingReader
+    from bulk_drf.jobs import lifecycle as jobs
+    from bulk_drf.jobs.uploads import CountingReader
 
     job = jobs.create_job(owner=alice, viewset=jobs_fixtures.GADGET_VIEWSET, operation="insert")
     stored_when_read: dict[int, int] = {}

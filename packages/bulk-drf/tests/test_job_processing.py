@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from bulk_drf import jobs, processing, progress
+from bulk_drf.jobs import lifecycle as jobs
+from bulk_drf.jobs import processing, progress
 from bulk_drf.models import BulkJob, BulkJobResult
 from bulk_drf.signals import job_progress
 from bulk_drf.tasks import run_bulk_job

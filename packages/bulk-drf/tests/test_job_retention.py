@@ -7,7 +7,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from bulk_drf import jobs, processing, retention, tasks
+from bulk_drf.jobs import lifecycle as jobs
+from bulk_drf.jobs import processing, retention, tasks
 from bulk_drf.models import BulkJob, BulkJobDataChunk, BulkJobResult
 from django.core.management import CommandError, call_command
 from django.utils import timezone

@@ -17,7 +17,7 @@ def test_app_label_and_default_auto_field():
 
 def test_public_names_are_exported_lazily():
     from bulk_drf.mixins import BulkOperationsMixin
-    from bulk_drf.operations import execute_batch
+    from bulk_drf.sync.operations import execute_batch
 
     assert bulk_drf.BulkOperationsMixin is BulkOperationsMixin
     assert bulk_drf.execute_batch is execute_batch

@@ -3,7 +3,7 @@ seat per (room, number), any number of cancelled ones. Checked in the same singl
 key, against the table (rows matching the condition) and inside the payload (items matching it)."""
 
 import pytest
-from bulk_drf.validation import UniqueKey, unique_keys
+from bulk_drf.sync.validation import UniqueKey, unique_keys
 from django.db import models
 from django.db.models import Q
 
@@ -105,7 +105,7 @@ def test_conditions_are_evaluated_on_the_item_values(condition, row, expected):
 
 
 def _evaluate(condition, obj):
-    from bulk_drf.validation import _condition_test
+    from bulk_drf.sync.validation import _condition_test
 
     test = _condition_test(Seat, condition)
     assert test is not None
@@ -117,7 +117,7 @@ def _evaluate(condition, obj):
     [Q(number__gt=0), Q(room__startswith="A"), Q(number=models.F("number")), Q(cancelled=False) ^ Q(room="A")],
 )
 def test_conditions_we_cannot_evaluate_are_left_to_the_database(condition):
-    from bulk_drf.validation import _condition_test
+    from bulk_drf.sync.validation import _condition_test
 
     assert _condition_test(Seat, condition) is None
 

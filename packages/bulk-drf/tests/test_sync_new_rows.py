@@ -7,7 +7,7 @@ import decimal
 from typing import Any
 
 import pytest
-from bulk_drf.operations import new_row_factory
+from bulk_drf.sync.operations import new_row_factory
 from django.db import models
 from django.db.models.signals import post_init, pre_init
 

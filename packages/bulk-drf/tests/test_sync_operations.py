@@ -1,7 +1,7 @@
 """``execute_batch`` called directly, as background jobs call it: partial success, offsets, per-item refusals."""
 
 import pytest
-from bulk_drf.operations import ItemSuccess, execute_batch
+from bulk_drf.sync.operations import ItemSuccess, execute_batch
 from django.test import override_settings
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from bulk_drf.mixins import BulkOperationsMixin
-from bulk_drf.serializers import _field_plan, use_render_plan
+from bulk_drf.sync.rendering import _field_plan, use_render_plan
 from django.urls import include, path
 from rest_framework import serializers, viewsets
 from rest_framework.renderers import JSONRenderer

@@ -3,9 +3,9 @@
 from typing import Any
 
 import pytest
-from bulk_drf.exceptions import BulkValidationError
-from bulk_drf.operations import execute_batch
-from bulk_drf.validation import prepare_serializer
+from bulk_drf.sync.exceptions import BulkValidationError
+from bulk_drf.sync.operations import execute_batch
+from bulk_drf.sync.validation import prepare_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory

@@ -6,7 +6,7 @@ validators with and without context, defaults, read-only and hidden fields) stil
 from typing import Any, ClassVar
 
 import pytest
-from bulk_drf.validation import error_details, prepare_serializer
+from bulk_drf.sync.validation import error_details, prepare_serializer
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
 from rest_framework import serializers

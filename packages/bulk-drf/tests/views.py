@@ -2,7 +2,7 @@
 
 from typing import Any, ClassVar
 
-from bulk_drf.mixins import BulkOperationsMixin
+from bulk_drf.mixins import BulkOperationsMixin, BulkViewSetMixin
 from rest_framework import pagination, permissions, serializers, throttling, viewsets
 
 from tests.models import Gadget, Pair, Part, Seat, Thing, Voucher
@@ -24,7 +24,7 @@ class ThingSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ThingViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
+class ThingViewSet(BulkViewSetMixin, viewsets.ModelViewSet):
     queryset = Thing.objects.all()
     serializer_class = ThingSerializer
 

@@ -14,4 +14,9 @@ class BulkDRFConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the system checks
+        # Django's rule: modules that import models load in ready(), once the app registry is. checks
+        # registers the system checks; jobs.tasks registers the Celery tasks (shared_task registers on
+        # import), so a job queued by task name runs as that task even in a project that does not
+        # autodiscover tasks (eagerly under task_always_eager).
+        from . import checks  # noqa: F401
+        from .jobs import tasks  # noqa: F401

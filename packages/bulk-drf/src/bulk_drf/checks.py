@@ -1,5 +1,6 @@
 """System checks for the ``BULK_DRF_*`` settings and the job plumbing (``manage.py check`` reports them at
-startup; a worker runs the plumbing checks when it starts, see ``tasks.check_at_worker_start``)."""
+startup; a worker runs the plumbing checks when it starts, see ``jobs.tasks.check_at_worker_start``). The
+plumbing checks live with the plumbing, in ``jobs.wiring``."""
 
 from __future__ import annotations
 
@@ -7,14 +8,22 @@ from typing import Any
 
 from django.core.checks import Error, Warning, register
 
-from . import wiring
 from .conf import DEFAULTS, bulk_settings
+from .jobs.wiring import job_plumbing_problems
 
 __all__ = ["check_job_plumbing", "check_settings", "job_plumbing_problems"]
 
 _POSITIVE = [
-    "CHUNK_SIZE", "MAX_RECORDS", "SYNC_MAX_ITEMS", "MAX_IDS", "CACHE_TIMEOUT", "PROGRESS_UPDATE_INTERVAL",
-    "STALE_AFTER", "MAX_UPLOAD_BYTES", "MAX_JOB_BYTES", "OPEN_JOB_TTL",
+    "CHUNK_SIZE",
+    "MAX_RECORDS",
+    "SYNC_MAX_ITEMS",
+    "MAX_IDS",
+    "CACHE_TIMEOUT",
+    "PROGRESS_UPDATE_INTERVAL",
+    "STALE_AFTER",
+    "MAX_UPLOAD_BYTES",
+    "MAX_JOB_BYTES",
+    "OPEN_JOB_TTL",
 ]
 
 
@@ -54,8 +63,10 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
             SimpleRateThrottle.parse_rate(SimpleRateThrottle.__new__(SimpleRateThrottle), rate)
         except (KeyError, ValueError, IndexError, AttributeError):
             problems.append(
-                Error(f"BULK_DRF_JOB_CREATE_RATE must be None or a rate such as '120/minute', got {rate!r}.",
-                      id="bulk_drf.E001")
+                Error(
+                    f"BULK_DRF_JOB_CREATE_RATE must be None or a rate such as '120/minute', got {rate!r}.",
+                    id="bulk_drf.E001",
+                )
             )
     if not problems and bulk_settings.SYNC_MAX_ITEMS > bulk_settings.MAX_RECORDS:
         problems.append(
@@ -63,38 +74,6 @@ def check_settings(app_configs: Any = None, **kwargs: Any) -> list[Any]:
                 "BULK_DRF_SYNC_MAX_ITEMS is above BULK_DRF_MAX_RECORDS, so the smaller limit always applies.",
                 hint="Lower BULK_DRF_SYNC_MAX_ITEMS.",
                 id="bulk_drf.W001",
-            )
-        )
-    return problems
-
-
-def job_plumbing_problems() -> list[Any]:
-    """``bulk_drf.W002``: a process-local cache holds job progress; ``bulk_drf.W003``: no Celery app configured.
-    Neither applies when Celery runs tasks eagerly."""
-    if wiring.runs_eagerly():
-        return []
-    problems: list[Any] = []
-    backend = wiring.process_local_cache()
-    if backend is not None:
-        problems.append(
-            Warning(
-                f"BULK_DRF_CACHE_ALIAS {bulk_settings.CACHE_ALIAS!r} is a {backend.rsplit('.', 1)[-1]}: each process "
-                "has its own, so the job status endpoint never sees the progress a Celery worker writes (a finished "
-                "job keeps showing its first status).",
-                hint="Point BULK_DRF_CACHE_ALIAS at a cache every process shares: Redis "
-                "(django.core.cache.backends.redis.RedisCache), Memcached, the database or a file cache.",
-                id="bulk_drf.W002",
-            )
-        )
-    if not wiring.celery_is_configured():
-        problems.append(
-            Warning(
-                "No Celery app is configured: background jobs would be sent to Celery's default broker "
-                "(amqp://localhost) and no worker of yours would run them. Submitting a job answers 503.",
-                hint="Create the app in your project's celery.py (Celery(...), config_from_object("
-                "'django.conf:settings', namespace='CELERY'), autodiscover_tasks()) and import it in the "
-                "project's __init__.py, as docs/jobs.md shows.",
-                id="bulk_drf.W003",
             )
         )
     return problems

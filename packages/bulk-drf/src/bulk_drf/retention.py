@@ -1,152 +1,21 @@
-"""Retention: delete the per-record results and stored data of jobs finished longer ago than a TTL.
-
-A 100,000-record job leaves 100,000 result rows and its uploaded data behind; nobody needs them a week
-later. ``purge_expired_results`` deletes them for every job that reached a final state more than
-``BULK_DRF_RESULTS_TTL`` seconds ago, and stamps ``results_purged_at`` on the job. The job row itself
-(state, counters, timestamps, error) stays, so the job list and status keep working; its results and
-aggregates answer 410 Gone. Run it periodically: the Celery task ``bulk_drf.purge_expired_results``
-(from celery beat) or the management command ``bulk_drf_purge`` (from cron).
-"""
+"""``bulk_drf.retention``, kept from 0.1: it lives in ``bulk_drf.jobs.retention``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-
-from django.db import transaction
-from django.db.models import Q
-from django.db.models.functions import Coalesce
-from django.utils import timezone
-from rest_framework import status
-from rest_framework.exceptions import APIException
-
-from .conf import bulk_settings
-from .models import BulkJob, BulkJobDataChunk, BulkJobResult
-from .states import FINAL_STATES, JobState
+from .jobs.retention import (
+    PurgeReport,
+    ResultsPurged,
+    abandoned_jobs,
+    expired_jobs,
+    purge_abandoned_jobs,
+    purge_expired_results,
+)
 
 __all__ = [
-    "PurgeReport", "ResultsPurged", "abandoned_jobs", "expired_jobs", "purge_abandoned_jobs", "purge_expired_results",
+    "PurgeReport",
+    "ResultsPurged",
+    "abandoned_jobs",
+    "expired_jobs",
+    "purge_abandoned_jobs",
+    "purge_expired_results",
 ]
-
-_JOBS_PER_TRANSACTION = 100  # bounds each transaction (and its locks) on a large backlog
-
-
-class ResultsPurged(APIException):
-    """410: the job's per-record results were deleted after ``BULK_DRF_RESULTS_TTL``."""
-
-    status_code = status.HTTP_410_GONE
-    default_code = "results_purged"
-
-    def __init__(self, job: BulkJob) -> None:
-        super().__init__(
-            f"the results of this job were deleted on {job.results_purged_at:%Y-%m-%d %H:%M:%S} UTC "
-            f"(BULK_DRF_RESULTS_TTL is {bulk_settings.RESULTS_TTL}s)",
-            self.default_code,
-        )
-
-
-def _forget(job_ids: list[str]) -> None:
-    from .progress import forget_many
-
-    forget_many(job_ids)  # a cache error is logged: the purge is committed either way
-
-
-@dataclass
-class PurgeReport:
-    """What a purge deleted."""
-
-    jobs: int = 0
-    results: int = 0
-    data_chunks: int = 0
-
-
-def expired_jobs(ttl: timedelta | None = None, *, now: datetime | None = None) -> list[str]:
-    """Ids of the finished, not yet purged jobs whose final state is older than ``ttl`` (default: the setting)."""
-    ttl = timedelta(seconds=bulk_settings.RESULTS_TTL) if ttl is None else ttl
-    cutoff = (now or timezone.now()) - ttl
-    finished_before = Q(completed_at__lt=cutoff) | Q(failed_at__lt=cutoff) | Q(aborted_at__lt=cutoff)
-    return [
-        str(pk)
-        for pk in BulkJob.objects.filter(finished_before, state__in=FINAL_STATES, results_purged_at=None)
-        .order_by()
-        .values_list("pk", flat=True)
-    ]
-
-
-def purge_expired_results(
-    ttl: timedelta | None = None, *, now: datetime | None = None, dry_run: bool = False
-) -> PurgeReport:
-    """Delete the results and data chunks of every expired job (see ``expired_jobs``); returns the counts.
-
-    Safe to run concurrently with workers: only jobs in a final state are touched, and those never
-    move again. ``dry_run`` counts without deleting.
-    """
-    ids = expired_jobs(ttl, now=now)
-    report = PurgeReport()
-    for first in range(0, len(ids), _JOBS_PER_TRANSACTION):
-        batch = ids[first : first + _JOBS_PER_TRANSACTION]
-        results = BulkJobResult.objects.filter(job_id__in=batch)
-        chunks = BulkJobDataChunk.objects.filter(job_id__in=batch)
-        if dry_run:
-            report.jobs += len(batch)
-            report.results += results.count()
-            report.data_chunks += chunks.count()
-            continue
-        with transaction.atomic():
-            report.results += results.delete()[0]
-            report.data_chunks += chunks.delete()[0]
-            report.jobs += BulkJob.objects.filter(pk__in=batch, results_purged_at=None).update(
-                results_purged_at=timezone.now()
-            )
-            # Cached status documents predate the purge: drop them so the next poll shows results_purged_at.
-            transaction.on_commit(lambda batch=batch: _forget(batch))
-    return report
-
-
-def abandoned_jobs(ttl: timedelta | None = None, *, now: datetime | None = None) -> list[str]:
-    """Ids of the Open jobs with no upload (nor creation) for ``ttl`` (default ``BULK_DRF_OPEN_JOB_TTL``)."""
-    ttl = timedelta(seconds=bulk_settings.OPEN_JOB_TTL) if ttl is None else ttl
-    cutoff = (now or timezone.now()) - ttl
-    return [
-        str(pk)
-        for pk in BulkJob.objects.filter(state=JobState.OPEN)
-        .alias(active=Coalesce("last_upload_at", "created_at"))
-        .filter(active__lt=cutoff)
-        .order_by()
-        .values_list("pk", flat=True)
-    ]
-
-
-def purge_abandoned_jobs(ttl: timedelta | None = None, *, now: datetime | None = None) -> PurgeReport:
-    """Abort the Open jobs left idle past ``BULK_DRF_OPEN_JOB_TTL`` and delete their uploaded data.
-
-    A client that creates a job and uploads into it but never closes it would keep its data forever.
-    Each abandoned job moves to Aborted (``error_message`` says why; ``job_state_changed`` is sent) and
-    loses its data chunks (``results_purged_at`` is stamped), in one transaction per job that re-checks,
-    under the job row's lock, that no upload came meanwhile.
-    """
-    from . import jobs
-
-    ttl = timedelta(seconds=bulk_settings.OPEN_JOB_TTL) if ttl is None else ttl
-    report = PurgeReport()
-    for pk in abandoned_jobs(ttl, now=now):
-        with transaction.atomic():
-            cutoff = (now or timezone.now()) - ttl
-            job = (
-                BulkJob.objects.select_for_update()
-                .filter(pk=pk, state=JobState.OPEN)
-                .alias(active=Coalesce("last_upload_at", "created_at"))
-                .filter(active__lt=cutoff)
-                .first()
-            )
-            if job is None:  # an upload, a close or an abort came first
-                continue
-            jobs.transition(
-                job,
-                JobState.ABORTED,
-                error_message=f"abandoned: Open with no upload for {int(ttl.total_seconds())}s (BULK_DRF_OPEN_JOB_TTL)",
-            )
-            report.data_chunks += BulkJobDataChunk.objects.filter(job_id=pk).delete()[0]
-            BulkJob.objects.filter(pk=pk).update(results_purged_at=timezone.now())
-            report.jobs += 1
-    return report

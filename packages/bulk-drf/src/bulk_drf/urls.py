@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rest_framework.routers import SimpleRouter
 
-from .views import BulkJobViewSet
+from .jobs.views import BulkJobViewSet
 
 app_name = "bulk_drf"
 

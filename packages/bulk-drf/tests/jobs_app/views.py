@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bulk_drf.job_actions import BulkJobActionsMixin
+from bulk_drf.jobs.mixins import BulkJobsMixin
 from bulk_drf.mixins import BulkOperationsMixin
 from django.db import OperationalError
 from rest_framework import permissions, serializers, viewsets
@@ -20,7 +20,7 @@ class GadgetSerializer(serializers.ModelSerializer):
         fields = ["id", "owner", "sku", "name", "price", "qty"]
 
 
-class GadgetViewSet(BulkJobActionsMixin, viewsets.ModelViewSet):
+class GadgetViewSet(BulkJobsMixin, viewsets.ModelViewSet):
     """Scoped to the requesting user's gadgets; Django model permissions guard the writes."""
 
     serializer_class = GadgetSerializer
@@ -95,7 +95,7 @@ class MeterSerializer(serializers.ModelSerializer):
         fields = ["id", "owner", "code", "level"]
 
 
-class MeterViewSet(BulkJobActionsMixin, viewsets.ModelViewSet):
+class MeterViewSet(BulkJobsMixin, viewsets.ModelViewSet):
     """Meters: the database's CHECK constraint (0 <= level <= 100) is the only guard of ``level``."""
 
     serializer_class = MeterSerializer

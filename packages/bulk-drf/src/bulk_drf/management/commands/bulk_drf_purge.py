@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from bulk_drf.conf import bulk_settings
-from bulk_drf.retention import purge_abandoned_jobs, purge_expired_results
+from bulk_drf.jobs.retention import purge_abandoned_jobs, purge_expired_results
 
 
 class Command(BaseCommand):
@@ -19,8 +19,9 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--ttl", type=int, default=None, metavar="SECONDS",
-                            help="override BULK_DRF_RESULTS_TTL for this run")
+        parser.add_argument(
+            "--ttl", type=int, default=None, metavar="SECONDS", help="override BULK_DRF_RESULTS_TTL for this run"
+        )
         parser.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
 
     def handle(self, *args: Any, ttl: int | None, dry_run: bool, **options: Any) -> None:

@@ -1,6 +1,6 @@
 """The job state machine (modelled on Salesforce Bulk API 2.0): states, operations and legal moves.
 
-This module is the one place that says which transition is allowed; ``jobs.transition`` is the one
+This module is the one place that says which transition is allowed; ``lifecycle.transition`` is the one
 place that performs it (a conditional UPDATE, a timestamp, a ``job_state_changed`` signal)::
 
     Open ──► UploadComplete ──► InProgress ──► JobComplete

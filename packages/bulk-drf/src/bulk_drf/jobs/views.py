@@ -22,15 +22,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
-from . import aggregates, jobs, progress
+from ..sync.storable import printable
+from . import aggregates, lifecycle, progress
 from .csv_io import CSVRenderer, csv_lines
-from .exceptions import JobNotComplete, as_parse_error
+from .errors import JobNotComplete, ResultsPurged
+from .http import as_api_exception
+from .mixins import check_record_ids
 from .models import BulkJob, BulkJobResult
 from .openapi import BulkJobSchema
-from .retention import ResultsPurged
+from .processing import build_viewset
 from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
-from .states import JobState, ResultKind
-from .storable import printable
+from .states import JobOperation, JobState, ResultKind
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
 __all__ = ["BulkJobPagination", "BulkJobViewSet"]
@@ -85,8 +87,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
     pagination_class = BulkJobPagination
 
     def handle_exception(self, exc: Exception) -> Response:
-        """DRF's, with a too deeply nested JSON body answered 400 (``exceptions.as_parse_error``)."""
-        return super().handle_exception(as_parse_error(exc))
+        """DRF's, with the job errors answered with their status (``jobs.http``) and a too deeply nested
+        JSON body answered 400."""
+        return super().handle_exception(as_api_exception(exc))
 
     def get_queryset(self) -> Any:
         jobs_qs = BulkJob.objects.all()
@@ -134,9 +137,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         with transaction.atomic():
             job = self.get_job()
             if body.validated_data["state"] == JobState.UPLOAD_COMPLETE:
-                jobs.close(job)
+                lifecycle.close(job)
             else:
-                jobs.abort(job)
+                lifecycle.abort(job)
         return Response(BulkJobSerializer(job).data)
 
     @action(detail=True, methods=["put"], parser_classes=[JSONStreamParser, CSVStreamParser], url_name="data")
@@ -155,7 +158,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         columns = getattr(records, "columns", None)
         if columns is not None:
             _check_csv_columns(job, columns)
-        upload = jobs.add_upload(job, records, check=_id_checker(job))
+        upload = lifecycle.add_upload(job, records, check=_id_checker(job))
         return Response(
             {"id": str(job.pk), "state": job.state, "received": upload.received, "total_records": upload.total},
             status=status.HTTP_201_CREATED,
@@ -182,18 +185,20 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         if kind == ResultKind.UNPROCESSED:
             first = job.processed_records + offset
             count = job.total_records - job.processed_records
-            page = jobs.iter_records(job, first, min(first + limit, job.total_records))
+            page = lifecycle.iter_records(job, first, min(first + limit, job.total_records))
             rows: list[Any] = [{"index": index, "data": record} for index, record in page]
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
             count = queryset.count()
             rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data
-        return Response({
-            "count": count,
-            "next": self._page_url(request, offset + limit, limit) if offset + limit < count else None,
-            "previous": self._page_url(request, max(offset - limit, 0), limit) if offset > 0 else None,
-            "results": rows,
-        })
+        return Response(
+            {
+                "count": count,
+                "next": self._page_url(request, offset + limit, limit) if offset + limit < count else None,
+                "previous": self._page_url(request, max(offset - limit, 0), limit) if offset > 0 else None,
+                "results": rows,
+            }
+        )
 
     def _results_csv(self, job: BulkJob, kind: str) -> StreamingHttpResponse:
         if kind == ResultKind.UNPROCESSED:
@@ -201,7 +206,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
             def unprocessed() -> Any:
                 return (
                     {"index": index, **(record if isinstance(record, dict) else {"id": record})}
-                    for index, record in jobs.iter_records(job, job.processed_records)
+                    for index, record in lifecycle.iter_records(job, job.processed_records)
                 )
 
             # Records need not share their keys: a first pass collects every column, in order of appearance.
@@ -210,8 +215,10 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
             lines = csv_lines(
-                ({"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
-                 for r in queryset.iterator(chunk_size=2000)),
+                (
+                    {"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
+                    for r in queryset.iterator(chunk_size=2000)
+                ),
                 columns=["index", "pk", "created", "errors", "data"],
             )
         response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
@@ -249,8 +256,6 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 for k in request.query_params
                 if k not in ("format",)
             }
-        from .processing import build_viewset
-
         viewset = build_viewset(job, method="GET")
         return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
 
@@ -258,10 +263,6 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
 def _id_checker(job: BulkJob) -> Any:
     """For an upload to a delete, read or update job: ``check(chunk, first_index)``, a 400 for ids that break
     the id syntax (run on each chunk as the upload is stored); else None."""
-    from .job_actions import check_record_ids
-    from .processing import build_viewset
-    from .states import JobOperation
-
     if job.operation not in (JobOperation.DELETE, JobOperation.READ, JobOperation.UPDATE):
         return None
     try:
@@ -277,9 +278,6 @@ def _check_csv_columns(job: BulkJob, columns: list[str]) -> None:
     A JSON key the serializer does not know is the client's choice; a misspelt CSV header ("prcie")
     would silently drop that column from every record, so it is refused at upload.
     """
-    from .processing import build_viewset
-    from .states import JobOperation
-
     if job.operation in (JobOperation.DELETE, JobOperation.READ):
         return
     try:

@@ -1,4 +1,9 @@
-"""``BulkJobActionsMixin``: the ``/bulk/`` routes a viewset gets from ``BulkOperationsMixin``.
+"""``BulkJobsMixin``: the ``/bulk/`` routes of a viewset (background jobs), as DRF's mixins add one action each.
+
+Compose it with a ``GenericViewSet``/``ModelViewSet``; with ``bulk_drf.sync.BulkOperationsMixin`` as well
+(or ``bulk_drf.BulkViewSetMixin``, which is both) a synchronous request above ``BULK_DRF_SYNC_MAX_ITEMS``
+becomes a 202 job when ``BULK_DRF_AUTO_ASYNC`` is on (``bulk_too_large``).
+Combined by hand, it goes first: ``class V(BulkJobsMixin, BulkOperationsMixin, ModelViewSet)``.
 
 - ``POST/PATCH/PUT/DELETE /things/bulk/`` with data, ``GET /things/bulk/?ids=``: one-shot -- creates
   a job, stores the data, queues it, answers 202 ``{job_id, state, status_url}``.
@@ -22,30 +27,42 @@ from rest_framework.exceptions import NotAuthenticated, ParseError, ValidationEr
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from . import jobs, operations
-from .conf import bulk_settings
-from .exceptions import BulkValidationError, PayloadTooLarge, as_parse_error
-from .ids import InvalidId, id_parser
+from ..conf import bulk_settings
+from ..sync import operations
+from ..sync.exceptions import BulkValidationError, PayloadTooLarge
+from ..sync.ids import InvalidId, id_parser
+from ..sync.mixins import BulkOperationsMixin
+from . import lifecycle
+from .http import as_api_exception
+from .openapi import BulkJobRoutesSchema
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
 from .states import JobOperation
 from .throttles import BulkJobCreateThrottle
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
-__all__ = ["BulkJobActionsMixin"]
+__all__ = ["BulkJobsMixin", "BulkViewSetMixin", "check_record_ids"]
 
 # The actions (method handlers) that create a job: throttled with the bulk_drf_jobs scope.
 _CREATES_JOBS = frozenset({"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bulk_read", "bulk_jobs"})
 
 _METHOD_OF = {
-    JobOperation.INSERT: "POST", JobOperation.UPSERT: "POST", JobOperation.DELETE: "DELETE", JobOperation.READ: "GET",
+    JobOperation.INSERT: "POST",
+    JobOperation.UPSERT: "POST",
+    JobOperation.DELETE: "DELETE",
+    JobOperation.READ: "GET",
 }
 
 
-class BulkJobActionsMixin:
+class BulkJobsMixin:
     """Adds the background-job routes (``bulk/`` and ``bulk/jobs/``) to a viewset."""
 
+    schema = BulkJobRoutesSchema()
+
     @action(
-        detail=False, methods=["post"], url_path="bulk", url_name="bulk",
+        detail=False,
+        methods=["post"],
+        url_path="bulk",
+        url_name="bulk",
         parser_classes=[JSONStreamParser, CSVStreamParser],
     )
     def bulk(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -79,8 +96,8 @@ class BulkJobActionsMixin:
         self._check_job_permissions(request, _METHOD_OF.get(operation, "PATCH" if partial else "PUT"))
         self._check_unique_fields(body.validated_data["unique_fields"])
         with transaction.atomic():
-            jobs.check_open_jobs(owner)
-            job = jobs.create_job(
+            lifecycle.check_open_jobs(owner)
+            job = lifecycle.create_job(
                 owner=owner,
                 viewset=type(self),
                 operation=operation,
@@ -104,8 +121,10 @@ class BulkJobActionsMixin:
             records = request.data
             if not isinstance(records, list | RecordStream):
                 raise ParseError("expected a JSON array of records (or text/csv)")
-            operation = JobOperation.UPSERT if unique_fields else (
-                JobOperation.INSERT if method == "POST" else JobOperation.UPDATE
+            operation = (
+                JobOperation.UPSERT
+                if unique_fields
+                else (JobOperation.INSERT if method == "POST" else JobOperation.UPDATE)
             )
         if not records:
             raise ValidationError({"non_field_errors": ["no records in the request"]})
@@ -113,21 +132,24 @@ class BulkJobActionsMixin:
             raise PayloadTooLarge(f"{len(records)} records; BULK_DRF_MAX_RECORDS is {bulk_settings.MAX_RECORDS}")
         self._check_unique_fields(unique_fields)
         with transaction.atomic():  # a stream refused half-way (a limit, a parse error) leaves no job behind
-            jobs.check_open_jobs(owner)
-            job = jobs.create_job(
-                owner=owner, viewset=type(self), operation=operation, unique_fields=unique_fields,
+            lifecycle.check_open_jobs(owner)
+            job = lifecycle.create_job(
+                owner=owner,
+                viewset=type(self),
+                operation=operation,
+                unique_fields=unique_fields,
                 partial=method != "PUT",
             )
             # A body parsed whole (the synchronous route with AUTO_ASYNC): its size is the upload's (not so for
             # ?ids=, which add_records measures).
             body_size = int(request.META.get("CONTENT_LENGTH") or 0) if request.method not in ("GET", "DELETE") else 0
-            jobs.add_records(
+            lifecycle.add_records(
                 job,
                 records,
                 size=body_size if isinstance(records, list) and body_size > 0 else None,
                 check=lambda chunk, first: check_record_ids(self, operation, chunk, first_index=first),
             )
-            jobs.close(job)
+            lifecycle.close(job)
         status_url = job_url(job.pk)
         return Response(
             {
@@ -148,9 +170,23 @@ class BulkJobActionsMixin:
             throttles.append(BulkJobCreateThrottle())
         return throttles
 
+    def bulk_too_large(self, request: Request, items: list[Any]) -> Response:
+        """The synchronous mixin's hook for too many items: a 202 job with ``BULK_DRF_AUTO_ASYNC``, else a 413
+        pointing at ``/bulk/``."""
+        if bulk_settings.AUTO_ASYNC:
+            return self.start_bulk_job(request)
+        bulk_url = request.build_absolute_uri(request.path.rstrip("/") + "/bulk/")
+        raise PayloadTooLarge(
+            f"This request carries {len(items)} items; synchronous requests take at most "
+            f"{bulk_settings.SYNC_MAX_ITEMS} (BULK_DRF_SYNC_MAX_ITEMS). Send the same request to {bulk_url} "
+            "to run it as a background job.",
+            code="too_many_items",
+        )
+
     def handle_exception(self, exc: Exception) -> Response:
-        """DRF's, with a too deeply nested JSON body answered 400 (``exceptions.as_parse_error``)."""
-        return super().handle_exception(as_parse_error(exc))  # type: ignore[misc,no-any-return]
+        """DRF's, with the job errors answered with their status (``jobs.http``: 409, 429, 503, ...) and a
+        too deeply nested JSON body answered 400."""
+        return super().handle_exception(as_api_exception(exc))  # type: ignore[misc,no-any-return]
 
     def check_permissions(self, request: Request) -> None:
         """DRF's check, except on ``POST bulk/jobs/``: that request's method says nothing of the job.
@@ -200,6 +236,13 @@ class BulkJobActionsMixin:
         return {"Location": url} if url else {}
 
 
+class BulkViewSetMixin(BulkJobsMixin, BulkOperationsMixin):
+    """Both wings on one viewset, as DRF's ``ModelViewSet`` is its mixins together: arrays and ``?ids=`` on the
+    list URL (``BulkOperationsMixin``) plus the ``/bulk/`` job routes (``BulkJobsMixin``); with
+    ``BULK_DRF_AUTO_ASYNC`` a synchronous request above ``BULK_DRF_SYNC_MAX_ITEMS`` becomes a 202 job.
+    Put it before ``ModelViewSet``: ``class Things(BulkViewSetMixin, ModelViewSet)``."""
+
+
 def check_record_ids(viewset: Any, operation: str, records: Sequence[Any], first_index: int = 0) -> None:
     """400 listing the records whose id breaks the id syntax (``ids.parse_id``), before anything is stored.
 
@@ -226,9 +269,7 @@ def check_record_ids(viewset: Any, operation: str, records: Sequence[Any], first
         try:
             parse(raw)
         except InvalidId as exc:
-            errors.append(
-                {"index": first_index + index, "errors": {key: [{"message": exc.message, "code": exc.code}]}}
-            )
+            errors.append({"index": first_index + index, "errors": {key: [{"message": exc.message, "code": exc.code}]}})
             if len(errors) >= _MAX_REPORTED:
                 break
     if errors:

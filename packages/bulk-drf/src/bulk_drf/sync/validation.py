@@ -305,8 +305,16 @@ def _field_loop(serializer: serializers.Serializer) -> None:
         name = field.field_name
         get_value = None if type(field).get_value is drf_fields.Field.get_value else field.get_value
         keys = field.source_attrs
-        plan.append((name, "validate_" + name, get_value, _quick_run_validation(field),
-                     keys[0] if len(keys) == 1 else None, keys))
+        plan.append(
+            (
+                name,
+                "validate_" + name,
+                get_value,
+                _quick_run_validation(field),
+                keys[0] if len(keys) == 1 else None,
+                keys,
+            )
+        )
 
     def to_internal_value(data: Any) -> dict[str, Any]:
         if type(data) is not dict:
@@ -623,9 +631,7 @@ def find_unique_conflicts(
     rows = list(model._base_manager.filter(query).values(pk_name, *attnames, **flags))
     for n, (key, entries, _) in enumerate(per_key):
         flag = f"_bulk_drf_key{n}" if key.condition is not None else None
-        stored = {
-            tuple(row[f.attname] for f in key.fields): row[pk_name] for row in rows if flag is None or row[flag]
-        }
+        stored = {tuple(row[f.attname] for f in key.fields): row[pk_name] for row in rows if flag is None or row[flag]}
         if not stored:
             continue
         for index, pk, value in entries:

@@ -19,10 +19,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.conf import settings
+from django.core.checks import Warning
 
-from .conf import bulk_settings
+from ..conf import bulk_settings
 
-__all__ = ["celery_app", "celery_is_configured", "process_local_cache", "runs_eagerly"]
+__all__ = ["celery_app", "celery_is_configured", "job_plumbing_problems", "process_local_cache", "runs_eagerly"]
 
 PROCESS_LOCAL_CACHES = frozenset(
     {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache"}
@@ -53,3 +54,35 @@ def process_local_cache() -> str | None:
     """The backend of ``BULK_DRF_CACHE_ALIAS`` when it is process-local (each process has its own), else None."""
     backend = settings.CACHES.get(bulk_settings.CACHE_ALIAS, {}).get("BACKEND")
     return backend if backend in PROCESS_LOCAL_CACHES else None
+
+
+def job_plumbing_problems() -> list[Any]:
+    """``bulk_drf.W002``: a process-local cache holds job progress; ``bulk_drf.W003``: no Celery app configured.
+    Neither applies when Celery runs tasks eagerly."""
+    if runs_eagerly():
+        return []
+    problems: list[Any] = []
+    backend = process_local_cache()
+    if backend is not None:
+        problems.append(
+            Warning(
+                f"BULK_DRF_CACHE_ALIAS {bulk_settings.CACHE_ALIAS!r} is a {backend.rsplit('.', 1)[-1]}: each process "
+                "has its own, so the job status endpoint never sees the progress a Celery worker writes (a finished "
+                "job keeps showing its first status).",
+                hint="Point BULK_DRF_CACHE_ALIAS at a cache every process shares: Redis "
+                "(django.core.cache.backends.redis.RedisCache), Memcached, the database or a file cache.",
+                id="bulk_drf.W002",
+            )
+        )
+    if not celery_is_configured():
+        problems.append(
+            Warning(
+                "No Celery app is configured: background jobs would be sent to Celery's default broker "
+                "(amqp://localhost) and no worker of yours would run them. Submitting a job answers 503.",
+                hint="Create the app in your project's celery.py (Celery(...), config_from_object("
+                "'django.conf:settings', namespace='CELERY'), autodiscover_tasks()) and import it in the "
+                "project's __init__.py, as docs/jobs.md shows.",
+                id="bulk_drf.W003",
+            )
+        )
+    return problems

@@ -15,21 +15,36 @@ from dataclasses import dataclass
 from typing import Any
 
 from bulk_signals_core import ErrorStrategy
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from rest_framework.utils.encoders import JSONEncoder
 
-from . import wiring
-from .conf import bulk_settings
-from .exceptions import IllegalTransition, JobQueueUnavailable, PayloadTooLarge
+from ..conf import bulk_settings
+from ..sync.exceptions import PayloadTooLarge
+from ..sync.storable import check_records
+from . import progress, wiring
+from .errors import IllegalTransition, JobQueueUnavailable, TooManyOpenJobs
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
-from .states import STATE_TIMESTAMPS, JobOperation, JobState, can_transition
-from .storable import check_records
+from .states import FINAL_STATES, STATE_TIMESTAMPS, JobOperation, JobState, can_transition
+from .uploads import RecordStream, UploadTooLarge
 
 __all__ = [
-    "Upload", "abort", "add_records", "add_upload", "check_open_jobs", "close", "create_job", "enqueue", "transition",
+    "Upload",
+    "abort",
+    "add_records",
+    "add_upload",
+    "check_open_jobs",
+    "close",
+    "create_job",
+    "enqueue",
+    "transition",
 ]
+
+RUN_JOB_TASK = "bulk_drf.run_job"
+"""The name of the Celery task that runs a job (``jobs.tasks.run_bulk_job``)."""
 
 logger = logging.getLogger("bulk_drf.jobs")
 
@@ -56,16 +71,11 @@ def create_job(
 
 
 def check_open_jobs(owner: Any) -> None:
-    """429 ``TooManyOpenJobs`` when ``owner`` already has ``BULK_DRF_MAX_OPEN_JOBS`` unfinished jobs.
+    """``TooManyOpenJobs`` (429) when ``owner`` already has ``BULK_DRF_MAX_OPEN_JOBS`` unfinished jobs.
 
     Call it in the transaction that creates the job: the owner's row is locked, so two concurrent
     requests of one user cannot both take the last free place.
     """
-    from django.contrib.auth import get_user_model
-
-    from .exceptions import TooManyOpenJobs
-    from .states import FINAL_STATES
-
     limit = bulk_settings.MAX_OPEN_JOBS
     if limit is None:
         return
@@ -123,17 +133,17 @@ def add_upload(
     stream) stores nothing. Safe against concurrent uploads to the same job: the job row is locked
     while its totals grow. A stream is stored while it is read: at most a few chunks are in memory.
     """
-    from .uploads import RecordStream, UploadTooLarge
-
     limit = bulk_settings.MAX_RECORDS
     byte_limit = bulk_settings.MAX_JOB_BYTES
     chunk_size = max(1, bulk_settings.CHUNK_SIZE)
     with transaction.atomic():
         locked = BulkJob.objects.select_for_update().only("state", "total_records", "data_bytes").get(pk=job.pk)
         if locked.state != JobState.OPEN:
-            raise IllegalTransition(locked.state, JobState.OPEN, detail=(
-                f"data can only be added to an Open job; this job is {locked.state}"
-            ))
+            raise IllegalTransition(
+                locked.state,
+                JobState.OPEN,
+                detail=(f"data can only be added to an Open job; this job is {locked.state}"),
+            )
         start, stored = locked.total_records, locked.data_bytes
 
         def job_too_large(upload: int | str) -> UploadTooLarge:
@@ -202,8 +212,6 @@ def _chunk(job: BulkJob, start_index: int, records: list[Any]) -> BulkJobDataChu
 
 
 def _json_size(records: list[Any]) -> int:
-    from rest_framework.utils.encoders import JSONEncoder
-
     return len(json.dumps(records, cls=JSONEncoder, separators=(",", ":")).encode())
 
 
@@ -267,8 +275,6 @@ def transition(job: BulkJob, to_state: str, *, error_message: str = "") -> BulkJ
 
 
 def _publish_on_commit(job: BulkJob) -> None:
-    from . import progress
-
     snapshot = progress.status_document(job)
 
     # set_status logs a cache error instead of raising it: the move is committed, the cache is a view.
@@ -295,13 +301,13 @@ def abort(job: BulkJob) -> BulkJob:
 
 def enqueue(job: BulkJob) -> None:
     """Send the job's id (never its data) to the broker after the current transaction commits."""
-    from .tasks import run_bulk_job
-
     job_id = str(job.pk)
 
     def send() -> None:
         try:
-            run_bulk_job.apply_async(args=[job_id], task_id=f"bulk-drf-job-{job_id}")
+            # By name, so this module needs not import the tasks (which import the processing, which imports
+            # this module). A registered task runs as its own ``apply_async`` (eagerly under task_always_eager).
+            wiring.celery_app().signature(RUN_JOB_TASK, args=[job_id]).apply_async(task_id=f"bulk-drf-job-{job_id}")
         except Exception:
             # The job is committed: a 500 now would hide it from the client. It stays UploadComplete
             # with no heartbeat, and ``requeue_stalled_jobs`` (periodic) sends it once the broker is back.

@@ -2,7 +2,7 @@
 
 A 50 MB JSON array read by DRF's ``JSONParser`` becomes one 50 MB string, then half a gigabyte of Python
 objects. The parsers here read the body in 64 KiB pieces and hand the records on one at a time
-(``RecordStream``); ``jobs.add_records`` stores them ``BULK_DRF_CHUNK_SIZE`` at a time. Every byte read
+(``RecordStream``); ``lifecycle.add_records`` stores them ``BULK_DRF_CHUNK_SIZE`` at a time. Every byte read
 is counted: past ``BULK_DRF_MAX_UPLOAD_BYTES`` (or the job's ``BULK_DRF_MAX_JOB_BYTES``) the upload stops
 with a 413 naming the limit, and the transaction it writes in rolls back, so nothing is half-stored.
 
@@ -26,8 +26,8 @@ import ijson
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
-from .conf import bulk_settings
-from .exceptions import PayloadTooLarge
+from ..conf import bulk_settings
+from ..sync.exceptions import PayloadTooLarge
 
 __all__ = ["CSVStreamParser", "CountingReader", "JSONStreamParser", "RecordStream", "UploadTooLarge"]
 

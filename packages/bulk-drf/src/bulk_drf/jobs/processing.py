@@ -9,6 +9,7 @@ that chunk behind, and the redelivered task resumes at the cursor: no row lost, 
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Sequence
@@ -21,23 +22,34 @@ from django.contrib.auth import get_user_model
 from django.db import DataError, IntegrityError, InterfaceError, OperationalError, connections, router, transaction
 from django.db.models import F
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.test import RequestFactory
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
+from rest_framework.utils.encoders import JSONEncoder
 
-from . import jobs, operations, progress
-from .conf import bulk_settings
-from .exceptions import WriteConflict
-from .ids import InvalidId, parse_id
+from ..conf import bulk_settings
+from ..sync import operations
+from ..sync.exceptions import WriteConflict
+from ..sync.ids import InvalidId, parse_id
+from . import lifecycle, progress
+from .errors import IllegalTransition
 from .models import BulkJob, BulkJobResult
 from .signals import JobProgress, job_progress
 from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 
 __all__ = [
-    "MAX_ATTEMPTS", "TRANSIENT_DATABASE_ERRORS", "TimeSliceUsed", "build_viewset", "end_time_slice",
-    "fail_after_retries", "made_progress", "process_chunk", "requeue_stalled_jobs", "run_job",
+    "MAX_ATTEMPTS",
+    "TRANSIENT_DATABASE_ERRORS",
+    "TimeSliceUsed",
+    "build_viewset",
+    "end_time_slice",
+    "fail_after_retries",
+    "made_progress",
+    "process_chunk",
+    "requeue_stalled_jobs",
+    "run_job",
 ]
 
 logger = logging.getLogger("bulk_drf.processing")
@@ -48,14 +60,23 @@ MAX_ATTEMPTS = 5
 # The HTTP method and viewset action a job's records are processed under, so permission classes
 # (DjangoModelPermissions, object permissions, action-dependent get_queryset) see what a sync request would.
 _METHOD = {
-    (JobOperation.INSERT, True): "POST", (JobOperation.INSERT, False): "POST",
-    (JobOperation.UPSERT, True): "POST", (JobOperation.UPSERT, False): "POST",
-    (JobOperation.UPDATE, True): "PATCH", (JobOperation.UPDATE, False): "PUT",
-    (JobOperation.DELETE, True): "DELETE", (JobOperation.DELETE, False): "DELETE",
-    (JobOperation.READ, True): "GET", (JobOperation.READ, False): "GET",
+    (JobOperation.INSERT, True): "POST",
+    (JobOperation.INSERT, False): "POST",
+    (JobOperation.UPSERT, True): "POST",
+    (JobOperation.UPSERT, False): "POST",
+    (JobOperation.UPDATE, True): "PATCH",
+    (JobOperation.UPDATE, False): "PUT",
+    (JobOperation.DELETE, True): "DELETE",
+    (JobOperation.DELETE, False): "DELETE",
+    (JobOperation.READ, True): "GET",
+    (JobOperation.READ, False): "GET",
 }
 _ACTION = {
-    "POST": "create", "PATCH": "partial_update", "PUT": "update", "DELETE": "destroy", "GET": "list",
+    "POST": "create",
+    "PATCH": "partial_update",
+    "PUT": "update",
+    "DELETE": "destroy",
+    "GET": "list",
 }
 
 
@@ -104,17 +125,29 @@ def build_viewset(job: BulkJob, *, method: str | None = None) -> Any:
     """
     viewset_class = import_string(job.viewset)
     method = method or method_for(job)
-    django_request = RequestFactory().generic(method, "/bulk-job/")
+    django_request = _worker_request(method)
     owner = get_user_model()._default_manager.get(pk=job.owner_id)
     django_request.user = owner
     request = Request(django_request)
     request.user = owner  # forces authentication: authenticators are not run in the worker
-    viewset = viewset_class(
-        request=request, args=(), kwargs={}, format_kwarg=None, action=_ACTION[method], headers={}
-    )
+    viewset = viewset_class(request=request, args=(), kwargs={}, format_kwarg=None, action=_ACTION[method], headers={})
     viewset.request = request
     viewset.check_permissions(request)
     return viewset
+
+
+def _worker_request(method: str) -> HttpRequest:
+    """A plain Django request for ``method`` (the job runs in a worker: there is no HTTP request to copy)."""
+    request = HttpRequest()
+    request.method = method
+    request.path = request.path_info = "/bulk-job/"
+    request.META = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": "/bulk-job/",
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+    }
+    return request
 
 
 def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
@@ -158,8 +191,8 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
         if job.total_records == 0:
             return _fail(job, "the job has no records")
         try:
-            jobs.transition(job, JobState.IN_PROGRESS)
-        except APIException:  # aborted meanwhile
+            lifecycle.transition(job, JobState.IN_PROGRESS)
+        except IllegalTransition:  # aborted meanwhile
             job.refresh_from_db()
             return job
     try:
@@ -210,7 +243,7 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
         ):
             last_published = job.processed_records
             progress.publish_progress(job)
-            jobs.send_after_commit(
+            lifecycle.send_after_commit(
                 job_progress,
                 JobProgress(
                     job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records
@@ -223,8 +256,8 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
     if job.succeeded_records == 0 and job.failed_records > 0:
         return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
     try:
-        return jobs.transition(job, JobState.JOB_COMPLETE)
-    except APIException:
+        return lifecycle.transition(job, JobState.JOB_COMPLETE)
+    except IllegalTransition:
         job.refresh_from_db()
         return job
 
@@ -262,8 +295,8 @@ def fail_after_retries(job_id: Any, exc: BaseException, retries: int) -> BulkJob
 
 def _fail(job: BulkJob, reason: str) -> BulkJob:
     try:
-        return jobs.transition(job, JobState.FAILED, error_message=reason)
-    except APIException:  # aborted meanwhile: Aborted wins
+        return lifecycle.transition(job, JobState.FAILED, error_message=reason)
+    except IllegalTransition:  # aborted meanwhile: Aborted wins
         job.refresh_from_db()
         return job
 
@@ -272,7 +305,7 @@ def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
     """Process and commit the next chunk of ``job`` (one transaction); updates ``job``'s counters."""
     start = job.processed_records
     stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
-    records = jobs.load_records(job, start, stop)
+    records = lifecycle.load_records(job, start, stop)
     with transaction.atomic():
         # Lock the job row: a second worker on the same job waits here, then sees the moved cursor.
         locked = BulkJob.objects.select_for_update().values_list("state", "processed_records").get(pk=job.pk)
@@ -327,18 +360,24 @@ def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
 
         opts, quote = BulkJobResult._meta, connection.ops.quote_name
         columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)
-        with connection.cursor() as cursor, cursor.cursor.copy(
-            f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN"
-        ) as copy:
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy,
+        ):
             for r in rows:
-                copy.write_row((
-                    job.pk, r.index, r.kind, r.object_pk, r.created,
-                    None if r.errors is None else Jsonb(r.errors), None if r.data is None else Jsonb(r.data),
-                ))
+                copy.write_row(
+                    (
+                        job.pk,
+                        r.index,
+                        r.kind,
+                        r.object_pk,
+                        r.created,
+                        None if r.errors is None else Jsonb(r.errors),
+                        None if r.data is None else Jsonb(r.data),
+                    )
+                )
         return
-    BulkJobResult.objects.bulk_create(
-        [BulkJobResult(job_id=job.pk, **r._asdict()) for r in rows], batch_size=1000
-    )
+    BulkJobResult.objects.bulk_create([BulkJobResult(job_id=job.pk, **r._asdict()) for r in rows], batch_size=1000)
 
 
 def _psycopg3() -> bool:
@@ -508,10 +547,6 @@ def _not_found(job: BulkJob, index: int, code: str, message: str) -> ResultRow:
 
 
 def _jsonable(data: Any) -> Any:
-    import json
-
-    from rest_framework.utils.encoders import JSONEncoder
-
     return json.loads(json.dumps(data, cls=JSONEncoder))
 
 
@@ -530,5 +565,5 @@ def requeue_stalled_jobs(stale_after: timedelta = timedelta(minutes=10)) -> list
     )
     ids = [str(pk) for pk in stalled.values_list("pk", flat=True)]
     for pk in ids:
-        jobs.enqueue(BulkJob(pk=pk))
+        lifecycle.enqueue(BulkJob(pk=pk))
     return ids

@@ -1,0 +1,154 @@
+"""CSV in and out of the job API with the standard library's ``csv`` module.
+
+Upload: the first line names the columns (each once), each further line is a record (a dict of strings)
+with exactly one cell per column;
+empty cells are left out of the record, so a CSV update only touches the columns a row fills.
+Download: one line per result with the columns ``index, pk, created, errors, data``; every text cell
+and header name is neutralised against formula injection (``neutralise``).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser
+from rest_framework.renderers import BaseRenderer
+
+__all__ = ["FORMULA_PREFIXES", "CSVParser", "CSVRecords", "CSVRenderer", "csv_lines", "neutralise"]
+
+
+class CSVRecords(list):  # type: ignore[type-arg]
+    """The records of a CSV upload (dicts), and ``columns``: the header's column names."""
+
+    columns: list[str]
+
+
+class CSVParser(BaseParser):
+    """Parses ``text/csv`` request bodies into a list of dicts (a ``CSVRecords``).
+
+    Every error names the line: a row with more or fewer cells than the header, bytes that are not
+    in the request's charset (utf-8 by default; a byte order mark, as Excel writes, is skipped), a
+    header with an unnamed or repeated column.
+    """
+
+    media_type = "text/csv"
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        encoding = (parser_context or {}).get("encoding") or "utf-8"
+        raw: bytes = stream.read() if stream is not None else b""
+        try:
+            codec = codecs.lookup(encoding).name
+        except LookupError:
+            raise ParseError(f"unknown charset {encoding!r}") from None
+        try:
+            text = raw.decode("utf-8-sig" if codec == "utf-8" else codec)
+        except UnicodeDecodeError as exc:
+            line = raw[: exc.start].count(b"\n") + 1
+            raise ParseError(
+                f"CSV line {line} is not valid {encoding}: byte {raw[exc.start]:#04x}; "
+                f"send the charset in the Content-Type (text/csv; charset=...)"
+            ) from exc
+        reader = csv.reader(io.StringIO(text, newline=""))
+        records = CSVRecords()
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise ParseError("empty CSV: the first line must name the columns")
+            columns = records.columns = [name.strip() for name in header]
+            seen: set[str] = set()
+            for position, name in enumerate(columns, start=1):
+                if not name:
+                    raise ParseError(f"CSV line 1 (the header): column {position} has no name")
+                if name in seen:
+                    raise ParseError(f"CSV line 1 (the header) names the column {name!r} twice")
+                seen.add(name)
+            line = reader.line_num
+            for row in reader:
+                first_line, line = line + 1, reader.line_num  # a quoted cell may span several lines
+                if not row:
+                    continue  # a blank line
+                if len(row) != len(columns):
+                    raise ParseError(
+                        f"CSV line {first_line} has {len(row)} cells; the header (line 1) has {len(columns)} columns"
+                    )
+                records.append({key: value for key, value in zip(columns, row, strict=True) if value != ""})
+        except csv.Error as exc:
+            raise ParseError(f"malformed CSV at line {reader.line_num}: {exc}") from exc
+        return records
+
+
+class CSVRenderer(BaseRenderer):
+    """Renders a list of dicts as CSV (nested values as JSON text)."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
+        if isinstance(data, Mapping) and "results" in data:
+            data = data["results"]
+        if isinstance(data, Mapping):  # an error document
+            data = [data]
+        return "".join(csv_lines(data or [])).encode("utf-8")
+
+
+def csv_lines(rows: Iterable[Mapping[str, Any]], columns: list[str] | None = None) -> Iterable[str]:
+    """CSV text, one line at a time (for streaming), of ``rows``.
+
+    With ``columns`` the header row is written even when there are no rows; without, the columns
+    come from the first row (keys no row before had are dropped: pass ``columns`` for mixed rows).
+    """
+    buffer = io.StringIO()
+    writer: Any = None
+
+    def start(fieldnames: list[str]) -> Any:
+        new = csv.DictWriter(buffer, fieldnames=fieldnames, extrasaction="ignore")
+        new.writer.writerow([neutralise(str(name)) for name in fieldnames])  # the header: names are data too
+        return new
+
+    if columns is not None:
+        writer = start(columns)
+    for row in rows:
+        if writer is None:
+            writer = start(list(row))
+        writer.writerow({k: _cell(v) for k, v in row.items()})
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():  # only a header was written
+        yield buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, dict | list):
+        return json.dumps(value, separators=(",", ":"), default=str)  # starts with { or [: never a formula
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return neutralise(value)
+    return value
+
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?[0-9]+(?:\.[0-9]+)?\Z")
+
+
+def neutralise(text: str) -> str:
+    """``text`` made safe for a spreadsheet cell: a leading ``'`` when it starts like a formula.
+
+    Excel, LibreOffice and Google Sheets run a cell starting with ``= + - @`` (or a tab or carriage
+    return before one) as a formula: ``=cmd|' /C calc'!A0`` in a downloaded CSV is an attack on whoever
+    opens it (OWASP's "CSV injection"). Every CSV the API writes passes every text cell, and every
+    header name, through this one function. A plain number such as ``-12.50`` is left as it is: it cannot
+    be a formula, and a quote would turn it into text.
+    """
+    if text and text.startswith(FORMULA_PREFIXES) and _PLAIN_NUMBER.match(text) is None:
+        return "'" + text
+    return text

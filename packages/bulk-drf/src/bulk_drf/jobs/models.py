@@ -1,0 +1,104 @@
+"""Job storage: the job, its uploaded data (in chunks) and its per-record results, all in the database.
+
+Nothing about a job lives only in Redis: the cache holds progress counters for cheap polling, the
+database holds the truth, so a flushed cache or a dead worker loses nothing.
+
+Django loads an app's models from ``<app>.models``: ``bulk_drf/models.py`` re-exports these (app label
+``bulk_drf``, migrations in ``bulk_drf/migrations``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from .states import STATE_TIMESTAMPS, JobOperation, JobState, ResultKind
+
+__all__ = ["BulkJob", "BulkJobDataChunk", "BulkJobResult"]
+
+
+class BulkJob(models.Model):
+    """One background bulk operation against one viewset, owned by the user who created it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    operation = models.CharField(max_length=10, choices=JobOperation.choices)
+    viewset = models.CharField(max_length=255, help_text="dotted path of the target viewset class")
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="bulk_jobs")
+    state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.OPEN, db_index=True)
+    unique_fields = models.JSONField(default=list, blank=True)
+    partial = models.BooleanField(default=True, help_text="update: PATCH semantics (else PUT)")
+
+    total_records = models.PositiveIntegerField(default=0)
+    processed_records = models.PositiveIntegerField(default=0, help_text="cursor: records committed so far")
+    succeeded_records = models.PositiveIntegerField(default=0)
+    failed_records = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0, help_text="times a worker started this job")
+    data_bytes = models.PositiveBigIntegerField(default=0, help_text="bytes of the uploads (BULK_DRF_MAX_JOB_BYTES)")
+    error_message = models.TextField(blank=True, default="")
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    upload_complete_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    aborted_at = models.DateTimeField(null=True, blank=True)
+    last_upload_at = models.DateTimeField(null=True, blank=True, help_text="last time data was added (Open job TTL)")
+    heartbeat_at = models.DateTimeField(null=True, blank=True, help_text="last time a worker committed a chunk")
+    results_purged_at = models.DateTimeField(
+        null=True, blank=True, help_text="when the per-record results and data were deleted (BULK_DRF_RESULTS_TTL)"
+    )
+
+    class Meta:
+        app_label = "bulk_drf"  # defined in bulk_drf.jobs, loaded by Django from bulk_drf.models
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["owner", "-created_at"], name="bulk_drf_job_owner_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.operation} job {self.id} ({self.state})"
+
+    @property
+    def percentage(self) -> float:
+        """Share of the records processed, 0-100."""
+        return round(100.0 * self.processed_records / self.total_records, 2) if self.total_records else 0.0
+
+    def state_history(self) -> list[tuple[str, Any]]:
+        """``[(state, timestamp)]`` of every state this job entered, in order."""
+        stamps = [(state, getattr(self, field)) for state, field in STATE_TIMESTAMPS.items()]
+        return sorted(((s, t) for s, t in stamps if t is not None), key=lambda st: st[1])
+
+
+class BulkJobDataChunk(models.Model):
+    """A slice of a job's uploaded records: ``records[i]`` is the record at index ``start_index + i``."""
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="data_chunks")
+    start_index = models.PositiveIntegerField()
+    count = models.PositiveIntegerField()
+    records = models.JSONField()
+
+    class Meta:
+        app_label = "bulk_drf"
+        ordering = ["job", "start_index"]
+        constraints = [models.UniqueConstraint(fields=["job", "start_index"], name="bulk_drf_chunk_unique_start")]
+
+
+class BulkJobResult(models.Model):
+    """The outcome of one record, keyed by its index in the uploaded data."""
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="results")
+    index = models.PositiveIntegerField()
+    kind = models.CharField(max_length=12, choices=ResultKind.choices)
+    object_pk = models.CharField(max_length=255, blank=True, default="")
+    created = models.BooleanField(default=False)
+    errors = models.JSONField(null=True, blank=True)
+    data = models.JSONField(null=True, blank=True, help_text="read jobs: the serialized row")
+
+    class Meta:
+        app_label = "bulk_drf"
+        ordering = ["job", "index"]
+        constraints = [models.UniqueConstraint(fields=["job", "index"], name="bulk_drf_result_unique_index")]
+        indexes = [models.Index(fields=["job", "kind", "index"], name="bulk_drf_result_kind_idx")]

@@ -1,0 +1,737 @@
+"""The shared bulk write path: validate a batch of items with a viewset's serializer and write it.
+
+Used by the synchronous mixin (all-or-nothing) and by background jobs (chunk by chunk, partial
+success). One method per operation below holds that operation's whole query plan:
+
+- insert: validate every item, one uniqueness query, one ``bulk_create``.
+- update: one fetch of the targets inside ``get_queryset()``, validate, one uniqueness query (only for
+  keys the items change), one ``bulk_update``.
+- upsert: one fetch of the rows matching ``unique_fields`` (marking those outside ``get_queryset()``),
+  validate, one uniqueness query for the other keys, one ``bulk_create(update_conflicts=True)``.
+- delete: one fetch of the targets inside ``get_queryset()``, one queryset ``delete()``.
+
+Update, upsert and delete read the rows they change with ``SELECT ... FOR UPDATE`` (where the backend
+has it: PostgreSQL, MySQL, Oracle; SQLite serialises writers anyway) inside one transaction that also
+holds the write, so two concurrent bulk updates of the same rows run one after the other instead of
+overwriting each other's changes. The lock is part of the fetch: no statement is added.
+
+Writes go through the model's default manager, so ``bulk-signals-django`` receivers fire for them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bulk_signals_django.keylocks import lock_keys
+from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import DataError, IntegrityError, models, router, transaction
+from django.db.models import Exists, OuterRef
+from django.db.models.base import DEFERRED, ModelState
+from django.db.models.deletion import ProtectedError, RestrictedError
+from django.db.models.query_utils import DeferredAttribute
+from django.db.models.signals import post_init, pre_init
+from django.utils import timezone
+from rest_framework import serializers
+from rest_framework.exceptions import APIException, ValidationError
+
+from ..conf import bulk_settings
+from .exceptions import BulkValidationError, WriteConflict
+from .ids import INTEGER_TYPES, InvalidId, id_parser, parse_id
+from .storable import printable, unstorable, unstorable_text
+from .validation import (
+    NON_FIELD_ERRORS,
+    UniqueKey,
+    as_item_errors,
+    field_error,
+    find_unique_conflicts,
+    key_error,
+    key_matching,
+    prepare_serializer,
+    refuse_nested_writes,
+    unique_keys,
+)
+
+__all__ = [
+    "BatchResult",
+    "ItemError",
+    "ItemSuccess",
+    "Operation",
+    "execute_batch",
+    "write_create",
+    "write_delete",
+    "write_update",
+    "write_upsert",
+]
+
+Operation = Literal["insert", "update", "upsert", "delete"]
+
+
+@dataclass
+class ItemError:
+    """One item that failed: its index in the caller's data and DRF-style errors
+    (``{"field": [{"message": ..., "code": ...}], "non_field_errors": [...]}``)."""
+
+    index: int
+    errors: dict[str, Any]
+
+
+@dataclass
+class ItemSuccess:
+    """One item written: its index, the row's pk and whether the row was created (else updated/deleted)."""
+
+    index: int
+    pk: Any
+    created: bool = False
+
+
+@dataclass
+class BatchResult:
+    """What ``execute_batch`` did: per-item outcomes (sorted by index), counts and the written instances."""
+
+    succeeded: list[ItemSuccess] = field(default_factory=list)
+    failed: list[ItemError] = field(default_factory=list)
+    created_count: int = 0
+    updated_count: int = 0
+    deleted_count: int = 0
+    instances: list[Any] = field(default_factory=list)  # the written model instances, in item order
+
+
+def execute_batch(
+    viewset: Any,
+    operation: Operation,
+    items: list[Any],
+    *,
+    unique_fields: list[str] | None = None,
+    partial: bool = True,
+    all_or_nothing: bool = True,
+    index_offset: int = 0,
+) -> BatchResult:
+    """Validate ``items`` with ``viewset``'s serializer and write them in bulk.
+
+    ``viewset`` is a viewset instance with ``request`` (and ``format_kwarg``) set, so
+    ``get_queryset()``/``get_serializer()``/permissions work as in a request. For ``delete``,
+    items are pks. With ``all_or_nothing`` nothing is written when any item fails (a
+    ``BulkValidationError`` lists every failure, and a row the user may not change refuses the
+    whole batch with DRF's ``PermissionDenied``); otherwise valid items are written and failures
+    reported. Item indexes are ``index_offset + i``.
+    """
+    batch = _Batch(viewset, items, all_or_nothing=all_or_nothing, index_offset=index_offset)
+    if operation == "insert":
+        return batch.insert()
+    if operation == "update":
+        with batch.locking():
+            return batch.update(partial=partial)
+    if operation == "upsert":
+        if not unique_fields:
+            raise ValidationError({"unique_fields": ["An upsert needs unique_fields."]}, code="required")
+        key = upsert_key(batch.model, unique_fields)
+        with batch.locking():
+            return batch.upsert(key, partial=partial)
+    if operation == "delete":
+        with batch.locking():
+            return batch.delete()
+    raise ValueError(f"unknown bulk operation {operation!r}; expected insert, update, upsert or delete")
+
+
+def upsert_key(model: type[models.Model], unique_fields: Sequence[str]) -> UniqueKey:
+    """The unique key named by ``unique_fields``; a ``ValidationError`` naming the problem otherwise."""
+    opts = model._meta
+    unknown = []
+    for name in unique_fields:
+        try:
+            opts.get_field(name)
+        except FieldDoesNotExist:
+            unknown.append(name)
+    if unknown:
+        raise ValidationError(
+            {"unique_fields": [f"'{name}' is not a field of {opts.object_name}." for name in unknown]}, code="invalid"
+        )
+    for key in unique_keys(model, conditional=False):
+        if set(key.names) == set(unique_fields):
+            return key
+    keys = "; ".join(",".join(key.names) for key in unique_keys(model, conditional=False)) or "none"
+    raise ValidationError(
+        {
+            "unique_fields": [
+                f"{','.join(unique_fields)} is not a unique key of {opts.object_name} "
+                f"(unique keys: {keys}); an upsert needs a unique constraint to match rows on."
+            ]
+        },
+        code="not_unique",
+    )
+
+
+# Default writes; the mixin's ``perform_bulk_*`` hooks call these.
+
+
+def write_create(model: type[models.Model], instances: list[models.Model]) -> list[models.Model]:
+    """One ``bulk_create`` through the model's default manager."""
+    return model._default_manager.bulk_create(instances, batch_size=bulk_settings.BATCH_SIZE)
+
+
+def write_upsert(
+    model: type[models.Model], instances: list[models.Model], *, unique_fields: Sequence[str], update_fields: list[str]
+) -> list[models.Model]:
+    """One ``bulk_create(update_conflicts=True)`` (INSERT ... ON CONFLICT DO UPDATE)."""
+    return model._default_manager.bulk_create(
+        instances,
+        batch_size=bulk_settings.BATCH_SIZE,
+        update_conflicts=True,
+        unique_fields=list(unique_fields),
+        update_fields=update_fields,
+    )
+
+
+def write_update(model: type[models.Model], instances: list[models.Model], fields: list[str]) -> int:
+    """One ``bulk_update`` of ``fields`` through the model's default manager."""
+    return model._default_manager.bulk_update(instances, fields, batch_size=bulk_settings.BATCH_SIZE)
+
+
+def write_delete(model: type[models.Model], instances: list[models.Model]) -> int:
+    """One queryset ``delete()`` of ``instances`` through the model's default manager."""
+    deleted, _ = model._default_manager.filter(pk__in=[obj.pk for obj in instances]).delete()
+    return deleted
+
+
+def new_row_factory(model: type[models.Model]) -> Callable[[dict[str, Any]], models.Model]:
+    """A function doing ``obj = model(); setattr(obj, name, value)`` for each item of its argument.
+
+    Where that is provably the same, it builds the instance's ``__dict__`` as ``Model.__init__``
+    would (a fresh ``ModelState``, then every concrete column's default, in field order: constants
+    worked out once, callable and database defaults evaluated per row) and stores plain column values
+    directly, instead of ``Model.__init__``'s generic per-field loop and a ``setattr`` per value:
+    no ``pre_init``/``post_init`` receivers for ``model``, no ``__init__``/``__setattr__`` of its own
+    (or of a mixin), and plain column descriptors. Foreign keys, properties and any other names go
+    through ``setattr``, as before. Otherwise (any receiver, any doubt) it is ``model()`` + ``setattr``.
+    """
+
+    def plain(data: dict[str, Any]) -> models.Model:
+        obj = model()
+        for name, value in data.items():
+            setattr(obj, name, value)
+        return obj
+
+    mro = model.__mro__
+    if (
+        pre_init.has_listeners(model)
+        or post_init.has_listeners(model)
+        or any("__init__" in vars(cls) for cls in mro if cls not in (models.Model, object))
+        or any("__setattr__" in vars(cls) or "__new__" in vars(cls) for cls in mro if cls is not object)
+        or model._meta.abstract
+    ):
+        return plain
+    template: dict[str, Any] = {"_state": None}
+    per_row: list[tuple[str, Callable[[], Any]]] = []
+    direct: set[str] = set()
+    for f in model._meta.concrete_fields:
+        if f.column is None or getattr(f, "generated", False):  # Model.__init__ skips these too
+            continue
+        descriptor = vars(model).get(f.attname)
+        if descriptor is None:
+            descriptor = next((vars(cls)[f.attname] for cls in mro if f.attname in vars(cls)), None)
+        if not isinstance(descriptor, DeferredAttribute):
+            return plain  # a property or a descriptor of the model's own: Model.__init__'s setattr runs it
+        if type(descriptor) is DeferredAttribute and not f.is_relation:
+            direct.add(f.attname)  # setattr on a plain column stores into __dict__
+        if _constant_default(f):
+            value = f.get_default()
+            if value is not DEFERRED:
+                template[f.attname] = value
+        else:
+            template[f.attname] = None  # keeps the field's place; set per row
+            per_row.append((f.attname, f.get_default))
+    new = model.__new__
+
+    def build(data: dict[str, Any]) -> models.Model:
+        obj = new(model)
+        values = obj.__dict__
+        values.update(template)
+        values["_state"] = ModelState()
+        for attname, default in per_row:
+            value = default()
+            if value is DEFERRED:
+                del values[attname]
+            else:
+                values[attname] = value
+        for name, value in data.items():
+            if name in direct:
+                values[name] = value
+            else:
+                setattr(obj, name, value)
+        return obj
+
+    return build
+
+
+def _constant_default(f: models.Field) -> bool:
+    """``f.get_default()`` returns the same value every time: ``Field.get_default`` with a non-callable
+    default, or with no default at all (``None`` or ``""``); not a callable or a database default."""
+    cls = type(f)
+    if (
+        cls.get_default is not models.Field.get_default
+        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]
+        or cls.has_default is not models.Field.has_default
+    ):
+        return False
+    if getattr(f, "has_db_default", lambda: False)():
+        return False
+    return not (f.has_default() and callable(f.default))
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return printable(text.splitlines()[0]) if text else type(exc).__name__
+
+
+def _unstorable_values(data: Any) -> dict[str, Any]:
+    """Errors for validated values the database cannot store (text with NUL or a lone surrogate, JSON with
+    those or a non-finite number): a ``JSONField`` or a custom field lets them through; the database would
+    answer a 500."""
+    errors: dict[str, Any] = {}
+    if type(data) is not dict:
+        return errors
+    for name, value in data.items():
+        kind = type(value)
+        if kind is str:
+            reason = unstorable_text(value)
+            if reason is not None:
+                errors[name] = field_error(f"This value {reason}.", "invalid")
+        elif kind is dict or kind is list:
+            problem = unstorable(value)
+            if problem is not None:
+                where = f" (at {problem[0]})" if problem[0] else ""
+                errors[name] = field_error(f"This value{where} {problem[1]}.", "invalid")
+    return errors
+
+
+class _Batch:
+    """One batch of items against one viewset: its scope, the errors found so far, one method per operation."""
+
+    def __init__(self, viewset: Any, items: list[Any], *, all_or_nothing: bool, index_offset: int) -> None:
+        self.viewset = viewset
+        self.items = items
+        self.all_or_nothing = all_or_nothing
+        self.offset = index_offset
+        # Every read and write is confined to what the viewset exposes, as DRF's get_object() is.
+        self.scope = viewset.filter_queryset(viewset.get_queryset())
+        self.model: type[models.Model] = self.scope.model
+        self.pk_field = self.model._meta.pk
+        self.id_key: str = getattr(viewset, "bulk_id_field", None) or self.pk_field.name
+        self.errors: dict[int, dict[str, Any]] = {}
+        self.prefetched: dict[str, dict[Any, Any]] = {}  # related rows, shared by the batch's serializers
+        self.using = router.db_for_write(self.model)
+        self.in_transaction = False  # set by locking(): fetch, validation and write share one transaction
+        self._model_fields: dict[str, models.Field | None] = {}  # item key -> concrete model field (None: other)
+        self._new_row: Callable[[dict[str, Any]], models.Model] | None = None  # see _build
+
+    # -- the four operations ------------------------------------------------------------------
+
+    def insert(self) -> BatchResult:
+        serializer = self._serializer(partial=False)
+        candidates = []
+        for i, item in enumerate(self.items):
+            data = self._validate(serializer, i, item, None)
+            if data is not None:
+                candidates.append((i, self._build(data)))
+        self._check_unique(candidates, unique_keys(self.model), serializer)
+        candidates = self._valid(candidates)
+        result = self._result()
+        if candidates:
+            objs = [obj for _, obj in candidates]
+            with self._writing():
+                self._hook("perform_bulk_create", write_create)(objs)  # sets each object's pk
+            result.succeeded = [ItemSuccess(self.offset + i, obj.pk, created=True) for i, obj in candidates]
+            result.instances = objs
+            result.created_count = len(objs)
+        return result
+
+    def update(self, *, partial: bool) -> BatchResult:
+        targets = self._fetch_targets()
+        serializer = self._serializer(partial=partial)
+        candidates, written = [], set()
+        for i, obj in targets:
+            data = self._validate(serializer, i, self.items[i], obj)
+            if data is not None:
+                written |= self._apply(obj, data)
+                candidates.append((i, obj))
+        keys = [key for key in unique_keys(self.model) if key.involves(written)]
+        self._check_unique(candidates, keys, serializer)
+        candidates = self._valid(candidates)
+        result = self._result()
+        if candidates:
+            objs = [obj for _, obj in candidates]
+            fields = sorted(written | self._touch_auto_now(objs))
+            if fields:
+                with self._writing():
+                    self._hook("perform_bulk_update", write_update)(objs, fields)
+            result.succeeded = [ItemSuccess(self.offset + i, obj.pk) for i, obj in candidates]
+            result.instances = objs
+            result.updated_count = len(objs)
+        return result
+
+    def upsert(self, key: UniqueKey, *, partial: bool) -> BatchResult:
+        values = self._key_values(key)
+        stored: dict[tuple[Any, ...], Any] = {}
+        if values and self.in_transaction:
+            # Concurrent upserts of the same keys wait for each other here, so the fetch below (and the
+            # created/updated split it decides) sees what the other one committed.
+            lock_keys(self.model, self.using, [(key.fields, values.values())])
+        if values:
+            in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
+            rows = self._lock(
+                self.model._base_manager.filter(key_matching(key, values.values())).annotate(bulk_drf_in_scope=in_scope)
+            )
+            stored = {key.value(row): row for row in rows}
+        create_serializer = self._serializer(partial=False)
+        update_serializer = self._serializer(partial=partial)
+        candidates, matched = [], set()
+        for i, value in values.items():
+            row = stored.get(value)
+            if row is not None and not row.bulk_drf_in_scope:
+                # The row exists but this viewset does not expose it: a clash, as for a create.
+                self._add_errors({i: key_error(self.model, key, create_serializer.fields, "")})
+                continue
+            if row is not None and not self._permitted(i, row):
+                continue
+            serializer = create_serializer if row is None else update_serializer
+            data = self._validate(serializer, i, self.items[i], row)
+            if data is None:
+                continue
+            if row is None:
+                obj = self._build(data)
+            else:
+                self._apply(row, data)
+                obj = row
+                matched.add(i)
+            candidates.append((i, obj))
+        other_keys = [k for k in unique_keys(self.model) if k != key]
+        self._check_unique(candidates, other_keys, create_serializer)
+        candidates = self._valid(candidates)
+        result = self._result()
+        if not candidates:
+            return result
+        objs = [obj for _, obj in candidates]
+        self._touch_auto_now(objs)
+        known = {id(obj): obj.pk for obj in objs}
+        for obj in objs:
+            obj.pk = None  # one INSERT ... ON CONFLICT for all: Django splits objects that carry a pk
+        with self._writing():
+            self._hook("perform_bulk_upsert", write_upsert)(
+                objs, unique_fields=list(key.names), update_fields=self._upsert_fields(key)
+            )
+            for obj in objs:
+                if known[id(obj)] is not None:
+                    obj.pk = known[id(obj)]
+            missing = [obj for obj in objs if obj.pk is None]
+            if missing:  # backends/versions that do not return ids from an upsert: one more query
+                pks = dict(
+                    (key.value(row), row.pk)
+                    for row in self.model._base_manager.filter(
+                        key_matching(key, [key.value(obj) for obj in missing])
+                    ).only(self.pk_field.attname, *(f.attname for f in key.fields))
+                )
+                for obj in missing:
+                    obj.pk = pks.get(key.value(obj))
+        result.succeeded = [ItemSuccess(self.offset + i, obj.pk, created=i not in matched) for i, obj in candidates]
+        result.instances = objs
+        result.updated_count = sum(1 for i, _ in candidates if i in matched)
+        result.created_count = len(candidates) - result.updated_count
+        return result
+
+    def delete(self) -> BatchResult:
+        targets = self._valid(self._fetch_targets())
+        result = self._result()
+        if targets:
+            objs = [obj for _, obj in targets]
+            with self._writing():
+                self._hook("perform_bulk_destroy", write_delete)(objs)
+            result.succeeded = [ItemSuccess(self.offset + i, obj.pk) for i, obj in targets]
+            result.instances = objs
+            result.deleted_count = len(objs)
+        return result
+
+    # -- steps shared by the operations ---------------------------------------------------------
+
+    def _serializer(self, *, partial: bool) -> serializers.Serializer:
+        serializer = self.viewset.get_serializer(partial=partial)
+        refuse_nested_writes(serializer, self.items)
+        prepare_serializer(serializer, self.items, self.prefetched)
+        return serializer
+
+    def _validate(
+        self, serializer: serializers.Serializer, i: int, item: Any, instance: models.Model | None
+    ) -> dict[str, Any] | None:
+        """Run the serializer's whole validation (fields, ``validate_<field>``, ``validate``) on one item."""
+        serializer.instance = instance
+        serializer.initial_data = item
+        try:
+            data = serializer.run_validation(item)
+        except ValidationError as exc:
+            self._add_errors({i: as_item_errors(exc)})
+            return None
+        errors = _unstorable_values(data)
+        if errors:
+            self._add_errors({i: errors})
+            return None
+        return data  # type: ignore[no-any-return]
+
+    def _check_unique(
+        self, candidates: list[tuple[int, models.Model]], keys: list[UniqueKey], serializer: serializers.Serializer
+    ) -> None:
+        """One query for every key of every candidate (none when no key is involved)."""
+        self._add_errors(find_unique_conflicts(self.model, candidates, keys, serializer.fields, self.offset))
+
+    def _fetch_targets(self) -> list[tuple[int, models.Model]]:
+        """The rows the items name by id, fetched with one query inside the viewset's scope."""
+        wanted: dict[Any, int] = {}
+        parse = id_parser(self.pk_field)
+        for i, item in enumerate(self.items):
+            raw = item.get(self.id_key) if isinstance(item, dict) else item
+            if (isinstance(item, dict) and self.id_key not in item) or raw is None or raw == "":
+                self._add_errors({i: {self.id_key: field_error("This field is required.", "required")}})
+                continue
+            if isinstance(raw, (dict, list, bool)):
+                self._add_errors(
+                    {i: {self.id_key: field_error(f"Expected an id, got {type(raw).__name__}.", "invalid")}}
+                )
+                continue
+            try:
+                pk = parse(raw)  # the id syntax (ids.py): a float id must not reach row int(2.9)
+            except InvalidId as exc:
+                self._add_errors({i: {self.id_key: field_error(exc.message, exc.code)}})
+                continue
+            if pk in wanted:
+                self._add_errors(
+                    {
+                        i: {
+                            self.id_key: field_error(
+                                f"Duplicate of item {self.offset + wanted[pk]} in this request.", "duplicate"
+                            )
+                        }
+                    }
+                )
+                continue
+            wanted[pk] = i
+        rows = {obj.pk: obj for obj in self._lock(self.scope.filter(pk__in=list(wanted)))} if wanted else {}
+        targets = []
+        for pk, i in wanted.items():
+            obj = rows.get(pk)
+            if obj is None:
+                self._add_errors({i: {self.id_key: field_error("Not found.", "not_found")}})
+            elif self._permitted(i, obj):
+                targets.append((i, obj))
+        return targets
+
+    def _key_values(self, key: UniqueKey) -> dict[int, tuple[Any, ...]]:
+        """Each item's value for ``key``, converted like the model field would; bad items get errors."""
+        values: dict[int, tuple[Any, ...]] = {}
+        first: dict[tuple[Any, ...], int] = {}
+        for i, item in enumerate(self.items):
+            if not isinstance(item, dict):
+                self._add_errors(
+                    {
+                        i: {
+                            NON_FIELD_ERRORS: field_error(
+                                f"Invalid data. Expected a dictionary, but got {type(item).__name__}.", "invalid"
+                            )
+                        }
+                    }
+                )
+                continue
+            parts, errors = [], {}
+            for f in key.fields:
+                raw = item.get(f.name, item.get(f.attname))
+                if raw is None or raw == "":
+                    errors[f.name] = field_error("This field is required to match rows (unique_fields).", "required")
+                    continue
+                target = f.target_field if f.is_relation else f
+                # The key is looked up before the serializer sees it: refuse what the SELECT cannot bind.
+                reason = unstorable_text(raw) if type(raw) is str else (unstorable(raw) or (None, None))[1]
+                if reason is not None:
+                    errors[f.name] = field_error(f"This value {reason}.", "invalid")
+                    continue
+                try:
+                    # Integer columns (and foreign keys) take the id syntax: int(2.9) is 2, 10**20 overflows.
+                    strict = f.is_relation or target.get_internal_type() in INTEGER_TYPES
+                    if strict:
+                        parts.append(parse_id(target, raw))
+                    else:
+                        value = target.to_python(raw)
+                        target.run_validators(value)  # max_digits, max_length: what the lookup could not bind
+                        parts.append(value)
+                except InvalidId as exc:
+                    errors[f.name] = field_error(exc.message, exc.code)
+                except DjangoValidationError as exc:
+                    errors[f.name] = field_error(" ".join(printable(m) for m in exc.messages), "invalid")
+                except (TypeError, ValueError, OverflowError, ArithmeticError):
+                    errors[f.name] = field_error(f"'{printable(raw)}' is not a valid value.", "invalid")
+            if errors:
+                self._add_errors({i: errors})
+                continue
+            value = tuple(parts)
+            if value in first:
+                names = ", ".join(key.names)
+                self._add_errors(
+                    {
+                        i: {
+                            NON_FIELD_ERRORS if len(key.fields) > 1 else key.names[0]: field_error(
+                                f"Same {names} as item {self.offset + first[value]} of this request.", "duplicate"
+                            )
+                        }
+                    }
+                )
+                continue
+            first[value] = i
+            values[i] = value
+        return values
+
+    def _permitted(self, i: int, obj: models.Model) -> bool:
+        """``check_object_permissions`` for a row the batch touches (no query, unless the permission makes one)."""
+        try:
+            self.viewset.check_object_permissions(self.viewset.request, obj)
+        except APIException as exc:
+            if self.all_or_nothing:
+                raise  # a row the user may not change refuses the whole request
+            self._add_errors({i: {self.id_key: field_error(str(exc.detail), "permission_denied")}})
+            return False
+        return True
+
+    def _build(self, data: dict[str, Any]) -> models.Model:
+        """A new row: ``model()``, then each validated value set (as ``_apply``, without tracking changes)."""
+        if self._new_row is None:
+            self._new_row = new_row_factory(self.model)
+        return self._new_row(data)
+
+    def _apply(self, obj: models.Model, data: dict[str, Any]) -> set[str]:
+        """Set validated values on ``obj`` (as ``ModelSerializer.update`` does); the model fields that changed.
+
+        A field sent with the value the row already has is not reported, so a bulk update neither
+        rewrites nor re-checks the uniqueness of columns no item changes.
+        """
+        changed = set()
+        for name, value in data.items():
+            model_field = self._model_field(name)
+            if model_field is None:
+                setattr(obj, name, value)
+                continue
+            before = getattr(obj, model_field.attname)
+            setattr(obj, name, value)
+            if obj._state.adding or getattr(obj, model_field.attname) != before:
+                changed.add(model_field.name)
+        return changed
+
+    def _model_field(self, name: str) -> models.Field | None:
+        """The concrete, non-pk, non-m2m model field ``name`` is (None for anything else); looked up once per batch."""
+        try:
+            return self._model_fields[name]
+        except KeyError:
+            pass
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            field = None
+        if field is not None and (not field.concrete or field.many_to_many or field.primary_key):
+            field = None
+        self._model_fields[name] = field  # type: ignore[assignment]
+        return field  # type: ignore[return-value]
+
+    def _touch_auto_now(self, objs: list[models.Model]) -> set[str]:
+        """Set ``auto_now`` fields, which ``bulk_update`` and upserts do not (``save()`` would)."""
+        fields = [f for f in self.model._meta.concrete_fields if getattr(f, "auto_now", False)]
+        now = timezone.now()
+        for obj in objs:
+            for f in fields:
+                setattr(obj, f.attname, now)
+        return {f.name for f in fields}
+
+    def _upsert_fields(self, key: UniqueKey) -> list[str]:
+        """Every column an upsert rewrites on a clash: all but the pk, the key and ``auto_now_add`` fields."""
+        return [
+            f.name
+            for f in self.model._meta.concrete_fields
+            if not f.primary_key and f not in key.fields and not getattr(f, "auto_now_add", False)
+        ]
+
+    def _hook(self, name: str, default: Any) -> Any:
+        hook = getattr(self.viewset, name, None)
+        if hook is not None:
+            return hook
+        return lambda *args, **kwargs: default(self.model, *args, **kwargs)
+
+    def _add_errors(self, errors: dict[int, dict[str, Any]]) -> None:
+        for i, item_errors in errors.items():
+            merged = self.errors.setdefault(i, {})
+            for name, messages in item_errors.items():
+                merged.setdefault(name, []).extend(messages if isinstance(messages, list) else [messages])
+
+    def _valid(self, candidates: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        """The candidates without errors; with ``all_or_nothing``, any error refuses the whole batch."""
+        if self.errors and self.all_or_nothing:
+            raise BulkValidationError([{"index": self.offset + i, "errors": e} for i, e in sorted(self.errors.items())])
+        return [(i, obj) for i, obj in candidates if i not in self.errors]
+
+    def _result(self) -> BatchResult:
+        return BatchResult(failed=[ItemError(self.offset + i, e) for i, e in sorted(self.errors.items())])
+
+    @contextmanager
+    def locking(self) -> Iterator[None]:
+        """One transaction from the fetch of the rows to change to their write, so ``_lock``'s row locks
+        hold until the write is committed (a savepoint inside an outer transaction: a job's chunk,
+        ``ATOMIC_REQUESTS``, which a refused write then leaves usable)."""
+        with transaction.atomic(using=self.using):
+            self.in_transaction = True
+            try:
+                yield
+            finally:
+                self.in_transaction = False
+
+    def _lock(self, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
+        """``queryset`` with ``SELECT ... FOR UPDATE`` (of the model's own table) where the backend and the
+        query allow it: SQLite has no row locks (it serialises writers), and databases refuse FOR UPDATE
+        with DISTINCT, GROUP BY or UNION (a scope built that way is read without a lock)."""
+        if not self.in_transaction:
+            return queryset
+        features = transaction.get_connection(self.using).features
+        query = queryset.query
+        if not features.has_select_for_update or query.distinct or query.combinator or query.group_by is not None:
+            return queryset
+        if features.has_select_for_update_of:
+            return queryset.select_for_update(of=("self",))
+        return queryset.select_for_update()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Turn a refused write into a clear API error; nothing is left written.
+
+        Each write is one manager call, atomic by itself, so a create opens no transaction here in
+        autocommit mode (it would only add statements). Inside an outer transaction (a job's chunk,
+        ``ATOMIC_REQUESTS``) a savepoint keeps that transaction usable after a refused write; under
+        ``locking()`` its transaction (or savepoint) already does, and the error leaves it rolled back.
+        """
+        using = self.using
+        try:
+            if transaction.get_connection(using).in_atomic_block and not self.in_transaction:
+                with transaction.atomic(using=using):
+                    yield
+            else:
+                yield
+        except IntegrityError as exc:
+            raise WriteConflict() from exc
+        except DataError as exc:
+            if not self.all_or_nothing:
+                raise  # a job's chunk bisects the batch to name the record (processing._write_isolating)
+            raise ValidationError(
+                {NON_FIELD_ERRORS: [f"The database refused a value: {_first_line(exc)}. Nothing was written."]},
+                code="data_error",
+            ) from exc
+        except DjangoValidationError as exc:  # a model-level validate receiver refused the batch
+            raise ValidationError(detail=serializers.as_serializer_error(exc)) from exc
+        except (ProtectedError, RestrictedError) as exc:
+            raise WriteConflict(
+                f"{len(exc.protected_objects if isinstance(exc, ProtectedError) else exc.restricted_objects)} "
+                "other rows still refer to these rows; nothing was deleted."
+            ) from exc

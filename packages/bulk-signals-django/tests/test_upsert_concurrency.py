@@ -89,3 +89,14 @@ def test_parallel_inserts_ignoring_conflicts_report_each_row_once() -> None:
         keys = [f"I{round_}K{i}" for i in range(KEYS)]
         assert _upsert_in_parallel(keys, ignore=True) == []
         assert [k for k in keys if created[k] != 1] == []
+
+
+
+def test_a_key_locks_the_same_bucket_whatever_python_type_names_it() -> None:
+    # "5" and 5 are one key of an integer column: two upserts naming it differently must wait for each other.
+    from bulk_signals_django.keylocks import lock_ids
+
+    price = Product._meta.get_field("price")
+    assert lock_ids(Product, [([price], [(5,)])]) == lock_ids(Product, [([price], [("5",)])])
+    sku = Product._meta.get_field("sku")
+    assert len(lock_ids(Product, [([sku], [(f"S{i}",) for i in range(5000)])])) <= 256

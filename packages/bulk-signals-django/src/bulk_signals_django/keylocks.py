@@ -25,12 +25,15 @@ our SELECT and our INSERT. docs/django.md says so.
 from __future__ import annotations
 
 import hashlib
+import zlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.db import connections, models
 
-__all__ = ["BUCKETS", "lock_keys"]
+from .queries import _PLAIN_TYPES
+
+__all__ = ["BUCKETS", "lock_ids", "lock_keys"]
 
 BUCKETS = 256
 """Most advisory locks one upsert takes on PostgreSQL (per table)."""
@@ -50,15 +53,10 @@ def lock_keys(
     connection = connections[using]
     table = model._meta.db_table
     if connection.vendor == "postgresql":
-        locks: set[int] = set()
-        for fields, keys in groups:
-            names = ",".join(f.column for f in fields)
-            # The database's form of each value: "5" and 5 name the same key of an integer column.
-            buckets = {_hash64(repr(tuple(map(_prepared, fields, key)))) % BUCKETS for key in keys}
-            locks.update(_hash64(f"{table}({names})#{bucket}") for bucket in buckets)
+        locks = lock_ids(model, groups)
         if locks:
             with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [sorted(locks)])
+                cursor.execute("SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) AS k", [locks])
     elif connection.vendor == "sqlite":
         pk = connection.ops.quote_name(model._meta.pk.column)
         with connection.cursor() as cursor:
@@ -67,3 +65,25 @@ def lock_keys(
 
 def _prepared(field: Any, value: Any) -> str:
     return str(field.get_prep_value(field.to_python(value)))
+
+
+def lock_ids(model: type[models.Model], groups: Iterable[tuple[Sequence[Any], Iterable[Sequence[Any]]]]) -> list[int]:
+    """The sorted PostgreSQL advisory lock ids of ``groups``' keys: one per bucket of keys and unique field set."""
+    table = model._meta.db_table
+    locks: set[int] = set()
+    for fields, keys in groups:
+        names = ",".join(f.column for f in fields)
+        # The database's form of each value: "5" and 5 name the same key of an integer column. A bucket is
+        # a CRC of it (stable across processes, unlike hash()); only the lock ids need the 64-bit hash.
+        plain = [_PLAIN_TYPES.get(type(f)) for f in fields]
+        buckets = {
+            zlib.crc32(
+                repr(
+                    [str(v) if type(v) is t else _prepared(f, v) for f, t, v in zip(fields, plain, key, strict=True)]
+                ).encode("utf-8", "surrogatepass")
+            )
+            % BUCKETS
+            for key in keys
+        }
+        locks.update(_hash64(f"{table}({names})#{bucket}") for bucket in buckets)
+    return sorted(locks)

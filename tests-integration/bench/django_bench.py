@@ -118,8 +118,10 @@ def parent(args: argparse.Namespace) -> int:
 
     print("# bulk-signals-django write-path benchmark\n")
     script = os.path.relpath(__file__)
-    print(f"command: `.venv/bin/hatch run bench:django{''.join(' ' + a for a in sys.argv[1:])}` "
-          f"(= `python {script}{''.join(' ' + a for a in sys.argv[1:])}` in the bench env)  ")
+    print(
+        f"command: `.venv/bin/hatch run bench:django{''.join(' ' + a for a in sys.argv[1:])}` "
+        f"(= `python {script}{''.join(' ' + a for a in sys.argv[1:])}` in the bench env)  "
+    )
     print(
         f"Python {platform.python_version()}, Django {django.get_version()}, "
         f"bulk-signals-django {_version('bulk-signals-django')}, django-bulk-hooks {_version('django-bulk-hooks')}, "
@@ -352,9 +354,7 @@ def build_case(path: str, flavour: str, model: type, n: int) -> tuple[Callable[[
 
         return (lambda: (fill(model, n // 2), fresh(model, 0, n))[1]), run_upsert
     if path == "bulk_update(fields)":
-        return (lambda: changed(model, n)), (
-            lambda objs: model.objects.bulk_update(objs, ["balance", "status"])
-        )
+        return (lambda: changed(model, n)), (lambda objs: model.objects.bulk_update(objs, ["balance", "status"]))
     if path == "bulk_update() auto":
         if flavour == "vanilla":  # Django has no auto-detection: the caller names the changed fields
             return build_case("bulk_update(fields)", flavour, model, n)

@@ -64,8 +64,9 @@ def setup(url: str) -> None:
 
     redis_url = os.environ.get("REDIS_URL", "").rstrip("/")
     if redis_url:  # our own Redis db: the tests use 3, the demo 5
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                       "LOCATION": f"{redis_url}/6"}}
+        settings.CACHES = {
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{redis_url}/6"}
+        }
     django.setup()
     from django.core.management import call_command
 
@@ -75,8 +76,12 @@ def setup(url: str) -> None:
 def make_records(n: int, accounts: list[int], *, seed: int, memo: str) -> list[dict[str, Any]]:
     rng = random.Random(seed)
     return [
-        {"account": rng.choice(accounts), "reference": f"R{i:07d}", "amount": f"{rng.randint(-5000, 20000) / 100:.2f}",
-         "memo": memo}
+        {
+            "account": rng.choice(accounts),
+            "reference": f"R{i:07d}",
+            "amount": f"{rng.randint(-5000, 20000) / 100:.2f}",
+            "memo": memo,
+        }
         for i in range(n)
     ]
 
@@ -85,8 +90,10 @@ def reset() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("TRUNCATE ledger_transaction, ledger_auditentry, bulk_drf_bulkjobresult, "
-                       "bulk_drf_bulkjobdatachunk, bulk_drf_bulkjob")
+        cursor.execute(
+            "TRUNCATE ledger_transaction, ledger_auditentry, bulk_drf_bulkjobresult, "
+            "bulk_drf_bulkjobdatachunk, bulk_drf_bulkjob"
+        )
         cursor.execute("UPDATE ledger_account SET balance = 0")
 
 
@@ -96,13 +103,19 @@ def raw_bulk_create(owner: Any, records: list[dict[str, Any]], *, upsert: bool) 
 
     start = time.perf_counter()
     objs = [
-        Transaction(owner=owner, account_id=r["account"], reference=r["reference"], amount=Decimal(r["amount"]),
-                    memo=r["memo"])
+        Transaction(
+            owner=owner, account_id=r["account"], reference=r["reference"], amount=Decimal(r["amount"]), memo=r["memo"]
+        )
         for r in records
     ]
     if upsert:
-        Transaction.objects.bulk_create(objs, batch_size=1000, update_conflicts=True, unique_fields=["reference"],
-                                        update_fields=["account", "amount", "memo"])
+        Transaction.objects.bulk_create(
+            objs,
+            batch_size=1000,
+            update_conflicts=True,
+            unique_fields=["reference"],
+            update_fields=["account", "amount", "memo"],
+        )
     else:
         Transaction.objects.bulk_create(objs, batch_size=1000)
     return time.perf_counter() - start
@@ -115,8 +128,9 @@ def job_run(owner: Any, records: list[dict[str, Any]], operation: str) -> tuple[
 
     viewset = "ledger.views.TransactionViewSet"
     start = time.perf_counter()
-    job = jobs.create_job(owner=owner, viewset=viewset, operation=operation,
-                          unique_fields=["reference"] if operation == "upsert" else ())
+    job = jobs.create_job(
+        owner=owner, viewset=viewset, operation=operation, unique_fields=["reference"] if operation == "upsert" else ()
+    )
     jobs.add_records(job, records)
     jobs.transition(job, "UploadComplete")
     uploaded = time.perf_counter()
@@ -184,8 +198,12 @@ def instrumented_run(
     from django.test.utils import CaptureQueriesContext
     from rest_framework.test import APIClient
 
-    job = jobs.create_job(owner=owner, viewset="ledger.views.TransactionViewSet", operation=operation,
-                          unique_fields=["reference"] if operation == "upsert" else ())
+    job = jobs.create_job(
+        owner=owner,
+        viewset="ledger.views.TransactionViewSet",
+        operation=operation,
+        unique_fields=["reference"] if operation == "upsert" else (),
+    )
     jobs.add_records(job, records)
     jobs.transition(job, "UploadComplete")
     phases = Phases()
@@ -227,8 +245,9 @@ def profile_run(owner: Any, records: list[dict[str, Any]]) -> None:
     from bulk_drf.jobs import lifecycle as jobs
     from bulk_drf.jobs import processing
 
-    job = jobs.create_job(owner=owner, viewset="ledger.views.TransactionViewSet", operation="upsert",
-                          unique_fields=["reference"])
+    job = jobs.create_job(
+        owner=owner, viewset="ledger.views.TransactionViewSet", operation="upsert", unique_fields=["reference"]
+    )
     jobs.add_records(job, records)
     jobs.transition(job, "UploadComplete")
     profiler = cProfile.Profile()
@@ -247,8 +266,10 @@ def print_phases(operation: str, m: int, seconds: float, phases: dict[str, float
     phases["rest of execute_batch (fetch targets, apply, savepoints, outcomes)"] = batch_total - inside_batch
     phases["rest of the chunk (commit, cursor update, result tuples)"] = chunk_total - batch_total - outside_batch
     phases["outside chunks (setup, progress, transitions)"] = seconds - chunk_total
-    print(f"\n-- where the time goes: an instrumented {operation} job of {m:,} records, {seconds:.2f} s "
-          f"({m / seconds:,.0f} rec/s; wrappers and the polling thread slow it a little) --")
+    print(
+        f"\n-- where the time goes: an instrumented {operation} job of {m:,} records, {seconds:.2f} s "
+        f"({m / seconds:,.0f} rec/s; wrappers and the polling thread slow it a little) --"
+    )
     for phase, spent in sorted(phases.items(), key=lambda kv: -kv[1]):
         if spent >= 0.005:
             print(f"  {phase:<68}{spent:7.2f} s {100 * spent / seconds:5.1f} %")
@@ -285,10 +306,14 @@ def main() -> int:
     upserts = make_records(n, accounts, seed=2, memo="second")  # the same references: every row updated
 
     print("== bulk-drf jobs bench ==")
-    print(f"python {platform.python_version()}, Django {django.get_version()}, PostgreSQL db {BENCH_DB}, "
-          f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}")
-    print(f"{n:,} ledger.Transaction records; job chunk size {bulk_settings.CHUNK_SIZE}; ONE worker, "
-          "processing.run_job called in-process (no broker hop; the Celery task only calls it)")
+    print(
+        f"python {platform.python_version()}, Django {django.get_version()}, PostgreSQL db {BENCH_DB}, "
+        f"cache {settings.CACHES['default']['BACKEND'].rsplit('.', 1)[-1]}"
+    )
+    print(
+        f"{n:,} ledger.Transaction records; job chunk size {bulk_settings.CHUNK_SIZE}; ONE worker, "
+        "processing.run_job called in-process (no broker hop; the Celery task only calls it)"
+    )
     print("every job record is validated by TransactionSerializer; bulk_create validates nothing\n")
 
     raw_insert = raw_bulk_create(owner, inserts, upsert=False)
@@ -299,12 +324,16 @@ def main() -> int:
 
     print(f"{'':28}{'bulk_create':>32}{'job (processing)':>34}{'ratio':>8}{'goal':>7}")
     verdicts = []
-    for name, raw, job, upload in (("insert", raw_insert, job_insert, up_insert),
-                                   ("upsert", raw_upsert, job_upsert, up_upsert)):
+    for name, raw, job, upload in (
+        ("insert", raw_insert, job_insert, up_insert),
+        ("upsert", raw_upsert, job_upsert, up_upsert),
+    ):
         ratio = raw / job
         verdicts.append(ratio >= GOAL)
-        print(f"{name + ' ' + format(n, ','):28}{rate(n, raw):>32}{rate(n, job):>34}{ratio:>8.2f}"
-              f"{'ok' if ratio >= GOAL else 'MISS':>7}")
+        print(
+            f"{name + ' ' + format(n, ','):28}{rate(n, raw):>32}{rate(n, job):>34}{ratio:>8.2f}"
+            f"{'ok' if ratio >= GOAL else 'MISS':>7}"
+        )
         print(f"{'':28}{'':32}  + upload {rate(n, upload)}")
 
     # Tuning: bigger chunks mean fewer commits and fewer receiver runs (the ledger's after_create
@@ -313,8 +342,7 @@ def main() -> int:
     settings.BULK_DRF_CHUNK_SIZE = 5000
     _, job_big, _ = job_run(owner, inserts, "insert")
     del settings.BULK_DRF_CHUNK_SIZE
-    print(f"{'insert, chunks of 5000':28}{'':32}{rate(n, job_big):>34}{raw_insert / job_big:>8.2f}"
-          f"{'(tuning)':>10}")
+    print(f"{'insert, chunks of 5000':28}{'':32}{rate(n, job_big):>34}{raw_insert / job_big:>8.2f}{'(tuning)':>10}")
 
     reset()
     m = args.phase_records
@@ -326,8 +354,10 @@ def main() -> int:
             polled[key] += polls[key]
         polled["states"] |= polls["states"]
         print_phases(operation, m, seconds, phases)
-    print(f"\n-- polling GET /api/bulk-jobs/{{id}}/ while those jobs ran (and once after): {polled['polls']} polls, "
-          f"{polled['queries']} queries in total; states seen {sorted(polled['states'])} --")
+    print(
+        f"\n-- polling GET /api/bulk-jobs/{{id}}/ while those jobs ran (and once after): {polled['polls']} polls, "
+        f"{polled['queries']} queries in total; states seen {sorted(polled['states'])} --"
+    )
 
     if args.profile:
         profile_run(owner, make_records(m, accounts, seed=4, memo="profile"))

@@ -55,8 +55,12 @@ def main() -> int:
     accounts = Account.objects.bulk_create(Account(owner=user, name=f"account-{i:02d}") for i in range(20))
     rng = random.Random(5)
     records = [
-        {"account": rng.choice(accounts).pk, "reference": f"T{i:06d}",
-         "amount": f"{rng.randint(-5000, 20000) / 100:.2f}", "memo": "demo"}
+        {
+            "account": rng.choice(accounts).pk,
+            "reference": f"T{i:06d}",
+            "amount": f"{rng.randint(-5000, 20000) / 100:.2f}",
+            "memo": "demo",
+        }
         for i in range(RECORDS)
     ]
     bad = {  # a few bad records: each is reported with its index and DRF's structured errors
@@ -87,8 +91,10 @@ def main() -> int:
         r2 = client.put(f"/api/bulk-jobs/{job_id}/data/", csv_text, content_type="text/csv").json()
         print(f"PUT  /api/bulk-jobs/{{id}}/data/ (CSV,  {RECORDS - half} records) -> total {r2['total_records']}")
         closed = client.patch(f"/api/bulk-jobs/{job_id}/", {"state": "UploadComplete"}, format="json").json()
-        print(f"PATCH /api/bulk-jobs/{{id}}/ state=UploadComplete -> {closed['state']}"
-              " (queued: only the job id goes to the broker)\n")
+        print(
+            f"PATCH /api/bulk-jobs/{{id}}/ state=UploadComplete -> {closed['state']}"
+            " (queued: only the job id goes to the broker)\n"
+        )
 
         started = time.monotonic()
         with tqdm(total=RECORDS, unit="rec", desc="processing", ncols=90) as bar:
@@ -102,15 +108,22 @@ def main() -> int:
                     raise SystemExit("the job did not finish in 10 minutes")
                 time.sleep(0.2)
         elapsed = time.monotonic() - started
-        print(f"\n{status['state']}: {status['succeeded_records']} succeeded, {status['failed_records']} failed "
-              f"of {status['total_records']} in {elapsed:.1f}s ({RECORDS / elapsed:,.0f} records/s incl. polling)")
+        print(
+            f"\n{status['state']}: {status['succeeded_records']} succeeded, {status['failed_records']} failed "
+            f"of {status['total_records']} in {elapsed:.1f}s ({RECORDS / elapsed:,.0f} records/s incl. polling)"
+        )
         if status["error_message"]:
             print(f"error: {status['error_message']}")
 
         print("\nstate history:")
-        for state, field in [("Open", "created_at"), ("UploadComplete", "upload_complete_at"),
-                             ("InProgress", "started_at"), ("JobComplete", "completed_at"),
-                             ("Failed", "failed_at"), ("Aborted", "aborted_at")]:
+        for state, field in [
+            ("Open", "created_at"),
+            ("UploadComplete", "upload_complete_at"),
+            ("InProgress", "started_at"),
+            ("JobComplete", "completed_at"),
+            ("Failed", "failed_at"),
+            ("Aborted", "aborted_at"),
+        ]:
             if status[field]:
                 print(f"  {state:<15} {status[field]}")
 
@@ -122,21 +135,27 @@ def main() -> int:
         aggregates = client.get(
             f"/api/bulk-jobs/{job_id}/aggregates/?sum=amount&avg=amount&min=amount&max=amount&count=*&custom=top_accounts"
         ).json()["aggregates"]
-        print("\naggregates, GET /api/bulk-jobs/{id}/aggregates/?sum=amount&avg=amount&min=amount&max=amount"
-              "&count=*&custom=top_accounts:")
+        print(
+            "\naggregates, GET /api/bulk-jobs/{id}/aggregates/?sum=amount&avg=amount&min=amount&max=amount"
+            "&count=*&custom=top_accounts:"
+        )
         for key, value in aggregates.items():
             print(f"  {key:<12} {value}")
 
         print("\nwhat the receivers wrote:")
         audit = list(AuditEntry.objects.all())
-        print(f"  audit receiver: {len(audit)} AuditEntry rows (one per committed bulk write), "
-              f"{sum(a.rows for a in audit)} transactions, total {sum(a.total_amount for a in audit)}")
+        print(
+            f"  audit receiver: {len(audit)} AuditEntry rows (one per committed bulk write), "
+            f"{sum(a.rows for a in audit)} transactions, total {sum(a.total_amount for a in audit)}"
+        )
         for entry in audit[:3]:
             print(f"    {entry.model} {entry.operation} via {entry.source}: {entry.rows} rows, {entry.total_amount}")
         balances = sum((a.balance for a in Account.objects.filter(owner=user)), Decimal(0))
         written = sum((t.amount for t in Transaction.objects.filter(owner=user)), Decimal(0))
-        print(f"  balance receiver: sum of 20 account balances = {balances} (sum of transactions = {written}, "
-              f"{'equal' if balances == written else 'DIFFERENT'})")
+        print(
+            f"  balance receiver: sum of 20 account balances = {balances} (sum of transactions = {written}, "
+            f"{'equal' if balances == written else 'DIFFERENT'})"
+        )
         for account in Account.objects.filter(owner=user).order_by("-balance")[:3]:
             print(f"    {account.name}: {account.balance}")
         return 0 if status["state"] == "JobComplete" and balances == written else 1

@@ -16,8 +16,15 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 class WorkerProcess:
     """A Celery worker in its own process group, so ``kill()`` takes its pool children with it."""
 
-    def __init__(self, *, env: dict[str, str] | None = None, concurrency: int = 1, log: IO[Any] | None = None,
-                 name: str = "worker", extra_args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        env: dict[str, str] | None = None,
+        concurrency: int = 1,
+        log: IO[Any] | None = None,
+        name: str = "worker",
+        extra_args: list[str] | None = None,
+    ) -> None:
         self.env = {**os.environ, **(env or {})}
         self.extra_args = list(extra_args or [])  # e.g. ["-B", "-s", path]: celery beat inside the worker
         self.concurrency = concurrency
@@ -33,10 +40,30 @@ class WorkerProcess:
         self._logfile = ready_file
         out = ready_file.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "project", "worker", "-Q", queue, "-c", str(self.concurrency),
-             "-n", f"{self.name}-{time.time_ns()}@%h", "--without-gossip", "--without-mingle", "-l", "info",
-             *self.extra_args],
-            cwd=PROJECT_DIR, env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "project",
+                "worker",
+                "-Q",
+                queue,
+                "-c",
+                str(self.concurrency),
+                "-n",
+                f"{self.name}-{time.time_ns()}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "-l",
+                "info",
+                *self.extra_args,
+            ],
+            cwd=PROJECT_DIR,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -31,9 +31,7 @@ class TransactionViewSet(BulkViewSetMixin, viewsets.ModelViewSet):
 @register_aggregate("top_accounts")
 def top_accounts(queryset: Any, job: Any) -> list[dict[str, Any]]:
     """The three accounts that received the most money in this job."""
-    rows = (
-        queryset.values("account__name").annotate(n=Count("id"), total=Sum("amount")).order_by("-total")[:3]
-    )
+    rows = queryset.values("account__name").annotate(n=Count("id"), total=Sum("amount")).order_by("-total")[:3]
     cent = Decimal("0.01")
     return [
         {"account": r["account__name"], "transactions": r["n"], "total": str(r["total"].quantize(cent))} for r in rows

@@ -60,15 +60,19 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
 ]
-TEMPLATES = [{
-    "BACKEND": "django.template.backends.django.DjangoTemplates",
-    "APP_DIRS": True,
-    "OPTIONS": {"context_processors": [
-        "django.template.context_processors.request",
-        "django.contrib.auth.context_processors.auth",
-        "django.contrib.messages.context_processors.messages",
-    ]},
-}]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
 ROOT_URLCONF = "project.urls"
 STATIC_URL = "static/"
 
@@ -101,19 +105,29 @@ DATABASES = {"default": _database()}
 REDIS_URL = os.environ.get("REDIS_URL", "").rstrip("/")
 if REDIS_URL:
     _cache_db, _broker_db = os.environ.get("BULK_REDIS_CACHE_DB", "3"), os.environ.get("BULK_REDIS_BROKER_DB", "2")
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                          "LOCATION": os.environ.get("BULK_REDIS_CACHE_URL") or f"{REDIS_URL}/{_cache_db}"}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": os.environ.get("BULK_REDIS_CACHE_URL") or f"{REDIS_URL}/{_cache_db}",
+        }
+    }
     CELERY_BROKER_URL = os.environ.get("BULK_REDIS_BROKER_URL") or f"{REDIS_URL}/{_broker_db}"
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": int(os.environ.get("BULK_VISIBILITY_TIMEOUT", 3600))}
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(STATE_DIR / "cache")}}
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(STATE_DIR / "cache"),
+        }
+    }
     CELERY_BROKER_URL = "filesystem://"
     _queue_dir = STATE_DIR / "broker"
     (_queue_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
-        "data_folder_in": str(_queue_dir), "data_folder_out": str(_queue_dir),
-        "processed_folder": str(_queue_dir / "processed"), "store_processed": False,
+        "data_folder_in": str(_queue_dir),
+        "data_folder_out": str(_queue_dir),
+        "processed_folder": str(_queue_dir / "processed"),
+        "store_processed": False,
         "control_folder": str(_queue_dir / "control"),  # default: "control" in the current directory
     }
 
@@ -158,8 +172,9 @@ BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 1000))
 BULK_DRF_PROGRESS_UPDATE_INTERVAL = BULK_DRF_CHUNK_SIZE
 BULK_DRF_MAX_RECORDS = 200_000
 # BULK_DRF_TASK_SOFT_TIME_LIMIT from the environment: the broker fault test makes a job hop through the broker.
-BULK_DRF_TASK_SOFT_TIME_LIMIT = float(os.environ["BULK_DRF_TASK_SOFT_TIME_LIMIT"]) if os.environ.get(
-    "BULK_DRF_TASK_SOFT_TIME_LIMIT") else None
+BULK_DRF_TASK_SOFT_TIME_LIMIT = (
+    float(os.environ["BULK_DRF_TASK_SOFT_TIME_LIMIT"]) if os.environ.get("BULK_DRF_TASK_SOFT_TIME_LIMIT") else None
+)
 
 LOGGING = {
     "version": 1,

@@ -30,7 +30,8 @@ def pytest_report_header(config: Any) -> list[str]:
     db = "PostgreSQL (DATABASE_URL)" if os.environ.get("DATABASE_URL") else "SQLite file (no DATABASE_URL)"
     broker = (
         f"Redis broker db {os.environ.get('BULK_REDIS_BROKER_DB', '2')} + Redis cache db "
-        f"{os.environ.get('BULK_REDIS_CACHE_DB', '3')} (REDIS_URL)" if os.environ.get("REDIS_URL")
+        f"{os.environ.get('BULK_REDIS_CACHE_DB', '3')} (REDIS_URL)"
+        if os.environ.get("REDIS_URL")
         else "kombu filesystem broker + file cache (no REDIS_URL: embedded fallback)"
     )
     return [f"bulk-signals integration: {db}; {broker}; queue {QUEUE}"]
@@ -62,10 +63,12 @@ def start_worker(django_db_setup: Any, settings: Any) -> Iterator[Callable[..., 
         "BULK_STATE_DIR": str(settings.STATE_DIR),
     }
 
-    def start(concurrency: int = 1, extra_env: dict[str, str] | None = None,
-              extra_args: list[str] | None = None) -> WorkerProcess:
-        worker = WorkerProcess(env={**env, **(extra_env or {})}, concurrency=concurrency, name=f"it-{len(started)}",
-                               extra_args=extra_args).start()
+    def start(
+        concurrency: int = 1, extra_env: dict[str, str] | None = None, extra_args: list[str] | None = None
+    ) -> WorkerProcess:
+        worker = WorkerProcess(
+            env={**env, **(extra_env or {})}, concurrency=concurrency, name=f"it-{len(started)}", extra_args=extra_args
+        ).start()
         started.append(worker)
         return worker
 

@@ -15,8 +15,12 @@ def test_the_admin_shows_results_purged_at_read_only(client: Any) -> None:
     admin = User.objects.create_superuser("root", "root@example.com", "pw")
     purged_at = timezone.now()
     job = BulkJob.objects.create(
-        owner=admin, viewset="ledger.views.TransactionViewSet", operation="insert", state="JobComplete",
-        completed_at=purged_at, results_purged_at=purged_at,
+        owner=admin,
+        viewset="ledger.views.TransactionViewSet",
+        operation="insert",
+        state="JobComplete",
+        completed_at=purged_at,
+        results_purged_at=purged_at,
     )
     client.force_login(admin)
     listing = client.get("/admin/bulk_drf/bulkjob/")

@@ -44,8 +44,15 @@ def test_a_job_runs_on_a_real_worker_with_per_record_errors(start_worker: Any) -
     job = final_job(response.json()["job_id"], 60)
     assert (job.state, job.succeeded_records, job.failed_records) == ("JobComplete", 999, 1)
     failed = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=failed").json()["results"]
-    assert failed == [{"index": 10, "pk": "", "created": False, "data": None,
-                       "errors": {"amount": [{"message": "A valid number is required.", "code": "invalid"}]}}]
+    assert failed == [
+        {
+            "index": 10,
+            "pk": "",
+            "created": False,
+            "data": None,
+            "errors": {"amount": [{"message": "A valid number is required.", "code": "invalid"}]},
+        }
+    ]
     status = client.get(f"/api/bulk-jobs/{job.pk}/").json()
     assert status["state"] == "JobComplete" and status["processed_records"] == 1000
     total = client.get(f"/api/bulk-jobs/{job.pk}/aggregates/?sum=amount&count=*").json()["aggregates"]
@@ -81,8 +88,12 @@ def test_abort_stops_the_job_between_chunks(start_worker: Any) -> None:
     wait_for(lambda: BulkJob.objects.get(pk=job_id).processed_records >= 200, 60, "the first chunk")
     response = client.patch(f"/api/bulk-jobs/{job_id}/", {"state": "Aborted"}, format="json")
     assert response.status_code == 200 and response.json()["state"] == "Aborted", (response.json(), _state(job_id))
-    wait_for(lambda: not BulkJob.objects.filter(pk=job_id, heartbeat_at__isnull=False).exists()
-             or _quiet(job_id), 30, "the worker to stop", interval=0.5)
+    wait_for(
+        lambda: not BulkJob.objects.filter(pk=job_id, heartbeat_at__isnull=False).exists() or _quiet(job_id),
+        30,
+        "the worker to stop",
+        interval=0.5,
+    )
     job = BulkJob.objects.get(pk=job_id)
     assert job.state == "Aborted" and job.processed_records < total
     assert Transaction.objects.count() == job.succeeded_records == job.processed_records
@@ -109,8 +120,11 @@ def test_two_users_jobs_run_concurrently_and_stay_apart(start_worker: Any) -> No
     a = alice_client.post("/api/transactions/bulk/", transactions(alice_accounts, 3000, "A"), format="json").json()
     b = bob_client.post("/api/transactions/bulk/", transactions(bob_accounts, 3000, "B"), format="json").json()
     # bob may not point a transaction at alice's account: that record fails, the rest go through
-    sneaky = bob_client.post("/api/transactions/bulk/", [{"account": alice_accounts[0].pk, "reference": "X1",
-                                                            "amount": "1.00"}], format="json").json()
+    sneaky = bob_client.post(
+        "/api/transactions/bulk/",
+        [{"account": alice_accounts[0].pk, "reference": "X1", "amount": "1.00"}],
+        format="json",
+    ).json()
     assert bob_client.get(f"/api/bulk-jobs/{a['job_id']}/").status_code == 404
     jobs = [final_job(j["job_id"], 120) for j in (a, b, sneaky)]
     assert [j.state for j in jobs] == ["JobComplete", "JobComplete", "Failed"]

@@ -16,11 +16,13 @@ from rest_framework.test import APIClient
 GADGET_VIEWSET = "tests.jobs_app.views.GadgetViewSet"
 
 
-def make_user(django_user_model: Any, username: str, *, perms: tuple[str, ...] = ("add", "change", "delete", "view"),
-              **extra: Any) -> Any:
+def make_user(
+    django_user_model: Any, username: str, *, perms: tuple[str, ...] = ("add", "change", "delete", "view"), **extra: Any
+) -> Any:
     user = django_user_model.objects.create_user(username=username, password="pw", **extra)
-    user.user_permissions.set(Permission.objects.filter(content_type__app_label="jobs_app",
-                                                        codename__in=[f"{p}_gadget" for p in perms]))
+    user.user_permissions.set(
+        Permission.objects.filter(content_type__app_label="jobs_app", codename__in=[f"{p}_gadget" for p in perms])
+    )
     return django_user_model.objects.get(pk=user.pk)  # fresh: no stale permission cache
 
 
@@ -69,8 +71,9 @@ def gadgets(n: int, *, start: int = 0, prefix: str = "G") -> list[dict[str, Any]
     ]
 
 
-def closed_job(owner: Any, records: list[Any], *, operation: str = "insert", viewset: str = GADGET_VIEWSET,
-               **kwargs: Any) -> BulkJob:
+def closed_job(
+    owner: Any, records: list[Any], *, operation: str = "insert", viewset: str = GADGET_VIEWSET, **kwargs: Any
+) -> BulkJob:
     """A job holding ``records``, moved to UploadComplete (not queued: the tests run it themselves)."""
     job = jobs.create_job(owner=owner, viewset=viewset, operation=operation, **kwargs)
     jobs.add_records(job, records)

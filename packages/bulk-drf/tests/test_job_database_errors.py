@@ -60,8 +60,12 @@ def test_a_check_constraint_fails_only_its_records(alice: Any) -> None:
 
 def test_a_unique_key_only_the_database_knows_is_reported_per_record(alice: Any) -> None:
     Meter.objects.create(owner=alice, code="taken", level=1)
-    records = [{"code": "TAKEN", "level": 5}, {"code": "new", "level": 5}, {"code": "NEW", "level": 6},
-               {"code": "other", "level": 7}]
+    records = [
+        {"code": "TAKEN", "level": 5},
+        {"code": "new", "level": 5},
+        {"code": "NEW", "level": 6},
+        {"code": "other", "level": 7},
+    ]
     job = processing.run_job(closed_job(alice, records, viewset=METER_VIEWSET).pk)
     assert job.state == "JobComplete"
     seen = outcomes(job)
@@ -74,8 +78,9 @@ def test_a_unique_key_only_the_database_knows_is_reported_per_record(alice: Any)
 def test_an_upsert_updates_the_good_rows_and_reports_the_bad_ones(alice: Any) -> None:
     Meter.objects.bulk_create(Meter(owner=alice, code=f"m{i}", level=i) for i in range(4))
     records = [*meters([10, 200, 30, 40]), {"code": "m4", "level": -5}, {"code": "m5", "level": 50}]
-    job = processing.run_job(closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert",
-                                        unique_fields=["code"]).pk)
+    job = processing.run_job(
+        closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert", unique_fields=["code"]).pk
+    )
     assert job.state == "JobComplete"
     assert dict(Meter.objects.values_list("code", "level")) == {"m0": 10, "m1": 1, "m2": 30, "m3": 40, "m5": 50}
     seen = outcomes(job)
@@ -130,10 +135,15 @@ def test_a_delete_blocked_by_a_protected_foreign_key_fails_only_that_record(alic
 
 def test_a_split_upsert_chunk_still_refuses_a_repeated_key(alice: Any) -> None:
     """Records 0 and 3 share a key: split or not, the later one is a duplicate, as in a clean chunk."""
-    records = [{"code": "k1", "level": 1}, {"code": "k2", "level": 500}, {"code": "k3", "level": 3},
-               {"code": "k1", "level": 4}]
-    job = processing.run_job(closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert",
-                                        unique_fields=["code"]).pk)
+    records = [
+        {"code": "k1", "level": 1},
+        {"code": "k2", "level": 500},
+        {"code": "k3", "level": 3},
+        {"code": "k1", "level": 4},
+    ]
+    job = processing.run_job(
+        closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert", unique_fields=["code"]).pk
+    )
     assert dict(Meter.objects.values_list("code", "level")) == {"k1": 1, "k3": 3}
     seen = outcomes(job)
     assert [i for i, (kind, _) in sorted(seen.items()) if kind == "failed"] == [1, 3]
@@ -142,9 +152,16 @@ def test_a_split_upsert_chunk_still_refuses_a_repeated_key(alice: Any) -> None:
 
 
 def test_a_clean_upsert_chunk_reports_a_repeated_key_the_same_way(alice: Any) -> None:
-    records = [{"code": "k1", "level": 1}, {"code": "k2", "level": 2}, {"code": "k3", "level": 3},
-               {"code": "k1", "level": 4}]
-    job = processing.run_job(closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert",
-                                        unique_fields=["code"]).pk)
-    assert outcomes(job)[3] == ("failed", {"code": [{"message": "Same code as item 0 of this request.",
-                                                     "code": "duplicate"}]})
+    records = [
+        {"code": "k1", "level": 1},
+        {"code": "k2", "level": 2},
+        {"code": "k3", "level": 3},
+        {"code": "k1", "level": 4},
+    ]
+    job = processing.run_job(
+        closed_job(alice, records, viewset=METER_VIEWSET, operation="upsert", unique_fields=["code"]).pk
+    )
+    assert outcomes(job)[3] == (
+        "failed",
+        {"code": [{"message": "Same code as item 0 of this request.", "code": "duplicate"}]},
+    )

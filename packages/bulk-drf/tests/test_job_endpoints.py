@@ -41,7 +41,10 @@ def test_one_shot_post_answers_202_and_the_queued_job_runs(
     body = response.json()
     job = BulkJob.objects.get(pk=body["job_id"])
     assert body == {
-        "job_id": str(job.pk), "state": "UploadComplete", "operation": "insert", "total_records": 7,
+        "job_id": str(job.pk),
+        "state": "UploadComplete",
+        "operation": "insert",
+        "total_records": 7,
         "status_url": f"http://testserver/api/bulk-jobs/{job.pk}/",
     }
     assert response["Location"] == f"/api/bulk-jobs/{job.pk}/"
@@ -140,8 +143,7 @@ def test_malformed_csv_is_a_400_naming_the_line(alice: Any) -> None:
     assert refused("sku,name,sku\nA,b,c\n") == "CSV line 1 (the header) names the column 'sku' twice"
     assert refused("sku,,qty\nA,b,1\n") == "CSV line 1 (the header): column 2 has no name"
     assert refused("sku,prcie\nA,1\n") == (
-        "CSV line 1 (the header): 'prcie' is not a field of GadgetSerializer; "
-        "it takes id, name, price, qty, sku"
+        "CSV line 1 (the header): 'prcie' is not a field of GadgetSerializer; it takes id, name, price, qty, sku"
     )
     header_only = client.put(url, "sku,name\n", content_type="text/csv")
     assert header_only.status_code == 400 and header_only.json() == {"non_field_errors": ["no records in the request"]}
@@ -157,7 +159,8 @@ def test_csv_from_excel_with_a_byte_order_mark_and_latin1_charset(alice: Any) ->
     latin = client.put(url, "sku,name\nB,caf\xe9\n".encode("latin-1"), content_type="text/csv; charset=latin-1")
     assert latin.status_code == 201, latin.content
     assert jobs.load_records(BulkJob.objects.get(pk=job_id), 0, 2) == [
-        {"sku": "A", "name": "b"}, {"sku": "B", "name": "caf\xe9"},
+        {"sku": "A", "name": "b"},
+        {"sku": "B", "name": "caf\xe9"},
     ]
 
 
@@ -208,7 +211,10 @@ def test_list_shows_only_ones_own_jobs(alice: Any, bob: Any, staff: Any) -> None
     assert listed["count"] == 2 and listed["next"] is None and listed["previous"] is None
     assert [j["id"] for j in listed["results"]] == [str(pk) for pk in reversed(mine)]  # newest first
     assert client_for(staff).get("/api/bulk-jobs/").json() == {
-        "count": 0, "next": None, "previous": None, "results": [],
+        "count": 0,
+        "next": None,
+        "previous": None,
+        "results": [],
     }
 
 
@@ -238,9 +244,9 @@ def test_list_limit_defaults_to_50_and_is_capped_at_500(alice: Any) -> None:
     from bulk_drf.jobs.views import BulkJobPagination
 
     assert (BulkJobPagination.default_limit, BulkJobPagination.max_limit) == (50, 500)
-    BulkJob.objects.bulk_create([
-        BulkJob(owner=alice, viewset=jobs_fixtures.GADGET_VIEWSET, operation="insert") for _ in range(501)
-    ])
+    BulkJob.objects.bulk_create(
+        [BulkJob(owner=alice, viewset=jobs_fixtures.GADGET_VIEWSET, operation="insert") for _ in range(501)]
+    )
     client = client_for(alice)
     default = client.get("/api/bulk-jobs/").json()
     assert default["count"] == 501 and len(default["results"]) == 50
@@ -255,8 +261,11 @@ def test_unknown_and_malformed_job_ids_are_404(alice: Any) -> None:
     assert client.get("/api/bulk-jobs/not-a-job/").status_code == 404
     # shapes the route's regex lets through but that are no UUID: 404, never a 500 from UUIDField
     for malformed in ("-" * 36, "a" * 33, "0000000-00000-0000-0000-000000000000", "A" * 36):
-        for url in (f"/api/bulk-jobs/{malformed}/", f"/api/bulk-jobs/{malformed}/results/",
-                    f"/api/bulk-jobs/{malformed}/aggregates/"):
+        for url in (
+            f"/api/bulk-jobs/{malformed}/",
+            f"/api/bulk-jobs/{malformed}/results/",
+            f"/api/bulk-jobs/{malformed}/aggregates/",
+        ):
             assert client.get(url).status_code == 404, url
         assert client.patch(f"/api/bulk-jobs/{malformed}/", {"state": "Aborted"}, format="json").status_code == 404
         assert client.put(f"/api/bulk-jobs/{malformed}/data/", [{"sku": "x"}], format="json").status_code == 404
@@ -298,8 +307,15 @@ def test_results_by_kind_paginated(alice: Any) -> None:
     page2 = client.get(page["next"]).json()
     assert [r["index"] for r in page2["results"]] == [3, 4]
     failed = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=failed").json()
-    assert failed["results"] == [{"index": 2, "pk": "", "created": False, "data": None,
-                                  "errors": {"price": [{"message": "A valid number is required.", "code": "invalid"}]}}]
+    assert failed["results"] == [
+        {
+            "index": 2,
+            "pk": "",
+            "created": False,
+            "data": None,
+            "errors": {"price": [{"message": "A valid number is required.", "code": "invalid"}]},
+        }
+    ]
     assert client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=weird").status_code == 400
     bad_limit = client.get(f"/api/bulk-jobs/{job.pk}/results/?limit=ten")
     rule = "is not a count (ASCII digits, at most 15 of them)"
@@ -363,12 +379,17 @@ def test_aggregates_over_the_jobs_rows(alice: Any, django_assert_max_num_queries
     got = client.get(f"/api/bulk-jobs/{job.pk}/aggregates/?sum=price,qty&avg=price&count=*&min=qty&max=qty").json()
     numbers = {key: Decimal(value) if isinstance(value, str) else value for key, value in got["aggregates"].items()}
     assert numbers == {
-        "sum__price": Decimal("8"), "sum__qty": 6, "avg__price": Decimal("2"),
-        "count__*": 4, "min__qty": 0, "max__qty": 3,
+        "sum__price": Decimal("8"),
+        "sum__qty": 6,
+        "avg__price": Decimal("2"),
+        "count__*": 4,
+        "min__qty": 0,
+        "max__qty": 3,
     }
     assert Gadget.objects.filter(owner=alice).aggregate(s=Sum("qty"))["s"] == 106
-    posted = client.post(f"/api/bulk-jobs/{job.pk}/aggregates/", {"custom": ["stock_value"], "count": "*"},
-                         format="json").json()
+    posted = client.post(
+        f"/api/bulk-jobs/{job.pk}/aggregates/", {"custom": ["stock_value"], "count": "*"}, format="json"
+    ).json()
     assert posted["aggregates"] == {"count__*": 4, "stock_value": "17.00"}
 
 

@@ -158,8 +158,9 @@ def test_final_and_unknown_jobs_are_left_alone(alice: Any) -> None:
 def test_the_worker_only_reaches_the_owners_rows(alice: Any, bob: Any) -> None:
     theirs = Gadget.objects.create(owner=bob, sku="BOB1", name="bob's", price="1.00")
     mine = Gadget.objects.create(owner=alice, sku="AL1", name="alice's", price="1.00")
-    job = closed_job(alice, [{"id": theirs.pk, "name": "hacked"}, {"id": mine.pk, "name": "renamed"}],
-                     operation="update")
+    job = closed_job(
+        alice, [{"id": theirs.pk, "name": "hacked"}, {"id": mine.pk, "name": "renamed"}], operation="update"
+    )
     job = processing.run_job(job.pk)
     assert job.state == "JobComplete" and (job.succeeded_records, job.failed_records) == (1, 1)
     theirs.refresh_from_db()
@@ -278,11 +279,13 @@ def test_two_workers_on_the_same_job_at_once_write_each_record_once(alice: Any) 
 
 def test_object_permissions_are_checked_per_record_in_the_worker(alice: Any) -> None:
     viewset = "tests.jobs_app.views.LockingGadgetViewSet"
-    rows = [Gadget.objects.create(owner=alice, sku=f"L{i}", name=name, price="1.00")
-            for i, name in enumerate(["open", "locked one", "open too"])]
-    update = processing.run_job(closed_job(
-        alice, [{"id": g.pk, "qty": 7} for g in rows], operation="update", viewset=viewset
-    ).pk)
+    rows = [
+        Gadget.objects.create(owner=alice, sku=f"L{i}", name=name, price="1.00")
+        for i, name in enumerate(["open", "locked one", "open too"])
+    ]
+    update = processing.run_job(
+        closed_job(alice, [{"id": g.pk, "qty": 7} for g in rows], operation="update", viewset=viewset).pk
+    )
     assert (update.state, update.succeeded_records, update.failed_records) == ("JobComplete", 2, 1)
     [refused] = results(update, "failed")
     assert refused.index == 1 and "this gadget is locked" in str(refused.errors)

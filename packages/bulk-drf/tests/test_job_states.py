@@ -23,9 +23,14 @@ alice = jobs_fixtures.alice
 pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.jobs_urls")]
 
 LEGAL = {
-    ("Open", "UploadComplete"), ("Open", "Aborted"),
-    ("UploadComplete", "InProgress"), ("UploadComplete", "Aborted"), ("UploadComplete", "Failed"),
-    ("InProgress", "JobComplete"), ("InProgress", "Failed"), ("InProgress", "Aborted"),
+    ("Open", "UploadComplete"),
+    ("Open", "Aborted"),
+    ("UploadComplete", "InProgress"),
+    ("UploadComplete", "Aborted"),
+    ("UploadComplete", "Failed"),
+    ("InProgress", "JobComplete"),
+    ("InProgress", "Failed"),
+    ("InProgress", "Aborted"),
 }
 
 
@@ -52,7 +57,10 @@ def test_every_transition_is_stamped_and_signalled(alice: Any, django_capture_on
         jobs.transition(job, JobState.FAILED, error_message="database went away")
     job.refresh_from_db()
     assert [(p.from_state, p.to_state) for _, p in seen.calls] == [
-        ("", "Open"), ("Open", "UploadComplete"), ("UploadComplete", "InProgress"), ("InProgress", "Failed"),
+        ("", "Open"),
+        ("Open", "UploadComplete"),
+        ("UploadComplete", "InProgress"),
+        ("InProgress", "Failed"),
     ]
     assert all(sender is BulkJob and p.job_id == job.pk for sender, p in seen.calls)
     assert seen.calls[-1][1].error_message == "database went away"

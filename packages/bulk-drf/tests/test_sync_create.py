@@ -122,8 +122,9 @@ def test_unique_together_is_checked_against_the_table_and_the_payload(api):
     assert response.status_code == 400
     errors = {e["index"]: e["errors"] for e in response.data["errors"]}
     assert set(errors) == {0, 3}
-    assert errors[0] == {"non_field_errors": [{"message": "The fields left, right must make a unique set.",
-                                               "code": "unique"}]}
+    assert errors[0] == {
+        "non_field_errors": [{"message": "The fields left, right must make a unique set.", "code": "unique"}]
+    }
     assert errors[3]["non_field_errors"][0]["message"].endswith("(item 1 of this request).")
     assert Pair.objects.count() == 1
 
@@ -144,10 +145,13 @@ def test_unique_constraint_and_foreign_keys_are_validated_in_batch(api, django_a
     assert response.status_code == 400
     errors = {e["index"]: e["errors"] for e in response.data["errors"]}
     assert set(errors) == {0, 2, 3}
-    assert errors[0]["non_field_errors"][0] == {"message": "The fields thing, position must make a unique set.",
-                                                "code": "unique"}
-    assert errors[2] == {"thing": [{"message": 'Invalid pk "999999" - object does not exist.',
-                                    "code": "does_not_exist"}]}
+    assert errors[0]["non_field_errors"][0] == {
+        "message": "The fields thing, position must make a unique set.",
+        "code": "unique",
+    }
+    assert errors[2] == {
+        "thing": [{"message": 'Invalid pk "999999" - object does not exist.', "code": "does_not_exist"}]
+    }
     assert errors[3]["thing"][0]["code"] == "incorrect_type"
     assert Part.objects.count() == 1
 

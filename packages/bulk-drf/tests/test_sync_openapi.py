@@ -58,7 +58,8 @@ def test_delete_and_ids_parameters(schema):
     delete = schema["paths"]["/things/"]["delete"]
     assert "ids" in params(delete)
     assert set(delete["responses"]["200"]["content"]["application/json"]["schema"]["properties"]) == {
-        "deleted_count", "ids"
+        "deleted_count",
+        "ids",
     }
     assert "ids" in params(schema["paths"]["/things/"]["get"])
 

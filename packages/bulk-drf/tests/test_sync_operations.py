@@ -49,8 +49,9 @@ def test_partial_mode_reports_rows_the_user_may_not_change_per_item(user):
 def test_delete_items_are_pks_and_report_each_outcome(user):
     a, b = ThingFactory.create_batch(2)
 
-    result = execute_batch(viewset_for(ThingViewSet, user, "delete"), "delete", [a.pk, "x", b.pk, 999_999],
-                           all_or_nothing=False)
+    result = execute_batch(
+        viewset_for(ThingViewSet, user, "delete"), "delete", [a.pk, "x", b.pk, 999_999], all_or_nothing=False
+    )
 
     assert [s.index for s in result.succeeded] == [0, 2]
     assert [e.index for e in result.failed] == [1, 3]
@@ -61,9 +62,13 @@ def test_delete_items_are_pks_and_report_each_outcome(user):
 def test_upsert_outcomes_flag_created_rows(user):
     existing = ThingFactory(sku="A")
 
-    result = execute_batch(viewset_for(ThingViewSet, user), "upsert",
-                           [{"name": "a", "sku": "A"}, {"name": "b", "sku": "B"}], unique_fields=["sku"],
-                           partial=False)
+    result = execute_batch(
+        viewset_for(ThingViewSet, user),
+        "upsert",
+        [{"name": "a", "sku": "A"}, {"name": "b", "sku": "B"}],
+        unique_fields=["sku"],
+        partial=False,
+    )
 
     assert [(s.pk == existing.pk, s.created) for s in result.succeeded] == [(True, False), (False, True)]
     assert (result.created_count, result.updated_count) == (1, 1)

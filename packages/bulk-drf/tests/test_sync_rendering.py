@@ -78,9 +78,20 @@ class CustomListSerializer(GadgetSerializer):
 def gadgets() -> list[Gadget]:
     thing = Thing.objects.create(name="t", sku="T1")
     full = Gadget(
-        name="full", sku="G1", kind="l", price=decimal.Decimal("12.50"), weight=1.25, count=7, big=2**40,
-        active=False, released=datetime.date(2024, 2, 29), opens=datetime.time(8, 30, 15, 250),
-        lasts=datetime.timedelta(days=1, seconds=5), token=uuid.UUID(int=42), extra={"a": [1, 2]}, thing=thing,
+        name="full",
+        sku="G1",
+        kind="l",
+        price=decimal.Decimal("12.50"),
+        weight=1.25,
+        count=7,
+        big=2**40,
+        active=False,
+        released=datetime.date(2024, 2, 29),
+        opens=datetime.time(8, 30, 15, 250),
+        lasts=datetime.timedelta(days=1, seconds=5),
+        token=uuid.UUID(int=42),
+        extra={"a": [1, 2]},
+        thing=thing,
     )
     empty = Gadget(name="empty", sku="G2", price=decimal.Decimal("0"), thing=None)
     Gadget.objects.bulk_create([full, empty])
@@ -119,12 +130,36 @@ def test_the_plan_reads_columns_and_leaves_other_fields_to_drf():
     planned = {name: _field_plan(fields[name], Gadget)[1] for name in fields if not fields[name].write_only}
 
     assert {name for name, column in planned.items() if column} == {
-        "id", "name", "sku", "kind", "price", "weight", "count", "big", "active", "released", "opens", "lasts",
-        "token", "extra", "created_at", "thing", "alias", "thing_pk", "loud", "price_float", "count_text",
+        "id",
+        "name",
+        "sku",
+        "kind",
+        "price",
+        "weight",
+        "count",
+        "big",
+        "active",
+        "released",
+        "opens",
+        "lasts",
+        "token",
+        "extra",
+        "created_at",
+        "thing",
+        "alias",
+        "thing_pk",
+        "loud",
+        "price_float",
+        "count_text",
     }
     assert planned["thing"] == planned["thing_pk"] == "thing_id"
     assert {name for name, column in planned.items() if not column} == {
-        "summary", "label", "shout", "kind_display", "thing_sku", "initial",
+        "summary",
+        "label",
+        "shout",
+        "kind_display",
+        "thing_sku",
+        "initial",
     }
 
 
@@ -152,9 +187,22 @@ urlpatterns = [path("", include(router.urls))]
 def test_bulk_responses_render_as_drf_renders_the_stored_rows(api):
     thing = Thing.objects.create(name="t", sku="T1")
     payload = [
-        {"name": "a", "sku": "A", "kind": "l", "price": "1.5", "weight": 0.5, "count": 3, "big": 2**40,
-         "active": False, "released": "2024-02-29", "opens": "08:30:15.000250", "lasts": "1 00:00:05",
-         "token": str(uuid.UUID(int=7)), "extra": {"k": [1, None]}, "thing": thing.pk},
+        {
+            "name": "a",
+            "sku": "A",
+            "kind": "l",
+            "price": "1.5",
+            "weight": 0.5,
+            "count": 3,
+            "big": 2**40,
+            "active": False,
+            "released": "2024-02-29",
+            "opens": "08:30:15.000250",
+            "lasts": "1 00:00:05",
+            "token": str(uuid.UUID(int=7)),
+            "extra": {"k": [1, None]},
+            "thing": thing.pk,
+        },
         {"name": "b", "sku": "B", "price": "2"},
     ]
 

@@ -30,8 +30,12 @@ def test_the_bulk_methods_exist_only_on_bulk_viewsets():
     router.register("b", PlainThingViewSet, basename="b")
     views = {url.name: url.callback for url in router.get_urls()}
 
-    assert views["a-list"].actions == {"put": "bulk_update", "patch": "partial_bulk_update",
-                                       "delete": "bulk_destroy", **LIST_MAPPING}
+    assert views["a-list"].actions == {
+        "put": "bulk_update",
+        "patch": "partial_bulk_update",
+        "delete": "bulk_destroy",
+        **LIST_MAPPING,
+    }
     assert views["b-list"].actions == LIST_MAPPING
     assert views["a-detail"].actions == views["b-detail"].actions  # detail routes untouched
 

@@ -80,8 +80,9 @@ class TestPermissions:
     def test_one_row_the_user_may_not_change_refuses_the_whole_update(self, api):
         ok, locked = ThingFactory(quantity=1), ThingFactory(name="locked one", quantity=1)
 
-        response = api.patch("/locked/", [{"id": ok.pk, "quantity": 5}, {"id": locked.pk, "quantity": 5}],
-                             format="json")
+        response = api.patch(
+            "/locked/", [{"id": ok.pk, "quantity": 5}, {"id": locked.pk, "quantity": 5}], format="json"
+        )
 
         assert response.status_code == 403
         assert set(Thing.objects.values_list("quantity", flat=True)) == {1}

@@ -29,17 +29,18 @@ def test_update_fires_with_old_and_new_values(api):
         api.patch("/things/", [{"id": thing.pk, "quantity": 2}], format="json")
 
     updated.assert_sent(1)
-    (new, old), = updated.payloads[0].pairs()
+    ((new, old),) = updated.payloads[0].pairs()
     assert (old.quantity, new.quantity) == (1, 2)
 
 
 def test_upsert_fires_create_for_new_rows_and_update_for_existing_ones(api):
     ThingFactory(sku="A", name="old")
 
-    with record(signals.bulk_post_create, sender=Thing) as created, \
-            record(signals.bulk_post_update, sender=Thing) as updated:
-        api.post("/things/?unique_fields=sku", [{"name": "new", "sku": "A"}, {"name": "b", "sku": "B"}],
-                 format="json")
+    with (
+        record(signals.bulk_post_create, sender=Thing) as created,
+        record(signals.bulk_post_update, sender=Thing) as updated,
+    ):
+        api.post("/things/?unique_fields=sku", [{"name": "new", "sku": "A"}, {"name": "b", "sku": "B"}], format="json")
 
     assert [t.sku for t in created.payloads[0].new_records] == ["B"]
     assert [(new.name, old.name) for new, old in updated.payloads[0].pairs()] == [("new", "old")]

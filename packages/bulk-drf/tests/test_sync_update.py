@@ -87,16 +87,22 @@ def test_uniqueness_is_checked_against_other_rows_and_inside_the_payload(api):
 
     response = api.patch(
         "/things/",
-        [{"id": a.pk, "sku": "A"}, {"id": b.pk, "sku": "C"}, {"id": c.pk, "sku": "Z"}, {"id": ThingFactory().pk,
-                                                                                       "sku": "Z"}],
+        [
+            {"id": a.pk, "sku": "A"},
+            {"id": b.pk, "sku": "C"},
+            {"id": c.pk, "sku": "Z"},
+            {"id": ThingFactory().pk, "sku": "Z"},
+        ],
         format="json",
     )
 
     assert response.status_code == 400
     errors = {e["index"]: e["errors"]["sku"][0]["message"] for e in response.data["errors"]}
     # a keeping its own sku is fine; b taking c's stored sku clashes; item 3 repeats item 2's new sku
-    assert errors == {1: "Thing with this sku already exists.",
-                      3: "Thing with this sku already exists (item 2 of this request)."}
+    assert errors == {
+        1: "Thing with this sku already exists.",
+        3: "Thing with this sku already exists (item 2 of this request).",
+    }
 
 
 @pytest.mark.parametrize(

@@ -51,8 +51,9 @@ class Upper(serializers.CharField):
 
 class ItemSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=5, min_length=2, validators=[NeedsContext(), no_django_word])
-    title = serializers.CharField(source="label", required=False, allow_blank=True, max_length=8,
-                                  validators=[whole_item_error])
+    title = serializers.CharField(
+        source="label", required=False, allow_blank=True, max_length=8, validators=[whole_item_error]
+    )
     code = Upper(required=False, allow_null=True)
     quantity = serializers.IntegerField(min_value=0, max_value=10, default=1)
     ratio = serializers.FloatField(required=False, max_value=1.5)
@@ -218,7 +219,8 @@ def test_overridden_methods_are_kept():
     prepare_serializer(prepared, [])
     Calls.log = []
     assert outcome(prepared, {"name": "abcd"}) == (
-        "errors", {"name": [{"message": "Ensure this field has no more than 3 characters.", "code": "max_length"}]}
+        "errors",
+        {"name": [{"message": "Ensure this field has no more than 3 characters.", "code": "max_length"}]},
     )
     assert Calls.log == ["own run_validators"]
 

@@ -96,9 +96,7 @@ class Score(models.Model):
 class Ticket(BulkSignalModelMixin, models.Model):
     """A foreign key and a datetime on the fast record paths."""
 
-    account = models.ForeignKey(
-        Account, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
-    )
+    account = models.ForeignKey(Account, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
     title = models.CharField(max_length=100)
     opened = models.DateTimeField(null=True)
     amount = models.DecimalField(max_digits=8, decimal_places=3, default=0)

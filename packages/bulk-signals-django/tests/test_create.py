@@ -30,7 +30,7 @@ def test_update_or_create_updates_with_old_values(log):
     assert not created
     event = log.event("bulk_post_update")
     assert event.source is Source.SAVE
-    (new, old), = event.pairs()
+    ((new, old),) = event.pairs()
     assert (old.status, new.status) == ("open", "closed")
     assert "status" in event.update_fields
 

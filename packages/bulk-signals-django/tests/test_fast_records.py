@@ -52,7 +52,10 @@ def test_update_records_are_independent_instances():
             assert new is not old and new._state is not old._state
             assert type(new._state) is type(old._state) is RecordState
             assert (new._state.adding, new._state.db, old._state.adding, old._state.db) == (
-                False, "default", False, "default",
+                False,
+                "default",
+                False,
+                "default",
             )
             new.note = "changed"
             new._state.fields_cache["x"] = new
@@ -155,7 +158,9 @@ def test_upsert_keys_with_array_literal_characters(sku):
     seen = _capture(Product)
     Product.objects.bulk_create(
         [Product(sku=sku, name="new"), Product(sku=sku + "x", name="other")],
-        update_conflicts=True, unique_fields=["sku"], update_fields=["name"],
+        update_conflicts=True,
+        unique_fields=["sku"],
+        update_fields=["name"],
     )
     (event,) = [e for e in seen if e.old_records]
     assert [o.sku for o in event.old_records] == [sku] and [n.name for n in event.new_records] == ["new"]

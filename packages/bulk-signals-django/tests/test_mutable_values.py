@@ -170,8 +170,20 @@ def test_own_value_copies_what_can_change_and_shares_what_cannot():
     from django.core.files.storage import FileSystemStorage
     from django.db.models.fields.files import FieldFile
 
-    shared = ["x", 1, 1.5, None, True, b"b", Decimal("1.0"), uuid.uuid4(), datetime.date(2024, 1, 1),
-              datetime.timedelta(1), (1, "a", (2, frozenset({3}))), frozenset({"a"})]
+    shared = [
+        "x",
+        1,
+        1.5,
+        None,
+        True,
+        b"b",
+        Decimal("1.0"),
+        uuid.uuid4(),
+        datetime.date(2024, 1, 1),
+        datetime.timedelta(1),
+        (1, "a", (2, frozenset({3}))),
+        frozenset({"a"}),
+    ]
     for value in shared:
         assert own_value(value) is value
     tree = {"a": [1, {"b": "c"}], "t": (1, [2]), 3: "x"}
@@ -181,6 +193,7 @@ def test_own_value_copies_what_can_change_and_shares_what_cannot():
     assert copied["a"][1]["b"] is tree["a"][1]["b"]  # immutable leaves are shared
     ordered = OrderedDict(a=[1])
     assert own_value(ordered) == ordered and own_value(ordered)["a"] is not ordered["a"]
+
     class Key:
         pass
 

@@ -109,7 +109,9 @@ def test_upsert_is_vanilla_plus_two(receivers, django_assert_num_queries):
     def upsert(model):
         return model.objects.bulk_create(
             [model(sku=f"S{i}", name="x", price=i) for i in range(N)],
-            update_conflicts=True, unique_fields=["sku"], update_fields=["name", "price"],
+            update_conflicts=True,
+            unique_fields=["sku"],
+            update_fields=["name", "price"],
         )
 
     PlainProduct.objects.bulk_create([PlainProduct(sku=f"S{i}", name="old") for i in range(0, N, 2)])
@@ -131,9 +133,9 @@ def test_without_receivers_every_path_costs_exactly_vanilla(path, django_assert_
         "update_value": lambda m, objs: m.objects.update(status="x"),
         "update_expression": lambda m, objs: m.objects.update(balance=F("balance") + 1),
         "delete": lambda m, objs: m.objects.all().delete(),
-        "bulk_delete": lambda m, objs: m.objects.filter(pk__in=[o.pk for o in objs]).delete()
-        if m is PlainAccount
-        else m.objects.bulk_delete(objs),
+        "bulk_delete": lambda m, objs: (
+            m.objects.filter(pk__in=[o.pk for o in objs]).delete() if m is PlainAccount else m.objects.bulk_delete(objs)
+        ),
         "upsert": lambda m, objs: m.objects.bulk_create(
             [m(pk=o.pk, name="u") for o in objs], update_conflicts=True, unique_fields=["pk"], update_fields=["name"]
         ),

@@ -28,7 +28,7 @@ def test_save_of_an_existing_record_sends_update_with_old_values(log):
     assert log.names == ["bulk_pre_update", "bulk_post_update"]
     event = log.event("bulk_post_update")
     assert event.source is Source.SAVE
-    (new, old), = event.pairs()
+    ((new, old),) = event.pairs()
     assert new is account and old.balance == Decimal("10.00") and new.balance == Decimal("25.00")
     assert event.update_fields == ("balance",)
 

@@ -20,13 +20,17 @@ def test_existing_rows_fire_update_with_old_values_and_new_rows_fire_create(log)
     log.listen(Product)
     _upsert([Product(sku="B", name="b", price=2), Product(sku="A", name="a2", price=10)])
     assert log.names == [
-        "bulk_validate_create", "bulk_validate_update", "bulk_pre_create", "bulk_pre_update",
-        "bulk_post_create", "bulk_post_update",
+        "bulk_validate_create",
+        "bulk_validate_update",
+        "bulk_pre_create",
+        "bulk_pre_update",
+        "bulk_post_create",
+        "bulk_post_update",
     ]
     created, updated = log.event("bulk_post_create"), log.event("bulk_post_update")
     assert created.source is Source.UPSERT and updated.source is Source.UPSERT
     assert [p.sku for p in created.new_records] == ["B"]
-    (new, old), = updated.pairs()
+    ((new, old),) = updated.pairs()
     assert (new.sku, old.price, new.price) == ("A", 1, 10)
     assert updated.operation is Operation.UPDATE and updated.update_fields == ("name", "price")
     assert new.pk == old.pk
@@ -41,7 +45,9 @@ def test_upsert_of_1000_rows_works_on_sqlite_and_classifies_with_one_query_under
     vanilla = count(
         lambda: PlainProduct.objects.bulk_create(
             [PlainProduct(sku=f"S{i}", name="new", price=i) for i in range(1000)],
-            update_conflicts=True, unique_fields=["sku"], update_fields=["name", "price"],
+            update_conflicts=True,
+            unique_fields=["sku"],
+            update_fields=["name", "price"],
         )
     )
     ours = count(lambda: _upsert([Product(sku=f"S{i}", name="new", price=i) for i in range(1000)]))
@@ -58,10 +64,12 @@ def test_composite_key_upsert_classifies_exact_tuples(log):
     log.listen(Membership)
     Membership.objects.bulk_create(
         [Membership(team="red", member="bob", role="x"), Membership(team="red", member="ann", role="owner")],
-        update_conflicts=True, unique_fields=["team", "member"], update_fields=["role"],
+        update_conflicts=True,
+        unique_fields=["team", "member"],
+        update_fields=["role"],
     )
     assert [(m.team, m.member) for m in log.event("bulk_post_create").new_records] == [("red", "bob")]
-    (new, old), = log.event("bulk_post_update").pairs()
+    ((new, old),) = log.event("bulk_post_update").pairs()
     assert (new.member, old.role, new.role) == ("ann", "member", "owner")
 
 

@@ -91,7 +91,6 @@ def test_parallel_inserts_ignoring_conflicts_report_each_row_once() -> None:
         assert [k for k in keys if created[k] != 1] == []
 
 
-
 def test_a_key_locks_the_same_bucket_whatever_python_type_names_it() -> None:
     # "5" and 5 are one key of an integer column: two upserts naming it differently must wait for each other.
     from bulk_signals_django.keylocks import lock_ids

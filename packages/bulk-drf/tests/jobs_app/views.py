@@ -105,7 +105,6 @@ class MeterViewSet(BulkJobsMixin, viewsets.ModelViewSet):
         return Meter.objects.filter(owner=self.request.user)
 
 
-
 class StaffWritesGadgetViewSet(GadgetViewSet):
     """Anyone signed in may read; only staff may write (a common shape: ``IsAdminUser`` or read-only)."""
 

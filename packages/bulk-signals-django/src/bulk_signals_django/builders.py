@@ -28,7 +28,13 @@ from django.db.models.sql.constants import CURSOR, GET_ITERATOR_CHUNK_SIZE
 from .values import _IMMUTABLE, own_value
 
 __all__ = [
-    "RecordState", "clone_record", "fetch_rows", "plain_select", "record_loop", "select_blocks", "whole_row",
+    "RecordState",
+    "clone_record",
+    "fetch_rows",
+    "plain_select",
+    "record_loop",
+    "select_blocks",
+    "whole_row",
 ]
 
 
@@ -169,8 +175,13 @@ def _row_converter(width: int, converters: dict[int, Any], connection: Any) -> C
                 binds.append(f"    x{pos} = X[{pos}]")
             cells.append(cell)
         code = "\n".join(
-            ["def make(F, X, cn):", *binds, "    def convert(v):", f"        return ({', '.join(cells)},)",
-             "    return convert"]
+            [
+                "def make(F, X, cn):",
+                *binds,
+                "    def convert(v):",
+                f"        return ({', '.join(cells)},)",
+                "    return convert",
+            ]
         )
         namespace: dict[str, Any] = {}
         exec(code, namespace)  # our own source, only positions interpolated
@@ -204,26 +215,39 @@ def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str,
         lines += [f"    add{n} = out{n}.append" for n in range(len(layouts))]
         lines.append("    for v in rows:")
         for n, layout in enumerate(layouts):
-            lines += ["        st = new(State)", "        st.db = db", "        st.adding = False",
-                      "        obj = new(cls)", "        obj._state = st"]
+            lines += [
+                "        st = new(State)",
+                "        st.db = db",
+                "        st.adding = False",
+                "        obj = new(cls)",
+                "        obj._state = st",
+            ]
             for attname, (kind, index) in zip(attnames, layout, strict=True):
                 if kind == "own":
-                    lines += [f"        x = v[{index}]",
-                              f"        obj.{attname} = x if type(x) in immutable else own(x)"]
+                    lines += [
+                        f"        x = v[{index}]",
+                        f"        obj.{attname} = x if type(x) in immutable else own(x)",
+                    ]
                 elif kind == "copy":
                     lines.append(f"        obj.{attname} = own(c[{index}])")
                 else:
                     lines.append(f"        obj.{attname} = {'v' if kind == 'row' else 'c'}[{index}]")
             lines.append(f"        add{n}(obj)")
         namespace: dict[str, Any] = {
-            "new": object.__new__, "cls": model, "State": RecordState, "immutable": _IMMUTABLE, "own": own_value,
+            "new": object.__new__,
+            "cls": model,
+            "State": RecordState,
+            "immutable": _IMMUTABLE,
+            "own": own_value,
         }
         exec("\n".join(lines), namespace)  # our own source: identifiers checked above
         loop = namespace["loop"]
     else:  # an attname source code cannot spell (add_to_class, a keyword, "\ufb01le"): the same, with setattr
         plans = [
-            [(a, kind in ("row", "own"), kind in ("own", "copy"), index)
-             for a, (kind, index) in zip(attnames, layout, strict=True)]
+            [
+                (a, kind in ("row", "own"), kind in ("own", "copy"), index)
+                for a, (kind, index) in zip(attnames, layout, strict=True)
+            ]
             for layout in layouts
         ]
 

@@ -83,6 +83,4 @@ class BulkEvent:
             old = tuple(o for o in self.old_records if condition.check(None, o))
             return dataclasses.replace(self, old_records=old)
         kept = [(n, o) for n, o in zip(self.new_records, self.old_records, strict=True) if condition.check(n, o)]
-        return dataclasses.replace(
-            self, new_records=tuple(n for n, _ in kept), old_records=tuple(o for _, o in kept)
-        )
+        return dataclasses.replace(self, new_records=tuple(n for n, _ in kept), old_records=tuple(o for _, o in kept))

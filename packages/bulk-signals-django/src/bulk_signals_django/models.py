@@ -100,8 +100,11 @@ class BulkSignalModelMixin(models.Model):
                 return super().save_base(raw, force_insert, force_update, using, update_fields)
             if old is None:
                 event = BulkEvent(
-                    model=model, operation=Operation.CREATE, source=source or Source.SAVE,
-                    new_records=(self,), using=using,
+                    model=model,
+                    operation=Operation.CREATE,
+                    source=source or Source.SAVE,
+                    new_records=(self,),
+                    using=using,
                 )
                 emit(s.bulk_pre_create, event)
                 super().save_base(raw, force_insert, force_update, using, update_fields)
@@ -109,16 +112,25 @@ class BulkSignalModelMixin(models.Model):
                 return None
             written = self._written_fields(old, update_fields)
             event = BulkEvent(
-                model=model, operation=Operation.UPDATE, source=source or Source.SAVE,
-                new_records=(self,), old_records=(old,), update_fields=written,
+                model=model,
+                operation=Operation.UPDATE,
+                source=source or Source.SAVE,
+                new_records=(self,),
+                old_records=(old,),
+                update_fields=written,
                 using=using,
             )
             emit(s.bulk_pre_update, event)
             super().save_base(raw, force_insert, force_update, using, update_fields)
             if update_fields is None and wants(model, s.bulk_pre_update):  # a before receiver may change more
                 event = BulkEvent(
-                    model=model, operation=Operation.UPDATE, source=source or Source.SAVE, new_records=(self,),
-                    old_records=event.old_records, update_fields=self._written_fields(old, None), using=using,
+                    model=model,
+                    operation=Operation.UPDATE,
+                    source=source or Source.SAVE,
+                    new_records=(self,),
+                    old_records=event.old_records,
+                    update_fields=self._written_fields(old, None),
+                    using=using,
                 )
             emit(s.bulk_post_update, event)
         return None
@@ -146,7 +158,11 @@ class BulkSignalModelMixin(models.Model):
         return tuple(changed_fields(type(self), [(self, old)]))
 
     def delete(
-        self, using: str | None = None, keep_parents: bool = False, *, bypass_signals: bool = False,
+        self,
+        using: str | None = None,
+        keep_parents: bool = False,
+        *,
+        bypass_signals: bool = False,
         bypass_validation: bool = False,
     ) -> tuple[int, dict[str, int]]:
         """Django's ``delete()``; the event's old record is a copy of this instance (no query)."""
@@ -160,8 +176,11 @@ class BulkSignalModelMixin(models.Model):
         collector.collect([self], keep_parents=keep_parents)
         with write_transaction(using):
             event = BulkEvent(
-                model=model, operation=Operation.DELETE, source=Source.DELETE,
-                old_records=(clone_record(self),), using=using,
+                model=model,
+                operation=Operation.DELETE,
+                source=Source.DELETE,
+                old_records=(clone_record(self),),
+                using=using,
             )
             emit(s.bulk_pre_delete, event)
             result = collector.delete()
@@ -171,7 +190,11 @@ class BulkSignalModelMixin(models.Model):
     delete.alters_data = True  # type: ignore[attr-defined]
 
     async def adelete(
-        self, using: str | None = None, keep_parents: bool = False, *, bypass_signals: bool = False,
+        self,
+        using: str | None = None,
+        keep_parents: bool = False,
+        *,
+        bypass_signals: bool = False,
         bypass_validation: bool = False,
     ) -> tuple[int, dict[str, int]]:
         """Django's ``adelete()`` (which runs ``delete()`` in a thread: the bypass travels in the context)."""
@@ -191,11 +214,26 @@ class BulkSignalModelMixin(models.Model):
         using = self._state.db or router.db_for_write(model, instance=self)
         old = None if self._state.adding else self._stored_row(using)
         if old is None:
-            emit(s.bulk_validate_create, BulkEvent(
-                model=model, operation=Operation.CREATE, source=Source.SAVE, new_records=(self,), using=using,
-            ))
+            emit(
+                s.bulk_validate_create,
+                BulkEvent(
+                    model=model,
+                    operation=Operation.CREATE,
+                    source=Source.SAVE,
+                    new_records=(self,),
+                    using=using,
+                ),
+            )
         else:
-            emit(s.bulk_validate_update, BulkEvent(
-                model=model, operation=Operation.UPDATE, source=Source.SAVE, new_records=(self,),
-                old_records=(old,), update_fields=self._written_fields(old, None), using=using,
-            ))
+            emit(
+                s.bulk_validate_update,
+                BulkEvent(
+                    model=model,
+                    operation=Operation.UPDATE,
+                    source=Source.SAVE,
+                    new_records=(self,),
+                    old_records=(old,),
+                    update_fields=self._written_fields(old, None),
+                    using=using,
+                ),
+            )

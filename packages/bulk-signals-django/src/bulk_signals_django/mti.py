@@ -77,8 +77,7 @@ def mti_bulk_create(model: type[models.Model], objs: list[Any], using: str, batc
                 rows = queryset._batched_insert(without_pk, fields, batch_size)
             else:
                 rows = [
-                    queryset._insert([o], fields=fields, using=using, returning_fields=returning)[0]
-                    for o in without_pk
+                    queryset._insert([o], fields=fields, using=using, returning_fields=returning)[0] for o in without_pk
                 ]
             for obj, row in zip(without_pk, rows, strict=True):
                 for value, field in zip(row, returning, strict=False):

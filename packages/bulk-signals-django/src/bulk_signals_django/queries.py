@@ -19,8 +19,16 @@ from .conf import settings
 from .mti import has_parent_tables
 
 __all__ = [
-    "can_return_updated", "chunk_size", "chunks", "column_in", "load_by_pk", "load_one", "pk_in",
-    "selects_bare_column", "stored_values", "update_by_pks",
+    "can_return_updated",
+    "chunk_size",
+    "chunks",
+    "column_in",
+    "load_by_pk",
+    "load_one",
+    "pk_in",
+    "selects_bare_column",
+    "stored_values",
+    "update_by_pks",
 ]
 
 
@@ -30,8 +38,12 @@ _PLAIN_TYPES: dict[type, type] = {
     **{
         cls: int
         for cls in (
-            models.AutoField, models.BigAutoField, models.SmallAutoField,
-            models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
+            models.AutoField,
+            models.BigAutoField,
+            models.SmallAutoField,
+            models.IntegerField,
+            models.BigIntegerField,
+            models.SmallIntegerField,
         )
     },
     **{cls: str for cls in (models.CharField, models.TextField, models.SlugField, models.EmailField)},

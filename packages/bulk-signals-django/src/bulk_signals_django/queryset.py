@@ -317,7 +317,11 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
                 return 0
             written = fields if fields is not None else changed_fields(model, zip(new, old, strict=True))
             event = self._event(
-                Operation.UPDATE, Source.BULK_UPDATE, using, new_records=new, old_records=old,
+                Operation.UPDATE,
+                Source.BULK_UPDATE,
+                using,
+                new_records=new,
+                old_records=old,
                 update_fields=tuple(written),
             )
             if not bypass_validation:
@@ -329,7 +333,11 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             count = self._vanilla().bulk_update(new, written, batch_size) if written else len(new)
             if fields is None and tuple(written) != event.update_fields:
                 event = self._event(
-                    Operation.UPDATE, Source.BULK_UPDATE, using, new_records=new, old_records=old,
+                    Operation.UPDATE,
+                    Source.BULK_UPDATE,
+                    using,
+                    new_records=new,
+                    old_records=old,
                     update_fields=tuple(written),
                 )
             emit(s.bulk_post_update, event)
@@ -563,9 +571,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         # Columns whose old value may be mutable, except those the update replaces anyway.
         replaced = {*constants, *copied, *(attname for _, attname in pending)}
         mutable = [
-            f.attname
-            for f in cls._meta.concrete_fields
-            if f.attname not in replaced and not holds_immutable_values(f)
+            f.attname for f in cls._meta.concrete_fields if f.attname not in replaced and not holds_immutable_values(f)
         ]
         new_instance = object.__new__
         records = []

@@ -23,8 +23,19 @@ __all__ = ["holds_immutable_values", "is_immutable", "own_value", "share_equal_v
 # Values of exactly these types can be shared between records: nothing can change them in place.
 _IMMUTABLE: frozenset[type] = frozenset(
     {
-        type(None), bool, int, float, complex, str, bytes, Decimal, uuid.UUID,
-        datetime.date, datetime.datetime, datetime.time, datetime.timedelta,
+        type(None),
+        bool,
+        int,
+        float,
+        complex,
+        str,
+        bytes,
+        Decimal,
+        uuid.UUID,
+        datetime.date,
+        datetime.datetime,
+        datetime.time,
+        datetime.timedelta,
     }
 )
 
@@ -32,12 +43,29 @@ _IMMUTABLE: frozenset[type] = frozenset(
 # Exactly these field classes read values of those types (or None) from the database.
 _IMMUTABLE_FIELDS: frozenset[type] = frozenset(
     {
-        models.AutoField, models.BigAutoField, models.SmallAutoField,
-        models.IntegerField, models.BigIntegerField, models.SmallIntegerField,
-        models.PositiveIntegerField, models.PositiveBigIntegerField, models.PositiveSmallIntegerField,
-        models.CharField, models.TextField, models.SlugField, models.EmailField, models.URLField,
-        models.FilePathField, models.GenericIPAddressField, models.BooleanField, models.DecimalField,
-        models.FloatField, models.DateField, models.DateTimeField, models.TimeField, models.DurationField,
+        models.AutoField,
+        models.BigAutoField,
+        models.SmallAutoField,
+        models.IntegerField,
+        models.BigIntegerField,
+        models.SmallIntegerField,
+        models.PositiveIntegerField,
+        models.PositiveBigIntegerField,
+        models.PositiveSmallIntegerField,
+        models.CharField,
+        models.TextField,
+        models.SlugField,
+        models.EmailField,
+        models.URLField,
+        models.FilePathField,
+        models.GenericIPAddressField,
+        models.BooleanField,
+        models.DecimalField,
+        models.FloatField,
+        models.DateField,
+        models.DateTimeField,
+        models.TimeField,
+        models.DurationField,
         models.UUIDField,
     }
 )

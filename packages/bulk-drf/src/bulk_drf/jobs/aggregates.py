@@ -24,6 +24,7 @@ from django.db.models import Avg, Count, Max, Min, Sum
 from django.db.models.functions import Cast
 from rest_framework.exceptions import ValidationError
 
+from ..sync.ids import INTEGER_TYPES
 from .models import BulkJob, BulkJobResult
 from .states import ResultKind
 
@@ -37,18 +38,6 @@ _NUMERIC_FIELDS = (models.IntegerField, models.FloatField, models.DecimalField, 
 
 AggregateFunction = Callable[[models.QuerySet, BulkJob], Any]
 _registry: dict[str, AggregateFunction] = {}
-
-_INTEGER_PKS = {
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveBigIntegerField",
-    "PositiveSmallIntegerField",
-}
 
 
 def register_aggregate(name: str) -> Callable[[AggregateFunction], AggregateFunction]:
@@ -70,7 +59,7 @@ def job_rows(job: BulkJob, queryset: models.QuerySet) -> models.QuerySet:
     """``queryset`` limited to the rows the job succeeded on (a subquery, whatever the job's size)."""
     pk_field = queryset.model._meta.pk
     internal = pk_field.get_internal_type()
-    if internal in _INTEGER_PKS:
+    if internal in INTEGER_TYPES:
         cast: models.Field = models.BigIntegerField()
     elif internal == "UUIDField":
         cast = models.UUIDField()

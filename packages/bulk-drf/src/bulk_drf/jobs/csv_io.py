@@ -9,7 +9,6 @@ and header name is neutralised against formula injection (``neutralise``).
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import json
@@ -17,9 +16,10 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 from rest_framework.renderers import BaseRenderer
+
+from .uploads import CSVStreamParser
 
 __all__ = ["FORMULA_PREFIXES", "CSVParser", "CSVRecords", "CSVRenderer", "csv_lines", "neutralise"]
 
@@ -31,56 +31,18 @@ class CSVRecords(list):  # type: ignore[type-arg]
 
 
 class CSVParser(BaseParser):
-    """Parses ``text/csv`` request bodies into a list of dicts (a ``CSVRecords``).
+    """Parses ``text/csv`` request bodies into a list of dicts (a ``CSVRecords``), whole.
 
-    Every error names the line: a row with more or fewer cells than the header, bytes that are not
-    in the request's charset (utf-8 by default; a byte order mark, as Excel writes, is skipped), a
-    header with an unnamed or repeated column.
+    The job routes stream their uploads (``uploads.CSVStreamParser``); this parser is kept for projects
+    that used it and reads the body with the same rules and the same errors, then keeps every record.
     """
 
     media_type = "text/csv"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
-        encoding = (parser_context or {}).get("encoding") or "utf-8"
-        raw: bytes = stream.read() if stream is not None else b""
-        try:
-            codec = codecs.lookup(encoding).name
-        except LookupError:
-            raise ParseError(f"unknown charset {encoding!r}") from None
-        try:
-            text = raw.decode("utf-8-sig" if codec == "utf-8" else codec)
-        except UnicodeDecodeError as exc:
-            line = raw[: exc.start].count(b"\n") + 1
-            raise ParseError(
-                f"CSV line {line} is not valid {encoding}: byte {raw[exc.start]:#04x}; "
-                f"send the charset in the Content-Type (text/csv; charset=...)"
-            ) from exc
-        reader = csv.reader(io.StringIO(text, newline=""))
-        records = CSVRecords()
-        try:
-            header = next(reader, None)
-            if header is None:
-                raise ParseError("empty CSV: the first line must name the columns")
-            columns = records.columns = [name.strip() for name in header]
-            seen: set[str] = set()
-            for position, name in enumerate(columns, start=1):
-                if not name:
-                    raise ParseError(f"CSV line 1 (the header): column {position} has no name")
-                if name in seen:
-                    raise ParseError(f"CSV line 1 (the header) names the column {name!r} twice")
-                seen.add(name)
-            line = reader.line_num
-            for row in reader:
-                first_line, line = line + 1, reader.line_num  # a quoted cell may span several lines
-                if not row:
-                    continue  # a blank line
-                if len(row) != len(columns):
-                    raise ParseError(
-                        f"CSV line {first_line} has {len(row)} cells; the header (line 1) has {len(columns)} columns"
-                    )
-                records.append({key: value for key, value in zip(columns, row, strict=True) if value != ""})
-        except csv.Error as exc:
-            raise ParseError(f"malformed CSV at line {reader.line_num}: {exc}") from exc
+        parsed = CSVStreamParser().parse(stream, media_type, parser_context)
+        records = CSVRecords(parsed)
+        records.columns = list(parsed.columns or [])
         return records
 
 

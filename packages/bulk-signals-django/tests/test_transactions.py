@@ -154,3 +154,18 @@ def test_a_protected_delete_raises_before_any_receiver_and_leaves_the_block_usab
         assert not transaction.get_rollback()
         assert Vault.objects.filter(pk=vault.pk).exists()
     assert log.calls == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_any_transaction_a_refused_validation_rolls_back_what_it_touched():
+    AccountFactory.create()
+
+    @validate_update(Account)
+    def refuse(sender, event):
+        Account.objects.create(name="written by the validator", bypass_signals=True)
+        raise ValidationError("refused")
+
+    with pytest.raises(ValidationError):
+        Account.objects.update(status="x")
+    assert not Account.objects.filter(name="written by the validator").exists()
+    assert not Account.objects.filter(status="x").exists()

@@ -42,12 +42,20 @@ class _Refused(Exception):
 @contextmanager
 def write_transaction(using: str) -> Iterator[None]:
     """``atomic(using=using, savepoint=False)``; a validate receiver's error leaves it unmarked."""
+    # Outermost, the block is ours alone: a refusal rolls it back (whatever validation touched goes too).
+    # Inside the caller's block, a refusal leaves that block unmarked.
+    enclosed = transaction.get_connection(using).in_atomic_block
     refused: BaseException | None = None
-    with transaction.atomic(using=using, savepoint=False):
-        try:
-            yield
-        except _Refused as exc:
-            refused = exc.error
+    try:
+        with transaction.atomic(using=using, savepoint=False):
+            try:
+                yield
+            except _Refused as exc:
+                if not enclosed:
+                    raise
+                refused = exc.error
+    except _Refused as exc:
+        refused = exc.error
     if refused is not None:
         raise refused
 

@@ -271,5 +271,6 @@ def test_the_tutorial_runs_as_written(reader: Reader) -> None:
     listed = reader.outputs["curl -s -u admin:secret http://127.0.0.1:8000/api/bulk-jobs/"]
     assert '"count":1' in listed and '"state":"JobComplete"' in listed, listed
     assert f'"processed_records":{RECORDS}' in listed, listed
+    print("\n`python import_products.py` printed:\n" + printed)
     slowest = ", ".join(f"`{text}` {seconds:.1f}s" for seconds, text in sorted(timings, reverse=True)[:4])
     print(f"\ntutorial followed in {elapsed:.1f}s ({len(steps)} steps; the wheels built before); slowest: {slowest}")

@@ -71,7 +71,7 @@ def wheels(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return built
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def redis_urls() -> tuple[str, str]:
     url = os.environ.get("REDIS_URL", "").rstrip("/")
     if not url:
@@ -220,7 +220,7 @@ def _assert_shows(command: Command, printed: str) -> None:
 
 
 @pytest.fixture
-def reader(tmp_path: Path, wheels: dict[str, Path], redis_urls: tuple[str, str]) -> Iterator[Reader]:
+def reader(tmp_path: Path, redis_urls: tuple[str, str], wheels: dict[str, Path]) -> Iterator[Reader]:
     env = {
         key: value
         for key, value in os.environ.items()

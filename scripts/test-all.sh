@@ -49,7 +49,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"
   run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
 fi
-run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis'))" $HATCH run integration:test
+run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis, docs/tutorial.md followed from the built wheels'))" $HATCH run integration:test
 
 printf '\n==================== summary ====================\n'
 failed=0

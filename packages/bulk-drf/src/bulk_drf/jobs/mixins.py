@@ -33,6 +33,7 @@ from ..sync.exceptions import BulkValidationError, PayloadTooLarge
 from ..sync.ids import InvalidId, id_parser
 from ..sync.mixins import BulkOperationsMixin
 from . import lifecycle
+from .errors import NOTHING_STORED
 from .http import as_api_exception
 from .openapi import BulkJobRoutesSchema
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
@@ -115,8 +116,12 @@ class BulkJobsMixin(_ViewSet):
         return Response(BulkJobSerializer(job).data, status=status.HTTP_201_CREATED, headers=self._location(job))
 
     def start_bulk_job(self, request: Request) -> Response:
-        """Create, fill and queue a job from this request; answers 202."""
+        """Create, fill and queue a job from this request; answers 202.
+
+        503 (``job_queue_unavailable``) before the body is read when no worker could get the job now (no Celery
+        app, a broker that does not answer): nothing is stored, the client sends the request again."""
         owner = self._job_owner(request)
+        lifecycle.check_queue(NOTHING_STORED)
         method = request.method
         unique_fields = [f for f in request.query_params.get("unique_fields", "").split(",") if f]
         records: list[Any] | RecordStream
@@ -158,7 +163,7 @@ class BulkJobsMixin(_ViewSet):
                 size=body_size if isinstance(records, list) and body_size > 0 else None,
                 check=lambda chunk, first: check_record_ids(self, operation, chunk, first_index=first),
             )
-            lifecycle.close(job)
+            lifecycle.close(job, queue_checked=True)
         status_url = job_url(job.pk)
         return Response(
             {

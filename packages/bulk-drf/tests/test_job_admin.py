@@ -115,7 +115,7 @@ def test_the_progress_bar_shows_the_share_processed(alice: Any) -> None:
     job = closed_job(alice, gadgets(4))
     BulkJob.objects.filter(pk=job.pk).update(processed_records=1)
     html = browser(alice).get(ADMIN).content.decode()
-    assert '<div style="width:25.0%">' in html and "25.0%" in html
+    assert '<span style="width:25.0%">' in html and "25.0%" in html
 
 
 # -- the job page ------------------------------------------------------------------------------------------
@@ -339,6 +339,8 @@ def test_the_import_index_lists_the_bulk_viewsets_one_may_write_to(alice: Any, a
     assert f'href="{ADMIN}import/{GADGETS}/"' in html
     assert "tests.jobs_app.views.StaffWritesGadgetViewSet" in html
     assert "UserScopedGadgetViewSet" not in html  # no job routes
+    assert "tests.admin_urls.NoQuerysetGadgetViewSet" in html  # its model from get_queryset()
+    assert "BrokenQuerysetGadgetViewSet" not in html  # its model cannot be known
     assert "insert, update, upsert" in html
     assert 'id="bulk-import-none"' in browser(auditor).get(f"{ADMIN}import/").content.decode()
     assert 'id="bulk-import-link"' in browser(alice).get(ADMIN).content.decode()
@@ -443,6 +445,13 @@ def test_import_needs_the_job_view_permission_and_a_known_target(alice: Any, dja
     client = browser(alice)
     assert client.get(f"{ADMIN}import/os.system/").status_code == 404
     assert client.get(f"{ADMIN}import/tests.jobs_app.views.UserScopedGadgetViewSet/").status_code == 404
+
+
+def test_a_viewset_without_a_queryset_attribute_takes_imports(alice: Any) -> None:
+    client = browser(alice)
+    response = upload(client, csv_file(gadgets(2)), target="tests.admin_urls.NoQuerysetGadgetViewSet")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert 'id="bulk-would-succeed">2<' in client.get(response["Location"]).content.decode()
 
 
 def test_the_viewsets_own_permission_classes_refuse_the_import(alice: Any) -> None:

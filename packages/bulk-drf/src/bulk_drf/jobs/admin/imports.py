@@ -124,7 +124,7 @@ class _ImportViews:
         self.check_access(request)
         rows = [
             (target, reverse(self.admin.url_name("import_upload"), args=[target.path]), allowed)
-            for target in import_targets().values()
+            for target in import_targets(request.user).values()
             if (allowed := self.allowed_operations(request, target))
         ]
         return TemplateResponse(
@@ -134,7 +134,7 @@ class _ImportViews:
     def upload(self, request: HttpRequest, target: str) -> HttpResponse:
         """GET: the upload form; POST: parse and store the file as an Open job, then show its preview."""
         self.check_access(request)
-        found = import_targets().get(target)
+        found = import_targets(request.user).get(target)
         if found is None:
             raise Http404("no such import target")
         allowed = self.allowed_operations(request, found)

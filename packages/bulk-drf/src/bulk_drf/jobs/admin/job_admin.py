@@ -59,16 +59,17 @@ class BulkJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     change_form_template = "admin/bulk_drf/bulkjob/change_form.html"
     change_list_template = "admin/bulk_drf/bulkjob/change_list.html"
     list_display = [
-        "id",
+        "short_id",
         "operation",
-        "viewset",
+        "target",
         "owner",
         "state_badge",
-        "record_counts",
         "progress_bar",
+        "record_counts",
         "created_at",
         "results_purged_at",
     ]
+    list_display_links = ["short_id"]
     list_filter = ["state", "operation", ("results_purged_at", admin.EmptyFieldListFilter)]
     search_fields = ["id", "viewset", "owner__username"]
     list_select_related = ["owner"]
@@ -105,18 +106,27 @@ class BulkJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     # -- the list's columns ----------------------------------------------------------------------------------
 
+    @admin.display(description="job", ordering="id")
+    def short_id(self, job: BulkJob) -> str:
+        return format_html('<span title="{}">{}</span>', job.pk, str(job.pk)[:8])
+
+    @admin.display(description="viewset", ordering="viewset")
+    def target(self, job: BulkJob) -> str:
+        return format_html('<span title="{}">{}</span>', job.viewset, job.viewset.rsplit(".", 1)[-1])
+
     @admin.display(description="state", ordering="state")
     def state_badge(self, job: BulkJob) -> str:
         return format_html('<span class="bulk-job-state bulk-job-state-{}">{}</span>', job.state.lower(), job.state)
 
-    @admin.display(description="records (ok / failed / total)")
+    @admin.display(description="ok / failed / total")
     def record_counts(self, job: BulkJob) -> str:
         return f"{job.succeeded_records} / {job.failed_records} / {job.total_records}"
 
     @admin.display(description="progress")
     def progress_bar(self, job: BulkJob) -> str:
         return format_html(
-            '<div class="bulk-job-bar" title="{}%"><div style="width:{}%"></div></div> {}%',
+            '<span class="bulk-job-progress"><span class="bulk-job-bar" title="{}%">'
+            '<span style="width:{}%"></span></span> {}%</span>',
             job.percentage,
             job.percentage,
             job.percentage,

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django.http import HttpRequest
 from django.urls import URLPattern, URLResolver, get_resolver, get_urlconf
+from rest_framework.request import Request
 
 from ..mixins import BulkJobsMixin
 
@@ -33,11 +35,11 @@ class ImportTarget:
         return f"{self.model._meta.verbose_name_plural.capitalize()} ({self.path})"
 
 
-def import_targets() -> dict[str, ImportTarget]:
+def import_targets(user: Any) -> dict[str, ImportTarget]:
     """The importable viewsets of the current URLconf, by dotted path (first route wins), in route order.
 
-    A viewset without a ``queryset`` attribute (its ``get_queryset`` needs a request) is left out: its model
-    cannot be known before a request, and so neither can the model permissions an import needs.
+    A viewset's model is its ``queryset``'s, else the one of ``get_queryset()`` for ``user`` (a viewset that
+    cannot build its queryset for them is left out).
     """
     found: dict[str, ImportTarget] = {}
     for route, callback in _routes(get_resolver(get_urlconf()).url_patterns, ""):
@@ -45,12 +47,29 @@ def import_targets() -> dict[str, ImportTarget]:
         actions = getattr(callback, "actions", None) or {}
         if not (isinstance(cls, type) and issubclass(cls, BulkJobsMixin)) or actions.get("get") != "list":
             continue
-        queryset = getattr(cls, "queryset", None)
-        if queryset is None:
-            continue
         path = f"{cls.__module__}.{cls.__qualname__}"
-        found.setdefault(path, ImportTarget(path=path, route=route, viewset=cls, model=queryset.model))
+        if path in found:
+            continue
+        model = _model_of(cls, user)
+        if model is not None:
+            route = route.replace("^", "").replace("$", "")
+            found[path] = ImportTarget(path=path, route=route, viewset=cls, model=model)
     return found
+
+
+def _model_of(cls: type, user: Any) -> Any:
+    queryset = getattr(cls, "queryset", None)
+    if queryset is not None:
+        return queryset.model
+    django_request = HttpRequest()
+    django_request.method = "GET"
+    request = Request(django_request)
+    request.user = user
+    try:
+        viewset = cls(request=request, args=(), kwargs={}, format_kwarg=None, action="list")
+        return viewset.get_queryset().model  # a queryset is lazy: no query
+    except Exception:  # a get_queryset that needs more than a user: not importable from the admin
+        return None
 
 
 def _routes(patterns: list[Any], prefix: str) -> Iterator[tuple[str, Any]]:

@@ -391,6 +391,19 @@ def test_an_upsert_preview_tells_creates_from_updates(alice: Any) -> None:
     assert Gadget.objects.get(sku="G00001").name == "old"
 
 
+def test_an_update_preview_reports_rows_that_are_not_there(alice: Any, bob: Any) -> None:
+    mine = Gadget.objects.create(owner=alice, sku="G1", name="old", price="1.00")
+    theirs = Gadget.objects.create(owner=bob, sku="G2", name="old", price="1.00")
+    records = [{"id": mine.pk, "name": "new"}, {"id": theirs.pk, "name": "new"}, {"id": 10**9, "name": "new"}]
+    client = browser(alice)
+    file = SimpleUploadedFile("g.json", json.dumps(records).encode(), content_type="application/json")
+    response = upload(client, file, operation="update")
+    assert response.status_code == 302, response.content.decode()[:2000]
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="bulk-would-succeed">1<' in html and 'id="bulk-would-fail">2<' in html  # bob's row is not hers
+    assert set(Gadget.objects.values_list("name", flat=True)) == {"old"}
+
+
 def test_cancel_aborts_the_import_and_writes_nothing(alice: Any) -> None:
     client = browser(alice)
     upload(client, csv_file(gadgets(3)))

@@ -33,7 +33,7 @@ from ..conf import bulk_settings
 from ..sync import operations
 from ..sync.exceptions import WriteConflict
 from ..sync.ids import InvalidId, parse_id
-from . import lifecycle, progress
+from . import lifecycle, progress, telemetry
 from .errors import IllegalTransition
 from .models import BulkJob, BulkJobResult
 from .signals import JobProgress, job_progress
@@ -163,7 +163,7 @@ def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
     it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
     """
     try:
-        return _run_job(job_id, retry)
+        return telemetry.run_job(_run_job, job_id, retry, pauses=(TimeSliceUsed, SoftTimeLimitExceeded))
     except BulkJob.DoesNotExist:
         logger.warning("bulk job %s was deleted while it ran: stopped", job_id)
         progress.forget(job_id)
@@ -208,7 +208,7 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
     while job.processed_records < job.total_records:
         start = job.processed_records
         try:
-            process_chunk(job, viewset)
+            telemetry.process_chunk(process_chunk, job, viewset)
         except _ChunkConflict:
             job.refresh_from_db()
             if job.state != JobState.IN_PROGRESS:

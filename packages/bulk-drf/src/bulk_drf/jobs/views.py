@@ -36,7 +36,7 @@ from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStat
 from .states import JobOperation, JobState, ResultKind
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
-__all__ = ["BulkJobPagination", "BulkJobViewSet"]
+__all__ = ["BulkJobPagination", "BulkJobViewSet", "results_csv"]
 
 _PAGE_DEFAULT = 100
 _PAGE_MAX = 10_000
@@ -202,29 +202,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
         )
 
     def _results_csv(self, job: BulkJob, kind: str) -> StreamingHttpResponse:
-        if kind == ResultKind.UNPROCESSED:
-
-            def unprocessed() -> Any:
-                return (
-                    {"index": index, **(record if isinstance(record, dict) else {"id": record})}
-                    for index, record in lifecycle.iter_records(job, job.processed_records)
-                )
-
-            # Records need not share their keys: a first pass collects every column, in order of appearance.
-            columns = list(dict.fromkeys(key for row in unprocessed() for key in row)) or ["index"]
-            lines = csv_lines(unprocessed(), columns=columns)
-        else:
-            queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
-            lines = csv_lines(
-                (
-                    {"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
-                    for r in queryset.iterator(chunk_size=2000)
-                ),
-                columns=["index", "pk", "created", "errors", "data"],
-            )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="bulk-job-{job.pk}-{kind}.csv"'
-        return response
+        return results_csv(job, kind)
 
     @staticmethod
     def _page(request: Request) -> tuple[int, int]:
@@ -259,6 +237,33 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
             }
         viewset = build_viewset(job, method="GET")
         return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
+
+
+def results_csv(job: BulkJob, kind: str) -> StreamingHttpResponse:
+    """One result list of ``job`` as a streamed CSV download (``?kind=``; the admin's downloads too)."""
+    if kind == ResultKind.UNPROCESSED:
+
+        def unprocessed() -> Any:
+            return (
+                {"index": index, **(record if isinstance(record, dict) else {"id": record})}
+                for index, record in lifecycle.iter_records(job, job.processed_records)
+            )
+
+        # Records need not share their keys: a first pass collects every column, in order of appearance.
+        columns = list(dict.fromkeys(key for row in unprocessed() for key in row)) or ["index"]
+        lines = csv_lines(unprocessed(), columns=columns)
+    else:
+        queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
+        lines = csv_lines(
+            (
+                {"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
+                for r in queryset.iterator(chunk_size=2000)
+            ),
+            columns=["index", "pk", "created", "errors", "data"],
+        )
+    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="bulk-job-{job.pk}-{kind}.csv"'
+    return response
 
 
 def _id_checker(job: BulkJob) -> Any:

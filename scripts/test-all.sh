@@ -18,6 +18,7 @@ run() {  # run <label> <command...>
   detail=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//')
   # The compat gate prints its own one-line result.
   [ -z "$detail" ] && detail=$(grep -E '^SUMMARY: ' "$log" | tail -1 | sed -E 's/^SUMMARY: //')
+  [ -z "$detail" ] && detail=$(grep -oE 'Documentation built in [0-9.]+ seconds' "$log" | tail -1)
   cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
   [ -n "$cov" ] && detail="$detail, coverage $cov"
   rm -f "$log"
@@ -45,6 +46,8 @@ if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"
   run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
 fi
+# The documentation site with --strict: a broken link or anchor, or an API page that does not resolve (~15 s).
+run "docs: mkdocs build --strict" $HATCH run docs:build
 run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis'))" $HATCH run integration:test
 
 printf '\n==================== summary ====================\n'

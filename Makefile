@@ -64,5 +64,8 @@ docs: $(HATCH) ## serve the documentation site with live reload (http://127.0.0.
 docs-build: $(HATCH) ## build the documentation site into site/ with --strict (a stage of make test)
 	$(HATCH) run docs:build
 
+release-check: $(HATCH) ## build, twine check --strict, install alone and import each package; bulk-drf[redis] worker
+	@bash scripts/release-check.sh $(ARGS)
+
 clean: ## remove the virtual environments and caches
 	rm -rf $(VENV) .venv-next .hatch .pytest_cache .mypy_cache .ruff_cache site

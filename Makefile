@@ -58,7 +58,7 @@ demo: $(HATCH) ## a walkthrough of the whole stack that prints what happens
 serve: $(HATCH) ## run the example project (http://127.0.0.1:8000/api/)
 	$(HATCH) run integration:serve
 
-docs: $(HATCH) ## serve the documentation site with live reload (http://127.0.0.1:8000; mkdocs.yml)
+docs: $(HATCH) ## serve the documentation site with live reload (http://127.0.0.1:8000/bulk-signals/; mkdocs.yml)
 	$(HATCH) run docs:serve
 
 docs-build: $(HATCH) ## build the documentation site into site/ with --strict (a stage of make test)

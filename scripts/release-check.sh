@@ -85,7 +85,7 @@ step "twine check --strict"
 $HATCH run release:twine check --strict "${FILES[@]}"
 
 step "distribution checks (scripts/release_check.py)"
-$HATCH run release:python scripts/release_check.py "$DIST" ${TAG:+--tag "$TAG"} "${PACKAGES[@]}"
+$HATCH run release:python scripts/release_check.py ${TAG:+--tag "$TAG"} "$DIST" "${PACKAGES[@]}"
 
 for p in "${PACKAGES[@]}"; do
   step "$p: the wheel alone in a fresh environment, imported"

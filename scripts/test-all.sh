@@ -49,7 +49,8 @@ fi
 # The documentation site with --strict: a broken link or anchor, or an API page that does not resolve (~15 s).
 run "docs: mkdocs build --strict" $HATCH run docs:build
 # The release workflow's checks for the three packages, and a Celery worker from bulk-drf[redis] installed from the
-# built wheels in a fresh environment (~30 s on an idle machine, the first run downloads from PyPI).
+# built wheels in a fresh environment (45-80 s measured on the shared 2-core machine under load; the first run
+# downloads from PyPI).
 run "release check: build, twine --strict, metadata, fresh installs$( [ -n "${REDIS_URL:-}" ] && echo ', bulk-drf[redis] worker')" \
   bash scripts/release-check.sh
 run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis'))" $HATCH run integration:test

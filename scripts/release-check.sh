@@ -85,7 +85,7 @@ step "twine check --strict"
 $HATCH run release:twine check --strict "${FILES[@]}"
 
 step "distribution checks (scripts/release_check.py)"
-$HATCH run release:python scripts/release_check.py ${TAG:+--tag "$TAG"} "$DIST" "${PACKAGES[@]}"
+$HATCH run release:python scripts/release_check.py ${TAG:+--tag "$TAG"} "$DIST" "${PACKAGES[@]}" | tee "$WORK/checks.log"
 
 for p in "${PACKAGES[@]}"; do
   step "$p: the wheel alone in a fresh environment, imported"
@@ -115,6 +115,10 @@ PY
   fi
 fi
 
-printf '\nSUMMARY: %s built, twine --strict, checks, installed alone and imported%s (%ss)\n' \
-  "${PACKAGES[*]}" "$( [ $WORKER -eq 1 ] && [[ " ${PACKAGES[*]} " == *" bulk-drf "* ]] && [ -n "${REDIS_URL:-}" ] && echo ', bulk-drf[redis] worker answered')" \
+worker=""
+if [ $WORKER -eq 1 ] && [[ " ${PACKAGES[*]} " == *" bulk-drf "* ]] && [ -n "${REDIS_URL:-}" ]; then
+  worker=", a bulk-drf[redis] worker ran a task"
+fi
+printf '\nSUMMARY: %s: twine --strict, %s, each installed alone and imported%s (%ss)\n' \
+  "${PACKAGES[*]}" "$(sed -nE 's/^release check: ([0-9]+) passed.*/\1 distribution checks/p' "$WORK/checks.log")" "$worker" \
   "$((SECONDS - start))"

@@ -18,6 +18,9 @@ run() {  # run <label> <command...>
   detail=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//')
   # The compat gate prints its own one-line result.
   [ -z "$detail" ] && detail=$(grep -E '^SUMMARY: ' "$log" | tail -1 | sed -E 's/^SUMMARY: //')
+  # mypy's last line ("Success: no issues found in N source files", "Found N errors in ...").
+  [ -z "$detail" ] && detail=$(grep -E '^(Success: no issues found|Found [0-9]+ errors?) ' "$log" | tail -1)
+  # mkdocs's build time.
   [ -z "$detail" ] && detail=$(grep -oE 'Documentation built in [0-9.]+ seconds' "$log" | tail -1)
   cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
   [ -n "$cov" ] && detail="$detail, coverage $cov"
@@ -28,6 +31,8 @@ run() {  # run <label> <command...>
 
 run "lint (ruff, import-linter)" $HATCH run lint:check
 run "core: mypy --strict" $HATCH run core:typecheck
+run "bulk-signals-django: mypy --strict (django-stubs)" $HATCH run types:django
+run "bulk-drf: mypy --strict (django-stubs, djangorestframework-stubs)" $HATCH run types:drf
 run "core: tests + coverage (Django absent)" $HATCH run core:test
 run "core: tests + coverage, mypyc-compiled build" $HATCH run core-compiled:test
 for dj in 4.2 5.2; do

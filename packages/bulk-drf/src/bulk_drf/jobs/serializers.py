@@ -27,7 +27,7 @@ def job_url(job_id: Any, name: str = "bulk-job-detail") -> str | None:
         return None
 
 
-class BulkJobSerializer(serializers.ModelSerializer):
+class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
     """A job's status: state, counters, percentage, timestamps, error, and where to go next."""
 
     owner = serializers.ReadOnlyField(source="owner_id")
@@ -72,12 +72,12 @@ class BulkJobSerializer(serializers.ModelSerializer):
         return job_url(job.pk, "bulk-job-results")
 
 
-class BulkJobCreateSerializer(serializers.Serializer):
+class BulkJobCreateSerializer(serializers.Serializer[Any]):
     """``POST /things/bulk/jobs/``: what the staged job will do."""
 
     operation = serializers.ChoiceField(choices=JobOperation.choices)
     unique_fields = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    partial = serializers.BooleanField(required=False, default=True)
+    partial = serializers.BooleanField(required=False, default=True)  # type: ignore[assignment]  # DRF moves fields off the class
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["operation"] == JobOperation.UPSERT and not attrs["unique_fields"]:
@@ -85,13 +85,13 @@ class BulkJobCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class BulkJobStateSerializer(serializers.Serializer):
+class BulkJobStateSerializer(serializers.Serializer[Any]):
     """``PATCH /api/bulk-jobs/{id}/``: the state a client may ask for."""
 
     state = serializers.ChoiceField(choices=[JobState.UPLOAD_COMPLETE, JobState.ABORTED])
 
 
-class BulkJobResultSerializer(serializers.ModelSerializer):
+class BulkJobResultSerializer(serializers.ModelSerializer[BulkJobResult]):
     """One record's outcome."""
 
     pk = serializers.CharField(source="object_pk")

@@ -34,7 +34,7 @@ def celery_app() -> Any:
     """The current Celery app (the project's, once its ``celery.py`` is imported)."""
     from celery import current_app
 
-    return current_app._get_current_object()
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # a Proxy at runtime
 
 
 def celery_is_configured() -> bool:

@@ -1,7 +1,7 @@
 # Entry points for newcomers and CI. Every target bootstraps what it needs from python3 alone:
 # a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments in .hatch/.
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test test-core test-django test-drf test-integration test-compat test-next fuzz coverage lint typecheck bench demo serve clean
+.PHONY: help bootstrap test test-core test-django test-drf test-integration test-compat test-next fuzz coverage lint typecheck bench demo serve docs docs-build release-check clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -60,5 +60,14 @@ demo: $(HATCH) ## a walkthrough of the whole stack that prints what happens
 serve: $(HATCH) ## run the example project (http://127.0.0.1:8000/api/)
 	$(HATCH) run integration:serve
 
+docs: $(HATCH) ## serve the documentation site with live reload (http://127.0.0.1:8000/bulk-signals/; mkdocs.yml)
+	$(HATCH) run docs:serve
+
+docs-build: $(HATCH) ## build the documentation site into site/ with --strict (a stage of make test)
+	$(HATCH) run docs:build
+
+release-check: $(HATCH) ## build, twine check --strict, install alone and import each package; bulk-drf[redis] worker
+	@bash scripts/release-check.sh $(ARGS)
+
 clean: ## remove the virtual environments and caches
-	rm -rf $(VENV) .venv-next .hatch .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv-next .hatch .pytest_cache .mypy_cache .ruff_cache site

@@ -20,6 +20,8 @@ run() {  # run <label> <command...>
   [ -z "$detail" ] && detail=$(grep -E '^SUMMARY: ' "$log" | tail -1 | sed -E 's/^SUMMARY: //')
   # mypy's last line ("Success: no issues found in N source files", "Found N errors in ...").
   [ -z "$detail" ] && detail=$(grep -E '^(Success: no issues found|Found [0-9]+ errors?) ' "$log" | tail -1)
+  # mkdocs's build time.
+  [ -z "$detail" ] && detail=$(grep -oE 'Documentation built in [0-9.]+ seconds' "$log" | tail -1)
   cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
   [ -n "$cov" ] && detail="$detail, coverage $cov"
   rm -f "$log"
@@ -49,6 +51,13 @@ if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"
   run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
 fi
+# The documentation site with --strict: a broken link or anchor, or an API page that does not resolve (~15 s).
+run "docs: mkdocs build --strict" $HATCH run docs:build
+# The release workflow's checks for the three packages, and a Celery worker from bulk-drf[redis] installed from the
+# built wheels in a fresh environment (45-80 s measured on the shared 2-core machine under load; the first run
+# downloads from PyPI).
+run "release check: build, twine --strict, metadata, fresh installs$( [ -n "${REDIS_URL:-}" ] && echo ', bulk-drf[redis] worker')" \
+  bash scripts/release-check.sh
 run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis, docs/tutorial.md followed from the built wheels'))" $HATCH run integration:test
 
 printf '\n==================== summary ====================\n'

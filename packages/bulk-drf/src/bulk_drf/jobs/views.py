@@ -31,7 +31,7 @@ from .mixins import check_record_ids
 from .models import BulkJob, BulkJobResult
 from .openapi import BulkJobSchema
 from .processing import build_viewset
-from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
+from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer, absolute_urls
 from .states import JobOperation, JobState, ResultKind
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
@@ -126,9 +126,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         if cached is not None:
             if not visible_to(request.user, cached["owner"]):
                 raise Http404("no such bulk job")
-            return Response(cached)
+            return Response(absolute_urls(cached, request))
         job = self.get_job()
-        return Response(progress.publish_status(job))
+        return Response(absolute_urls(progress.publish_status(job), request))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``{"state": "UploadComplete"}`` closes the job (and queues it); ``{"state": "Aborted"}`` aborts it."""
@@ -140,7 +140,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 lifecycle.close(job)
             else:
                 lifecycle.abort(job)
-        return Response(BulkJobSerializer(job).data)
+        return Response(BulkJobSerializer(job, context={"request": request}).data)
 
     @action(detail=True, methods=["put"], parser_classes=[JSONStreamParser, CSVStreamParser], url_name="data")
     def data(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -216,7 +216,13 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
             lines = csv_lines(
                 (
-                    {"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
+                    {
+                        "index": r.index,
+                        "pk": r.object_pk or None,  # a failed record: an empty cell
+                        "created": r.created,
+                        "errors": r.errors,
+                        "data": r.data,
+                    }
                     for r in queryset.iterator(chunk_size=2000)
                 ),
                 columns=["index", "pk", "created", "errors", "data"],
@@ -257,7 +263,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 if k not in ("format",)
             }
         viewset = build_viewset(job, method="GET")
-        return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
+        computed = aggregates.compute(job, viewset.get_queryset(), spec)
+        # "job_id" is the 0.1 spelling, kept for one release (deprecated): every job response names the job "id".
+        return Response({"id": str(job.pk), "aggregates": computed, "job_id": str(job.pk)})
 
 
 def _id_checker(job: BulkJob) -> Any:

@@ -1,5 +1,6 @@
 # Entry points for newcomers and CI. Every target bootstraps what it needs from python3 alone:
-# a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments in .hatch/.
+# a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments (in hatch's data
+# directory: `.venv/bin/hatch env find core` prints where; `make clean` removes them).
 .DEFAULT_GOAL := help
 .PHONY: help bootstrap test test-core test-django test-drf test-integration test-compat test-next fuzz coverage lint typecheck bench demo serve clean
 
@@ -52,11 +53,12 @@ typecheck: $(HATCH) ## mypy --strict on the core
 bench: $(HATCH) ## benchmarks against vanilla Django and the peer libraries (prints ratio tables)
 	@bash scripts/bench-all.sh
 
-demo: $(HATCH) ## a walkthrough of the whole stack that prints what happens
-	@bash scripts/demo.sh
+demo: $(HATCH) ## a walkthrough of the whole stack that prints what happens (ARGS="core sync jobs": some parts)
+	@bash scripts/demo.sh $(ARGS)
 
 serve: $(HATCH) ## run the example project (http://127.0.0.1:8000/api/)
 	$(HATCH) run integration:serve
 
-clean: ## remove the virtual environments and caches
-	rm -rf $(VENV) .venv-next .hatch .pytest_cache .mypy_cache .ruff_cache
+clean: ## remove the virtual environments (.venv and hatch's per-layer ones) and caches
+	if [ -x $(HATCH) ]; then $(HATCH) env prune; fi
+	rm -rf $(VENV) .venv-next .pytest_cache .mypy_cache .ruff_cache

@@ -2,7 +2,7 @@
 # a virtual environment in .venv with hatch (+ uv), then hatch's per-layer environments (in hatch's data
 # directory: `.venv/bin/hatch env find core` prints where; `make clean` removes them).
 .DEFAULT_GOAL := help
-.PHONY: help bootstrap test test-core test-django test-drf test-integration test-compat test-next fuzz coverage lint typecheck bench demo serve clean
+.PHONY: help bootstrap test test-core test-django test-drf test-integration test-docs test-compat test-next fuzz coverage lint typecheck bench demo serve clean
 
 PYTHON ?= python3
 VENV := .venv
@@ -33,6 +33,9 @@ test-drf: $(HATCH) ## bulk-drf (+ the layers below), Django 4.2 and 5.2
 
 test-integration: $(HATCH) ## the cross-layer suite (real worker, Redis, PostgreSQL when reachable)
 	$(HATCH) run integration:test
+
+test-docs: $(HATCH) ## every code block of README.md, docs/ and the package READMEs, run (tests-docs/)
+	$(HATCH) run integration:test-docs
 
 test-compat: $(HATCH) ## Django's own ORM test suites: vanilla vs every model signalling (ARGS="--backends sqlite")
 	@bash scripts/test-compat.sh $(ARGS)

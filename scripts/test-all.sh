@@ -20,6 +20,9 @@ run() {  # run <label> <command...>
   [ -z "$detail" ] && detail=$(grep -E '^SUMMARY: ' "$log" | tail -1 | sed -E 's/^SUMMARY: //')
   cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
   [ -n "$cov" ] && detail="$detail, coverage $cov"
+  # The documentation tests count the code blocks they ran and the ones marked not runnable.
+  blocks=$(grep -E '^docs: [0-9]+ code blocks' "$log" | tail -1 | sed -E 's/^docs: //')
+  [ -n "$blocks" ] && detail="$detail; $blocks"
   rm -f "$log"
   if [ "$status" -eq 0 ]; then state=PASS; else state=FAIL; fi
   RESULTS+=("$state  $label ($((SECONDS - start))s)${detail:+: $detail}")
@@ -45,6 +48,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"
   run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
 fi
+run "docs: every code block of README.md, docs/ and the package READMEs (~20 s)" $HATCH run integration:test-docs
 run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis'))" $HATCH run integration:test
 
 printf '\n==================== summary ====================\n'

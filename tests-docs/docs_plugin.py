@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import shutil
 from collections import Counter
 from collections.abc import Iterable
 from typing import Any
@@ -99,6 +100,11 @@ pytest_collect_file = sybil.pytest()
 
 def pytest_configure(config: Any) -> None:
     docs_runtime.configure_django()
+
+
+def pytest_unconfigure(config: Any) -> None:
+    for folder in console.state_dirs.values():  # the example project's SQLite files
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _kind(item: Any) -> str:

@@ -248,7 +248,9 @@ class ConsoleEvaluator:
     def example_project(self, example: Example, args: list[str]) -> Response:
         """``manage.py`` of the example project (tests-integration/), in this interpreter (it is the integration
         environment's), on SQLite in a folder of this document's own: never the developer's database."""
-        state = self.state_dirs.setdefault(example.path, Path(tempfile.mkdtemp(prefix="docs-example-project-")))
+        if example.path not in self.state_dirs:
+            self.state_dirs[example.path] = Path(tempfile.mkdtemp(prefix="docs-example-project-"))
+        state = self.state_dirs[example.path]
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL", "DJANGO_SETTINGS_MODULE")}
         env["BULK_STATE_DIR"] = str(state)
         if args[:1] == ["createsuperuser"]:

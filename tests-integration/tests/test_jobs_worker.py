@@ -47,7 +47,7 @@ def test_a_job_runs_on_a_real_worker_with_per_record_errors(start_worker: Any) -
     assert failed == [
         {
             "index": 10,
-            "pk": "",
+            "pk": None,
             "created": False,
             "data": None,
             "errors": {"amount": [{"message": "A valid number is required.", "code": "invalid"}]},

@@ -50,8 +50,10 @@ coverage: test-core ## core coverage (also printed by make test)
 lint: $(HATCH) ## ruff over the repository, and the layer rule (import-linter, .importlinter)
 	$(HATCH) run lint:check
 
-typecheck: $(HATCH) ## mypy --strict on the core
+typecheck: $(HATCH) ## mypy --strict on the three packages (django-stubs, djangorestframework-stubs)
 	$(HATCH) run core:typecheck
+	$(HATCH) run types:django
+	$(HATCH) run types:drf
 
 bench: $(HATCH) ## benchmarks against vanilla Django and the peer libraries (prints ratio tables)
 	@bash scripts/bench-all.sh

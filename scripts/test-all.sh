@@ -18,6 +18,8 @@ run() {  # run <label> <command...>
   detail=$(grep -E '^=+ .*(passed|failed|error).* in [0-9.]+s' "$log" | tail -1 | sed -E 's/^=+ //; s/ in [0-9.]+s.*//')
   # The compat gate prints its own one-line result.
   [ -z "$detail" ] && detail=$(grep -E '^SUMMARY: ' "$log" | tail -1 | sed -E 's/^SUMMARY: //')
+  # mypy's last line ("Success: no issues found in N source files", "Found N errors in ...").
+  [ -z "$detail" ] && detail=$(grep -E '^(Success: no issues found|Found [0-9]+ errors?) ' "$log" | tail -1)
   cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
   [ -n "$cov" ] && detail="$detail, coverage $cov"
   # The documentation tests count the code blocks they ran and the ones marked not runnable.
@@ -30,6 +32,8 @@ run() {  # run <label> <command...>
 
 run "lint (ruff, import-linter)" $HATCH run lint:check
 run "core: mypy --strict" $HATCH run core:typecheck
+run "bulk-signals-django: mypy --strict (django-stubs)" $HATCH run types:django
+run "bulk-drf: mypy --strict (django-stubs, djangorestframework-stubs)" $HATCH run types:drf
 run "core: tests + coverage (Django absent)" $HATCH run core:test
 run "core: tests + coverage, mypyc-compiled build" $HATCH run core-compiled:test
 for dj in 4.2 5.2; do
@@ -49,7 +53,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
 fi
 run "docs: every code block of README.md, docs/ and the package READMEs (~20 s)" $HATCH run integration:test-docs
-run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis'))" $HATCH run integration:test
+run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis, docs/tutorial.md followed from the built wheels'))" $HATCH run integration:test
 
 printf '\n==================== summary ====================\n'
 failed=0

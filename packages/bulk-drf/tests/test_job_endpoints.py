@@ -479,20 +479,24 @@ def test_a_worker_that_finds_its_job_aborted_republishes_the_status(
     assert progress.get_status(job.pk)["state"] == "Aborted"
 
 
-def test_a_broker_that_is_down_leaves_a_queued_job_for_the_sweeper_not_a_500(
+def test_a_broker_that_dies_between_the_check_and_the_publish_leaves_the_job_for_the_sweeper_not_a_500(
     alice: Any, django_capture_on_commit_callbacks: Any, caplog: Any
 ) -> None:
-    """The job is committed before the broker is called: answer 202 and log; requeue_stalled_jobs sends it later."""
+    """The broker answered the submission's check (test_job_plumbing.py: one that does not is a 503), then died
+    before the publish at commit: the job is committed, so answer 202 and log; requeue_stalled_jobs sends it."""
     from celery import current_app
 
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client_for(alice).post("/gadgets/bulk/", gadgets(2), format="json")
+    assert response.status_code == 202
     conf = current_app.conf
     saved = conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options
     conf.broker_url, conf.task_publish_retry, conf.task_always_eager = "amqp://guest@127.0.0.1:1//", False, False
     conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0}  # fail fast
     current_app._pool = current_app.amqp._producer_pool = None  # new producers for the broker_url set here
     try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(alice).post("/gadgets/bulk/", gadgets(2), format="json")
+        for callback in callbacks:  # the commit: the status, the signal, then the publish
+            callback()
     finally:
         conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options = saved
         current_app._pool = current_app.amqp._producer_pool = None  # and back to the saved one

@@ -589,7 +589,7 @@ class Signal(Generic[T]):
     def send(
         self,
         sender: Any,
-        payload: T = None,  # type: ignore[assignment]
+        payload: T = None,  # type: ignore[assignment]  # no payload: None, whatever T is
         /,
         errors: ErrorStrategy | None = None,
     ) -> list[tuple[Callable[..., Any], Any]]:
@@ -672,7 +672,7 @@ class Signal(Generic[T]):
     async def send_async(
         self,
         sender: Any,
-        payload: T = None,  # type: ignore[assignment]
+        payload: T = None,  # type: ignore[assignment]  # no payload: None, whatever T is
         /,
         *,
         errors: ErrorStrategy | None = None,

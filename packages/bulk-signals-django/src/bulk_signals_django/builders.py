@@ -44,7 +44,7 @@ _PLAIN_DESCRIPTORS = frozenset({DeferredAttribute, ForeignKeyDeferredAttribute})
 _PLAIN_BUILD: dict[type, bool] = {}
 
 
-_CONVERTERS: dict[Any, Callable[..., Any]] = {}
+_CONVERTERS: dict[Any, Callable[..., Callable[[Sequence[Any]], Any]]] = {}
 
 
 _LOOPS: dict[tuple[type, tuple[tuple[tuple[str, int], ...], ...]], Callable[..., None]] = {}
@@ -60,11 +60,11 @@ class RecordState(ModelState):
         self.db = db
         self.adding = adding
 
-    @property  # type: ignore[override]
+    @property
     def fields_cache(self) -> dict[str, Any]:
         """Django's related-object cache of the instance, created on first use (as ``ModelState`` does)."""
         try:
-            return self._fields_cache  # type: ignore[no-any-return]
+            return self._fields_cache
         except AttributeError:
             self._fields_cache: dict[str, Any] = {}
             return self._fields_cache
@@ -103,9 +103,9 @@ def _builds_like_django(model: type[models.Model]) -> bool:
     cached = _PLAIN_BUILD.get(model)
     if cached is None:
         cached = (
-            model.__init__ is models.Model.__init__  # type: ignore[comparison-overlap]
+            model.__init__ is models.Model.__init__
             and model._meta.pk in model._meta.concrete_fields  # not a composite primary key
-            and model.from_db.__func__ is models.Model.from_db.__func__  # type: ignore[attr-defined]
+            and model.from_db.__func__ is models.Model.from_db.__func__  # type: ignore[attr-defined]  # bound classmethods
             and all(
                 type(inspect.getattr_static(model, f.attname, None)) in _PLAIN_DESCRIPTORS
                 for f in model._meta.concrete_fields
@@ -121,7 +121,7 @@ def plain_select(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> b
     :func:`record_loop` can build exactly as Django does."""
     query = queryset.query
     return (
-        queryset._iterable_class is ModelIterable  # type: ignore[attr-defined]
+        queryset._iterable_class is ModelIterable
         and not query.select_related
         and query.deferred_loading == (frozenset(), True)
         and not query.extra
@@ -189,7 +189,7 @@ def _row_converter(width: int, converters: dict[int, Any], connection: Any) -> C
         _CONVERTERS[shape] = make
     functions = {pos: convs for pos, (convs, _) in converters.items()}
     expressions = {pos: expression for pos, (_, expression) in converters.items()}
-    return make(functions, expressions, connection)  # type: ignore[no-any-return]
+    return make(functions, expressions, connection)
 
 
 def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str, int]]]) -> Callable[..., None]:

@@ -115,7 +115,7 @@ class ModelSignal(Signal[BulkEvent]):
     receiver for every model inheriting from ``Model`` (multi-table children and proxies, now and later),
     and whose ``disconnect`` undoes that. Sends are the core's, unchanged."""
 
-    def connect(  # type: ignore[override]
+    def connect(
         self,
         receiver: Callable[..., Any] | None = None,
         *,

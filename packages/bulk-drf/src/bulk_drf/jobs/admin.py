@@ -11,7 +11,7 @@ from .models import BulkJob
 
 
 @admin.register(BulkJob)
-class BulkJobAdmin(admin.ModelAdmin):
+class BulkJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # ModelAdmin[...] fails at runtime
     """Jobs with their state, counters and timestamps."""
 
     list_display = [

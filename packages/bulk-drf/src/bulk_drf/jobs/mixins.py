@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from rest_framework import status
@@ -34,6 +34,7 @@ from ..sync.exceptions import BulkValidationError, PayloadTooLarge
 from ..sync.ids import InvalidId, id_parser
 from ..sync.mixins import BulkOperationsMixin
 from . import lifecycle
+from .errors import NOTHING_STORED
 from .http import as_api_exception
 from .openapi import BulkJobRoutesSchema
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
@@ -46,6 +47,14 @@ __all__ = ["BulkJobsMixin", "BulkViewSetMixin", "check_record_ids"]
 # The actions (method handlers) that create a job: throttled with the bulk_drf_jobs scope.
 _CREATES_JOBS = frozenset({"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bulk_read", "bulk_jobs"})
 
+if TYPE_CHECKING:
+    # What the mixin is composed with, for the type checker only (at runtime a mixin stays a plain class).
+    from rest_framework.viewsets import GenericViewSet
+
+    _ViewSet = GenericViewSet[Any]
+else:
+    _ViewSet = object
+
 _METHOD_OF = {
     JobOperation.INSERT: "POST",
     JobOperation.UPSERT: "POST",
@@ -54,7 +63,7 @@ _METHOD_OF = {
 }
 
 
-class BulkJobsMixin:
+class BulkJobsMixin(_ViewSet):
     """Adds the background-job routes (``bulk/`` and ``bulk/jobs/``) to a viewset."""
 
     schema = BulkJobRoutesSchema()
@@ -112,10 +121,15 @@ class BulkJobsMixin:
         )
 
     def start_bulk_job(self, request: Request) -> Response:
-        """Create, fill and queue a job from this request; answers 202."""
+        """Create, fill and queue a job from this request; answers 202.
+
+        503 (``job_queue_unavailable``) before the body is read when no worker could get the job now (no Celery
+        app, a broker that does not answer): nothing is stored, the client sends the request again."""
         owner = self._job_owner(request)
+        lifecycle.check_queue(NOTHING_STORED)
         method = request.method
         unique_fields = [f for f in request.query_params.get("unique_fields", "").split(",") if f]
+        records: list[Any] | RecordStream
         if method == "GET":
             operation, records = JobOperation.READ, self._ids(request, required=True)
         elif method == "DELETE":
@@ -123,7 +137,7 @@ class BulkJobsMixin:
             body = request.data
             records = body if isinstance(body, list | RecordStream) and body else self._ids(request, True)
         else:
-            records = request.data
+            records = request.data  # type: ignore[assignment]  # any parsed body (the stubs say dict), checked next
             if not isinstance(records, list | RecordStream):
                 raise ParseError("expected a JSON array of records (or text/csv)")
             operation = (
@@ -154,7 +168,7 @@ class BulkJobsMixin:
                 size=body_size if isinstance(records, list) and body_size > 0 else None,
                 check=lambda chunk, first: check_record_ids(self, operation, chunk, first_index=first),
             )
-            lifecycle.close(job)
+            lifecycle.close(job, queue_checked=True)
         # The job's status document, as GET status_url answers it; "job_id" is the 0.1 spelling of "id", kept
         # for one release (deprecated).
         document = {**BulkJobSerializer(job, context={"request": request}).data, "job_id": str(job.pk)}
@@ -162,7 +176,7 @@ class BulkJobsMixin:
 
     def get_throttles(self) -> list[Any]:
         """The viewset's throttles, plus ``BulkJobCreateThrottle`` (``bulk_drf_jobs``) on the job-creating routes."""
-        throttles = list(super().get_throttles())  # type: ignore[misc]
+        throttles = list(super().get_throttles())
         if getattr(self, "action", None) in _CREATES_JOBS:
             throttles.append(BulkJobCreateThrottle())
         return throttles
@@ -183,7 +197,7 @@ class BulkJobsMixin:
     def handle_exception(self, exc: Exception) -> Response:
         """DRF's, with the job errors answered with their status (``jobs.http``: 409, 429, 503, ...) and a
         too deeply nested JSON body answered 400."""
-        return super().handle_exception(as_api_exception(exc))  # type: ignore[misc,no-any-return]
+        return super().handle_exception(as_api_exception(exc))
 
     def check_permissions(self, request: Request) -> None:
         """DRF's check, except on ``POST bulk/jobs/``: that request's method says nothing of the job.
@@ -195,12 +209,12 @@ class BulkJobsMixin:
         """
         if getattr(self, "action", None) == "bulk_jobs" and not getattr(self, "_bulk_job_method", None):
             return
-        super().check_permissions(request)  # type: ignore[misc]
+        super().check_permissions(request)
 
     def _check_unique_fields(self, unique_fields: list[str]) -> None:
         """The same 400 as the synchronous endpoints for ``unique_fields`` that are not a unique key."""
         if unique_fields:
-            operations.upsert_key(self.get_queryset().model, unique_fields)  # type: ignore[attr-defined]
+            operations.upsert_key(self.get_queryset().model, unique_fields)
 
     @staticmethod
     def _job_owner(request: Request) -> Any:

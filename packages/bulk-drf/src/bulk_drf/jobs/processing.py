@@ -197,7 +197,7 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
             return job
     try:
         viewset = build_viewset(job)
-    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):  # type: ignore[misc]  # mypy reads no starred except tuple
         raise
     except APIException as exc:
         return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
@@ -227,7 +227,7 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
         except TRANSIENT_DATABASE_ERRORS as exc:
             # The chunk rolled back; the task retries. It tells a first failure after progress (the retry
             # budget starts again) from another failure at the same cursor (the budget is spent).
-            exc.bulk_drf_progressed = job.processed_records > first  # type: ignore[union-attr]
+            exc.bulk_drf_progressed = job.processed_records > first  # type: ignore[attr-defined]  # our marker, see made_progress()
             raise
         except BulkJob.DoesNotExist:
             raise  # see run_job
@@ -335,7 +335,7 @@ def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
 class ResultRow(NamedTuple):
     """One record's outcome before it is stored (a tuple: a chunk builds a thousand of them)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index, as BulkJobResult.index is named
     kind: str
     object_pk: str = ""
     created: bool = False
@@ -359,7 +359,7 @@ def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
         from psycopg.types.json import Jsonb
 
         opts, quote = BulkJobResult._meta, connection.ops.quote_name
-        columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)
+        columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)  # type: ignore[union-attr, arg-type]  # concrete fields
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy,
@@ -381,7 +381,8 @@ def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
 
 
 def _psycopg3() -> bool:
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # imports the driver: only on PostgreSQL
+    # Imports the driver: only on PostgreSQL. django-stubs has no psycopg_any.
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # type: ignore[import-untyped]  # see above
 
     return bool(is_psycopg3)
 
@@ -417,7 +418,7 @@ def _write_isolating(
         with transaction.atomic():
             batch = operations.execute_batch(
                 viewset,
-                job.operation,  # type: ignore[arg-type]
+                job.operation,  # type: ignore[arg-type]  # a write operation: read jobs never get here
                 items,
                 unique_fields=list(job.unique_fields) or None,
                 partial=job.partial,
@@ -491,7 +492,7 @@ def _field_of(viewset: Any, exc: BaseException) -> str:
         return "non_field_errors"
     table = model._meta.db_table
     columns: list[str] = []
-    diag = getattr(exc.__cause__, "diag", None)  # psycopg's error behind Django's wrapper (PostgreSQL)
+    diag: Any = getattr(exc.__cause__, "diag", None)  # psycopg's error behind Django's wrapper (PostgreSQL)
     if getattr(diag, "column_name", None):
         columns = [diag.column_name]
     elif getattr(diag, "constraint_name", None):

@@ -42,7 +42,7 @@ def absolute_urls(document: dict[str, Any], request: Any) -> dict[str, Any]:
     }
 
 
-class BulkJobSerializer(serializers.ModelSerializer):
+class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
     """A job's status: state, counters, percentage, timestamps, error, and where to go next.
 
     ``status_url`` and ``results_url`` are absolute when the serializer has a ``request`` in its context
@@ -95,12 +95,12 @@ class BulkJobSerializer(serializers.ModelSerializer):
         return request.build_absolute_uri(path) if path is not None and request is not None else path
 
 
-class BulkJobCreateSerializer(serializers.Serializer):
+class BulkJobCreateSerializer(serializers.Serializer[Any]):
     """``POST /things/bulk/jobs/``: what the staged job will do."""
 
     operation = serializers.ChoiceField(choices=JobOperation.choices)
     unique_fields = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    partial = serializers.BooleanField(required=False, default=True)
+    partial = serializers.BooleanField(required=False, default=True)  # type: ignore[assignment]  # DRF moves fields off the class
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["operation"] == JobOperation.UPSERT and not attrs["unique_fields"]:
@@ -108,7 +108,7 @@ class BulkJobCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class BulkJobStateSerializer(serializers.Serializer):
+class BulkJobStateSerializer(serializers.Serializer[Any]):
     """``PATCH /api/bulk-jobs/{id}/``: the state a client may ask for."""
 
     state = serializers.ChoiceField(choices=[JobState.UPLOAD_COMPLETE, JobState.ABORTED])
@@ -121,7 +121,7 @@ class _ResultPkField(serializers.CharField):
         return str(value) if value != "" else None
 
 
-class BulkJobResultSerializer(serializers.ModelSerializer):
+class BulkJobResultSerializer(serializers.ModelSerializer[BulkJobResult]):
     """One record's outcome."""
 
     pk = _ResultPkField(source="object_pk", allow_null=True)

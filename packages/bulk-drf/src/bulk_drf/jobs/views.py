@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -76,7 +77,7 @@ class BulkJobPagination(LimitOffsetPagination):
         return min(max(limit, 1), self.max_limit)
 
 
-class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
+class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
     """The job resource. ``GET`` on a job answers from the cache while the job runs (no query)."""
 
     serializer_class = BulkJobSerializer
@@ -91,7 +92,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         JSON body answered 400."""
         return super().handle_exception(as_api_exception(exc))
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[BulkJob]:
         jobs_qs = BulkJob.objects.all()
         if self.action == "list" or not self.request.user.is_staff:
             jobs_qs = jobs_qs.filter(owner_id=self.request.user.pk)  # the list is always one's own jobs
@@ -190,7 +191,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
             count = queryset.count()
-            rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data
+            rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data  # type: ignore[assignment]  # many=True: a ReturnList
         return Response(
             {
                 "count": count,

@@ -267,13 +267,13 @@ def new_row_factory(model: type[models.Model]) -> Callable[[dict[str, Any]], mod
     return build
 
 
-def _constant_default(f: models.Field) -> bool:
+def _constant_default(f: models.Field[Any, Any]) -> bool:
     """``f.get_default()`` returns the same value every time: ``Field.get_default`` with a non-callable
     default, or with no default at all (``None`` or ``""``); not a callable or a database default."""
     cls = type(f)
     if (
         cls.get_default is not models.Field.get_default
-        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]
+        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]  # private, not in django-stubs
         or cls.has_default is not models.Field.has_default
     ):
         return False
@@ -325,7 +325,9 @@ class _Batch:
         self.prefetched: dict[str, dict[Any, Any]] = {}  # related rows, shared by the batch's serializers
         self.using = router.db_for_write(self.model)
         self.in_transaction = False  # set by locking(): fetch, validation and write share one transaction
-        self._model_fields: dict[str, models.Field | None] = {}  # item key -> concrete model field (None: other)
+        self._model_fields: dict[
+            str, models.Field[Any, Any] | None
+        ] = {}  # item key -> concrete model field (None: other)
         self._new_row: Callable[[dict[str, Any]], models.Model] | None = None  # see _build
 
     # -- the four operations ------------------------------------------------------------------
@@ -375,7 +377,7 @@ class _Batch:
 
     def upsert(self, key: UniqueKey, *, partial: bool) -> BatchResult:
         values = self._key_values(key)
-        stored: dict[tuple[Any, ...], Any] = {}
+        stored: dict[tuple[Any, ...] | None, Any] = {}
         if values and self.in_transaction:
             # Concurrent upserts of the same keys wait for each other here, so the fetch below (and the
             # created/updated split it decides) sees what the other one committed.
@@ -431,7 +433,7 @@ class _Batch:
                 pks = dict(
                     (key.value(row), row.pk)
                     for row in self.model._base_manager.filter(
-                        key_matching(key, [key.value(obj) for obj in missing])
+                        key_matching(key, [key.value(obj) for obj in missing])  # type: ignore[misc]  # no NULL part: upserted
                     ).only(self.pk_field.attname, *(f.attname for f in key.fields))
                 )
                 for obj in missing:
@@ -456,14 +458,14 @@ class _Batch:
 
     # -- steps shared by the operations ---------------------------------------------------------
 
-    def _serializer(self, *, partial: bool) -> serializers.Serializer:
-        serializer = self.viewset.get_serializer(partial=partial)
+    def _serializer(self, *, partial: bool) -> serializers.Serializer[Any]:
+        serializer: serializers.Serializer[Any] = self.viewset.get_serializer(partial=partial)
         refuse_nested_writes(serializer, self.items)
         prepare_serializer(serializer, self.items, self.prefetched)
         return serializer
 
     def _validate(
-        self, serializer: serializers.Serializer, i: int, item: Any, instance: models.Model | None
+        self, serializer: serializers.Serializer[Any], i: int, item: Any, instance: models.Model | None
     ) -> dict[str, Any] | None:
         """Run the serializer's whole validation (fields, ``validate_<field>``, ``validate``) on one item."""
         serializer.instance = instance
@@ -477,10 +479,10 @@ class _Batch:
         if errors:
             self._add_errors({i: errors})
             return None
-        return data  # type: ignore[no-any-return]
+        return data  # type: ignore[no-any-return]  # run_validation's dict
 
     def _check_unique(
-        self, candidates: list[tuple[int, models.Model]], keys: list[UniqueKey], serializer: serializers.Serializer
+        self, candidates: list[tuple[int, models.Model]], keys: list[UniqueKey], serializer: serializers.Serializer[Any]
     ) -> None:
         """One query for every key of every candidate (none when no key is involved)."""
         self._add_errors(find_unique_conflicts(self.model, candidates, keys, serializer.fields, self.offset))
@@ -548,7 +550,7 @@ class _Batch:
                 if raw is None or raw == "":
                     errors[f.name] = field_error("This field is required to match rows (unique_fields).", "required")
                     continue
-                target = f.target_field if f.is_relation else f
+                target = f.target_field if f.is_relation else f  # type: ignore[attr-defined]  # a relation's
                 # The key is looked up before the serializer sees it: refuse what the SELECT cannot bind.
                 reason = unstorable_text(raw) if type(raw) is str else (unstorable(raw) or (None, None))[1]
                 if reason is not None:
@@ -624,7 +626,7 @@ class _Batch:
                 changed.add(model_field.name)
         return changed
 
-    def _model_field(self, name: str) -> models.Field | None:
+    def _model_field(self, name: str) -> models.Field[Any, Any] | None:
         """The concrete, non-pk, non-m2m model field ``name`` is (None for anything else); looked up once per batch."""
         try:
             return self._model_fields[name]
@@ -634,10 +636,10 @@ class _Batch:
             field = self.model._meta.get_field(name)
         except FieldDoesNotExist:
             field = None
-        if field is not None and (not field.concrete or field.many_to_many or field.primary_key):
+        if field is not None and (not field.concrete or field.many_to_many or field.primary_key):  # type: ignore[union-attr]  # a GenericForeignKey is not concrete
             field = None
-        self._model_fields[name] = field  # type: ignore[assignment]
-        return field  # type: ignore[return-value]
+        self._model_fields[name] = field  # type: ignore[assignment]  # concrete: a model Field
+        return field  # type: ignore[return-value]  # see above
 
     def _touch_auto_now(self, objs: list[models.Model]) -> set[str]:
         """Set ``auto_now`` fields, which ``bulk_update`` and upserts do not (``save()`` would)."""

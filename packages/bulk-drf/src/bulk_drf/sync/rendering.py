@@ -6,7 +6,7 @@ import datetime
 import decimal
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -39,7 +39,7 @@ _BigIntegerField = getattr(drf_fields, "BigIntegerField", None)  # DRF >= 3.16
 _IDENTITY = object()
 
 
-def use_render_plan(serializer: serializers.BaseSerializer, model: type[models.Model]) -> None:
+def use_render_plan(serializer: serializers.BaseSerializer[Any], model: type[models.Model]) -> None:
     """Make ``serializer`` (a ``many=True`` serializer of ``model`` rows) render them with a per-field plan.
 
     DRF's ``Serializer.to_representation`` runs, for every field of every row, ``field.get_attribute``
@@ -55,7 +55,7 @@ def use_render_plan(serializer: serializers.BaseSerializer, model: type[models.M
     """
     if not isinstance(serializer, serializers.ListSerializer):
         return
-    child = serializer.child
+    child = cast("serializers.Serializer[Any]", serializer.child)  # a row serializer (its methods checked next)
     if (
         type(serializer).to_representation is not serializers.ListSerializer.to_representation
         or type(child).to_representation is not serializers.Serializer.to_representation
@@ -92,10 +92,10 @@ def use_render_plan(serializer: serializers.BaseSerializer, model: type[models.M
             rows.append(ret)
         return rows
 
-    serializer.to_representation = to_representation  # type: ignore[method-assign]
+    serializer.to_representation = to_representation  # type: ignore[method-assign]  # this instance's own plan
 
 
-def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field, instance: Any) -> None:
+def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field[Any, Any, Any, Any], instance: Any) -> None:
     """One field of one row, as ``Serializer.to_representation`` renders it."""
     try:
         attribute = field.get_attribute(instance)
@@ -105,9 +105,12 @@ def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field, instance
     ret[name] = None if check_for_none is None else field.to_representation(attribute)
 
 
-def _field_plan(field: drf_fields.Field, model: type[models.Model]) -> tuple[str, str | None, Any, drf_fields.Field]:
+def _field_plan(
+    field: drf_fields.Field[Any, Any, Any, Any], model: type[models.Model]
+) -> tuple[str, str | None, Any, drf_fields.Field[Any, Any, Any, Any]]:
     """``(key, column attribute to read or None for DRF's own code, conversion, field)``."""
-    drf = (field.field_name, None, None, field)
+    name = cast(str, field.field_name)  # a bound field: it has its name
+    drf = (name, None, None, field)
     if len(field.source_attrs) != 1:  # "*" or a dotted source
         return drf
     source = field.source_attrs[0]
@@ -117,7 +120,7 @@ def _field_plan(field: drf_fields.Field, model: type[models.Model]) -> tuple[str
         return drf
     if not getattr(model_field, "concrete", False) or model_field.many_to_many:
         return drf
-    attname = model_field.attname
+    attname: str = model_field.attname  # type: ignore[union-attr]  # concrete: a model Field
     if not isinstance(getattr(model, attname, None), DeferredAttribute):  # a property or descriptor of the model's
         return drf
     cls = type(field)
@@ -125,18 +128,18 @@ def _field_plan(field: drf_fields.Field, model: type[models.Model]) -> tuple[str
         if (
             model_field.many_to_one
             and cls.get_attribute is RelatedField.get_attribute
-            and cls.use_pk_only_optimization is PrimaryKeyRelatedField.use_pk_only_optimization
+            and cls.use_pk_only_optimization is PrimaryKeyRelatedField.use_pk_only_optimization  # type: ignore[attr-defined]  # a RelatedField
             and cls.to_representation is PrimaryKeyRelatedField.to_representation
-            and field.pk_field is None  # type: ignore[attr-defined]
+            and field.pk_field is None  # type: ignore[attr-defined]  # a PrimaryKeyRelatedField
         ):
-            return (field.field_name, attname, _IDENTITY, field)  # DRF: PKOnlyObject(row.<fk>_id).pk
+            return (name, attname, _IDENTITY, field)  # DRF: PKOnlyObject(row.<fk>_id).pk
         return drf
     if source != attname or cls.get_attribute is not drf_fields.Field.get_attribute:
         return drf
-    return (field.field_name, attname, _conversion(field), field)
+    return (name, attname, _conversion(field), field)
 
 
-def _conversion(field: drf_fields.Field) -> Callable[[Any], Any] | object:
+def _conversion(field: drf_fields.Field[Any, Any, Any, Any]) -> Callable[[Any], Any] | object:
     """What ``field.to_representation`` does to a non-None value, as a builtin where DRF's is one."""
     method = type(field).to_representation
     if method is drf_fields.ReadOnlyField.to_representation:

@@ -13,10 +13,10 @@ stored rows by the database in the same query.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.core import validators as django_validators
 from django.core.exceptions import FieldDoesNotExist
@@ -63,7 +63,7 @@ def field_error(message: str, code: str) -> list[dict[str, str]]:
     return [{"message": message, "code": code}]
 
 
-def refuse_nested_writes(serializer: serializers.Serializer, items: Sequence[Any]) -> None:
+def refuse_nested_writes(serializer: serializers.Serializer[Any], items: Sequence[Any]) -> None:
     """Raise ``NestedWritesNotSupported`` if ``serializer`` would write nested objects or many-to-many rows.
 
     Writable nested serializers are refused outright (their ``create()`` logic cannot run in bulk);
@@ -85,7 +85,7 @@ def refuse_nested_writes(serializer: serializers.Serializer, items: Sequence[Any
 
 
 def prepare_serializer(
-    serializer: serializers.Serializer, items: Sequence[Any], prefetched: dict[str, dict[Any, Any]] | None = None
+    serializer: serializers.Serializer[Any], items: Sequence[Any], prefetched: dict[str, dict[Any, Any]] | None = None
 ) -> None:
     """Make ``serializer`` validate ``items`` without a query per item.
 
@@ -103,7 +103,7 @@ def prepare_serializer(
     if not serializer.validators and type(serializer).run_validators is serializers.Serializer.run_validators:
         # DRF's own run_validators would copy every item into a dict of read-only defaults only to run
         # no validator on it; nothing to run, nothing to copy (validate() and field validators still run).
-        serializer.run_validators = _no_validators  # type: ignore[method-assign]
+        serializer.run_validators = _no_validators  # type: ignore[method-assign]  # this instance's own
     for name, field in serializer.fields.items():
         if (
             not field.read_only
@@ -136,13 +136,13 @@ class _PlainViewsBindingDict(BindingDict):
         return self.fields.items()
 
 
-def use_plain_views(serializer: serializers.Serializer) -> None:
+def use_plain_views(serializer: serializers.Serializer[Any]) -> None:
     """Give ``serializer`` (already built) fields with fast views; a no-op for anything unexpected."""
     fields = serializer.fields
     if type(fields) is BindingDict:
         fast = _PlainViewsBindingDict(serializer)
         fast.fields = fields.fields  # already bound to ``serializer``
-        serializer.fields = fast  # type: ignore[misc]
+        serializer.fields = fast
 
 
 # -- per-item shortcuts that leave DRF's semantics as they are ------------------------------------
@@ -190,7 +190,7 @@ class _QuickMinValue(django_validators.MinValueValidator):
             super().__call__(value)
 
 
-_QUICK: dict[type, type] = {
+_QUICK: dict[type, Any] = {
     ProhibitSurrogateCharactersValidator: _QuickSurrogates,
     django_validators.MaxLengthValidator: _QuickMaxLength,
     django_validators.MinLengthValidator: _QuickMinLength,
@@ -209,13 +209,15 @@ def _quick(validator: Any) -> Any:
     return twin
 
 
-def _fixed_validators(field: drf_fields.Field) -> None:
+def _fixed_validators(field: drf_fields.Field[Any, Any, Any, Any]) -> None:
     """DRF's ``Field.run_validators`` over the field's (now fixed) validators, ``requires_context`` read once."""
     if type(field).run_validators is not drf_fields.Field.run_validators:
         return
-    plan = tuple((v, bool(getattr(v, "requires_context", False))) for v in field.validators)
+    plan: tuple[tuple[Any, bool], ...] = tuple(
+        (v, bool(getattr(v, "requires_context", False))) for v in field.validators
+    )
     if not plan:
-        field.run_validators = _no_validators  # type: ignore[method-assign]
+        field.run_validators = _no_validators  # type: ignore[method-assign]  # this field's own
         return
 
     def run_validators(value: Any) -> None:
@@ -235,7 +237,7 @@ def _fixed_validators(field: drf_fields.Field) -> None:
         if errors:
             raise ValidationError(errors)
 
-    field.run_validators = _accepting(field.validators, run_validators)  # type: ignore[method-assign]
+    field.run_validators = _accepting(field.validators, run_validators)  # type: ignore[method-assign, assignment]  # this field's own
 
 
 def _accepting(validators: list[Any], run_validators: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -250,8 +252,8 @@ def _accepting(validators: list[Any], run_validators: Callable[[Any], None]) -> 
         if kind in limits:  # the same check twice: keep the general path
             return run_validators
         limits[kind] = getattr(v, "limit_value", None)
-    max_len = limits.get(_QuickMaxLength)
-    min_len = limits.get(_QuickMinLength)
+    max_len: Any = limits.get(_QuickMaxLength)
+    min_len: Any = limits.get(_QuickMinLength)
     max_value = limits.get(_QuickMaxValue)
     min_value = limits.get(_QuickMinValue)
     has_max_len, has_min_len = _QuickMaxLength in limits, _QuickMinLength in limits
@@ -278,7 +280,7 @@ def _accepting(validators: list[Any], run_validators: Callable[[Any], None]) -> 
     return accepted_or_run
 
 
-def _field_loop(serializer: serializers.Serializer) -> None:
+def _field_loop(serializer: serializers.Serializer[Any]) -> None:
     """DRF's ``Serializer.to_internal_value`` for plain-dict items, with the writable fields, their
     ``validate_<field>`` names and their ``get_value``/``set_value`` steps worked out once.
 
@@ -302,7 +304,7 @@ def _field_loop(serializer: serializers.Serializer) -> None:
     for field in serializer.fields.values():
         if field.read_only:
             continue
-        name = field.field_name
+        name = cast(str, field.field_name)  # a bound field: it has its name
         get_value = None if type(field).get_value is drf_fields.Field.get_value else field.get_value
         keys = field.source_attrs
         plan.append(
@@ -318,7 +320,7 @@ def _field_loop(serializer: serializers.Serializer) -> None:
 
     def to_internal_value(data: Any) -> dict[str, Any]:
         if type(data) is not dict:
-            return drf_to_internal_value(data)  # type: ignore[no-any-return]
+            return drf_to_internal_value(data)  # type: ignore[no-any-return]  # DRF's dict
         ret: dict[str, Any] = {}
         errors: dict[str, Any] = {}
         for name, validate_name, get_value, run_validation, key, keys in plan:
@@ -343,10 +345,10 @@ def _field_loop(serializer: serializers.Serializer) -> None:
             raise ValidationError(errors)
         return ret
 
-    serializer.to_internal_value = to_internal_value  # type: ignore[method-assign]
+    serializer.to_internal_value = to_internal_value  # type: ignore[method-assign]  # this instance's own
 
 
-def _quick_run_validation(field: drf_fields.Field) -> Callable[[Any], Any]:
+def _quick_run_validation(field: drf_fields.Field[Any, Any, Any, Any]) -> Callable[[Any], Any]:
     """``field.run_validation``, with a direct path for the common valid value of an exact ``CharField``
     (a non-blank ``str``) or ``IntegerField`` (an ``int``): the value DRF's steps would return for it
     (``validate_empty_values`` passes it through, ``to_internal_value`` is the identity or ``strip()``),
@@ -360,7 +362,7 @@ def _quick_run_validation(field: drf_fields.Field) -> Callable[[Any], Any]:
         cls.run_validation is drf_fields.CharField.run_validation
         and cls.to_internal_value is drf_fields.CharField.to_internal_value
     ):
-        trim = field.trim_whitespace  # type: ignore[attr-defined]
+        trim = field.trim_whitespace  # type: ignore[attr-defined]  # a CharField's (checked above)
 
         def char(data: Any) -> Any:
             if type(data) is str:
@@ -374,7 +376,7 @@ def _quick_run_validation(field: drf_fields.Field) -> Callable[[Any], Any]:
     if (
         cls.run_validation is drf_fields.Field.run_validation
         and cls.to_internal_value is drf_fields.IntegerField.to_internal_value
-        and field.re_decimal is drf_fields.IntegerField.re_decimal  # type: ignore[attr-defined]
+        and field.re_decimal is drf_fields.IntegerField.re_decimal  # type: ignore[attr-defined]  # IntegerField's method
     ):
 
         def integer(data: Any) -> Any:
@@ -391,9 +393,9 @@ def _no_validators(value: Any) -> None:
     """``run_validators`` with nothing to run (no serializer-level validators, or a field without validators)."""
 
 
-def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict[Any, Any]:
+def _fetch_related(field: PrimaryKeyRelatedField[Any], raw_values: list[Any]) -> dict[Any, Any]:
     """The rows ``raw_values`` name in ``field``'s queryset, by pk, with one query."""
-    parse = id_parser(field.get_queryset().model._meta.pk)
+    parse = id_parser(field.get_queryset().model._meta.pk)  # type: ignore[union-attr]  # a writable field's queryset
     wanted = set()
     for value in raw_values:
         if value is None or isinstance(value, bool):
@@ -402,12 +404,12 @@ def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict
             wanted.add(parse(value))
         except InvalidId:
             continue
-    return {obj.pk: obj for obj in field.get_queryset().filter(pk__in=wanted)} if wanted else {}
+    return {obj.pk: obj for obj in field.get_queryset().filter(pk__in=wanted)} if wanted else {}  # type: ignore[union-attr]  # see above
 
 
-def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
+def _answer_from(field: PrimaryKeyRelatedField[Any], found: dict[Any, Any]) -> None:
     """Make ``field`` look values up in ``found``; same errors as DRF's own lookup."""
-    parse = id_parser(field.get_queryset().model._meta.pk)
+    parse = id_parser(field.get_queryset().model._meta.pk)  # type: ignore[union-attr]  # a writable field's queryset
 
     def to_internal_value(data: Any) -> Any:
         if isinstance(data, bool):
@@ -423,7 +425,7 @@ def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
             field.fail("does_not_exist", pk_value=data)
         return obj
 
-    field.to_internal_value = to_internal_value  # type: ignore[method-assign]
+    field.to_internal_value = to_internal_value  # type: ignore[method-assign]  # this instance's own
 
 
 @dataclass(frozen=True)
@@ -434,7 +436,7 @@ class UniqueKey:
     it, and ``applies(obj)`` tells whether an instance's values match it.
     """
 
-    fields: tuple[models.Field, ...]
+    fields: tuple[models.Field[Any, Any], ...]
     condition: Q | None = None
 
     @property
@@ -481,7 +483,7 @@ def unique_keys(model: type[models.Model], *, conditional: bool = True) -> list[
     names += [tuple(c.fields) for c in opts.total_unique_constraints]
     keys: dict[Any, UniqueKey] = {}
     for key in names:
-        keys.setdefault(frozenset(key), UniqueKey(tuple(opts.get_field(name) for name in key)))
+        keys.setdefault(frozenset(key), UniqueKey(tuple(opts.get_field(name) for name in key)))  # type: ignore[misc]  # concrete fields
     if conditional:
         for constraint in opts.constraints:
             if (
@@ -491,9 +493,9 @@ def unique_keys(model: type[models.Model], *, conditional: bool = True) -> list[
                 and not constraint.expressions
                 and _condition_test(model, constraint.condition) is not None
             ):
-                fields = tuple(opts.get_field(name) for name in constraint.fields)
+                fields = tuple(opts.get_field(name) for name in constraint.fields)  # concrete fields
                 condition = constraint.condition
-                keys.setdefault((frozenset(constraint.fields), condition), UniqueKey(fields, condition))
+                keys.setdefault((frozenset(constraint.fields), condition), UniqueKey(fields, condition))  # type: ignore[arg-type]  # see above
     return list(keys.values())
 
 
@@ -515,7 +517,7 @@ def _compile_condition(model: type[models.Model], q: Q) -> Callable[[Any], bool]
         return None
     tests: list[Callable[[Any], bool]] = []
     for child in q.children:
-        test = _compile_condition(model, child) if isinstance(child, Q) else _lookup_test(model, *child)
+        test = _compile_condition(model, child) if isinstance(child, Q) else _lookup_test(model, *child)  # type: ignore[misc]  # a leaf: (lookup, value)
         if test is None:
             return None
         tests.append(test)
@@ -537,8 +539,8 @@ def _lookup_test(model: type[models.Model], lookup: str, value: Any) -> Callable
         return None
     if not getattr(field, "concrete", False) or field.many_to_many or operator not in ("", "exact", "in", "isnull"):
         return None
-    attname = field.attname  # type: ignore[union-attr]
-    target = getattr(field, "target_field", field)
+    attname = field.attname  # type: ignore[union-attr]  # concrete: a model Field
+    target: Any = getattr(field, "target_field", field)  # the field, or the one a foreign key points at
 
     def python(v: Any) -> Any:
         if hasattr(v, "resolve_expression"):
@@ -561,7 +563,7 @@ def _lookup_test(model: type[models.Model], lookup: str, value: Any) -> Callable
 def _condition_fields(q: Q) -> set[str]:
     names: set[str] = set()
     for child in q.children:
-        names |= _condition_fields(child) if isinstance(child, Q) else {child[0].split("__", 1)[0]}
+        names |= _condition_fields(child) if isinstance(child, Q) else {child[0].split("__", 1)[0]}  # type: ignore[index]  # a leaf: (lookup, value)
     return names
 
 
@@ -579,7 +581,7 @@ def find_unique_conflicts(
     model: type[models.Model],
     candidates: Sequence[tuple[int, models.Model]],
     keys: Sequence[UniqueKey],
-    serializer_fields: dict[str, Any],
+    serializer_fields: Mapping[str, Any],
     index_offset: int = 0,
 ) -> dict[int, dict[str, Any]]:
     """Check ``keys`` for ``candidates`` (``(index, instance)`` pairs) with one query.
@@ -648,7 +650,7 @@ def _add(errors: dict[int, dict[str, Any]], index: int, error: dict[str, Any]) -
 
 
 def key_error(
-    model: type[models.Model], key: UniqueKey, serializer_fields: dict[str, Any], where: str
+    model: type[models.Model], key: UniqueKey, serializer_fields: Mapping[str, Any], where: str
 ) -> dict[str, Any]:
     """DRF's own uniqueness messages, naming where the clash is."""
     by_source = {getattr(f, "source", name): name for name, f in serializer_fields.items()}
@@ -669,4 +671,4 @@ def as_item_errors(exc: serializers.ValidationError) -> dict[str, Any]:
     detail = exc.detail
     if not isinstance(detail, dict):
         detail = {NON_FIELD_ERRORS: detail if isinstance(detail, list) else [detail]}
-    return error_details(detail)
+    return cast("dict[str, Any]", error_details(detail))  # a dict in, a dict out

@@ -80,11 +80,27 @@ def responses(document: Document) -> Iterable[Region]:
 
 console = docs_runtime.ConsoleEvaluator()
 python = docs_runtime.PythonEvaluator()
+EVALUATORS: dict[str, Any] = {"python": python, **dict.fromkeys(docs_runtime.CONSOLE_LANGUAGES, console)}
+
+
+def annotated_blocks(document: Document) -> Iterable[Region]:
+    """A fence with attributes after its language (```python title="app.py"```) runs as its language too:
+    sybil's parsers match the whole info string, so such a block would otherwise be left out silently."""
+    for region in _ANY_FENCE(document):
+        info = region.lexemes["info"].strip()
+        language = info.split(maxsplit=1)[0] if info else ""
+        if language in EVALUATORS and info != language:
+            region.parsed = region.lexemes["source"]
+            region.evaluator = EVALUATORS[language]
+            yield region
+
+
 sybil = Sybil(
     parsers=[
         SkipWithReasonParser(),
         CodeBlockParser(language="python", evaluator=python),
         *(CodeBlockParser(language=language, evaluator=console) for language in docs_runtime.CONSOLE_LANGUAGES),
+        annotated_blocks,
         responses,
         unlabelled_blocks,
     ],

@@ -46,6 +46,11 @@ def test_a_block_without_a_language_fails(tmp_path: Path) -> None:
     assert isinstance(outcome, SybilFailure) and "without a language" in str(outcome)
 
 
+def test_a_block_whose_language_has_attributes_still_runs(tmp_path: Path) -> None:
+    [outcome] = evaluate(tmp_path, '```python title="app.py"\nprint(Shop)\n```\n')
+    assert isinstance(outcome, NameError)
+
+
 def test_a_skip_needs_a_reason(tmp_path: Path) -> None:
     (tmp_path / "page.md").write_text("<!-- skip: next -->\n```console\nmake test\n```\n")
     with pytest.raises(ValueError, match="needs a reason"):

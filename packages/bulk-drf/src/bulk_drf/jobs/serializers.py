@@ -114,19 +114,16 @@ class BulkJobStateSerializer(serializers.Serializer[Any]):
     state = serializers.ChoiceField(choices=[JobState.UPLOAD_COMPLETE, JobState.ABORTED])
 
 
-class _ResultPkField(serializers.CharField):
-    """The row's primary key as text; ``null`` when the record has no row (a failed record)."""
-
-    def to_representation(self, value: Any) -> str | None:
-        return str(value) if value != "" else None
-
-
 class BulkJobResultSerializer(serializers.ModelSerializer[BulkJobResult]):
     """One record's outcome."""
 
-    pk = _ResultPkField(source="object_pk", allow_null=True)
+    pk = serializers.SerializerMethodField()
 
     class Meta:
         model = BulkJobResult
         fields = ["index", "pk", "created", "errors", "data"]
         read_only_fields = fields
+
+    def get_pk(self, result: BulkJobResult) -> str | None:
+        """The row's primary key as text; ``null`` when the record has no row (a failed record)."""
+        return result.object_pk or None

@@ -173,14 +173,22 @@ def split_comment(line: str) -> tuple[str, str]:
 
 
 def parse_commands(source: str) -> list[Command]:
-    """The commands of a console block; a comment line starting with ``{`` or ``[`` right under a command is
-    that command's expected answer (``...`` stands for any text)."""
+    """The commands of a console block (with ``$ `` prompts: the prompted lines, the others being output); a
+    comment line starting with ``{`` or ``[`` right under a command is that command's expected answer (``...``
+    stands for any text)."""
     commands: list[Command] = []
     pending = ""
     previous_was_command = False
+    # A session with prompts ("$ make test" then its output): the prompted lines are the commands.
+    prompted = any(raw.lstrip().startswith("$ ") for raw in source.splitlines())
     for number, raw in enumerate(source.splitlines(), 1):
+        continuing = bool(pending)
         line = pending + raw.strip()
         pending = ""
+        if prompted and not continuing and not line.startswith("$ ") and not line.startswith("#"):
+            previous_was_command = False
+            continue
+        line = line.removeprefix("$ ")
         if line.endswith("\\"):
             pending = line[:-1].rstrip() + " "
             continue

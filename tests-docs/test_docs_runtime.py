@@ -130,5 +130,7 @@ def test_commands_and_their_expected_answers() -> None:
     )
     assert (one.argv, one.status, one.expected) == (["curl", "-X", "DELETE", "x/?ids=1,2"], 400, '{"a": 1}')
     assert (two.argv, two.status, two.expected) == (["curl", "y"], None, "")
+    [prompted] = docs_runtime.parse_commands("$ python -c \\\n  'print(1)'\n1\n")
+    assert prompted.argv == ["python", "-c", "print(1)"]
     assert docs_runtime.ellipsis_match('{"id": 3, ...}', '{"id": 3, "name": "x"}')
     assert not docs_runtime.ellipsis_match('{"id": 3, ...}', '{"id": 4, "name": "x"}')

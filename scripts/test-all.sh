@@ -24,6 +24,9 @@ run() {  # run <label> <command...>
   [ -z "$detail" ] && detail=$(grep -oE 'Documentation built in [0-9.]+ seconds' "$log" | tail -1)
   cov=$(grep -E '^TOTAL ' "$log" | awk '{print $NF}')
   [ -n "$cov" ] && detail="$detail, coverage $cov"
+  # The documentation tests count the code blocks they ran and the ones marked not runnable.
+  blocks=$(grep -E '^docs: [0-9]+ code blocks' "$log" | tail -1 | sed -E 's/^docs: //')
+  [ -n "$blocks" ] && detail="$detail; $blocks"
   rm -f "$log"
   if [ "$status" -eq 0 ]; then state=PASS; else state=FAIL; fi
   RESULTS+=("$state  $label ($((SECONDS - start))s)${detail:+: $detail}")
@@ -51,6 +54,7 @@ if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"
   run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
 fi
+run "docs: every code block of README.md, docs/ and the package READMEs (~20 s)" $HATCH run integration:test-docs
 # The documentation site with --strict: a broken link or anchor, or an API page that does not resolve (~15 s).
 run "docs: mkdocs build --strict" $HATCH run docs:build
 # The release workflow's checks for the three packages, and a Celery worker from bulk-drf[redis] installed from the

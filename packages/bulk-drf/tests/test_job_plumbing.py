@@ -73,7 +73,8 @@ def test_a_job_submitted_without_a_celery_app_is_a_503_and_stays_open() -> None:
     done = _in_a_project_without_celery_app(
         """
         from django.core.management import call_command
-        from django.test.utils import override_settings
+        from django.test.utils import override_settings, setup_test_environment
+        setup_test_environment()  # ALLOWED_HOSTS takes "testserver": job answers carry absolute URLs
         override_settings(ROOT_URLCONF="tests.jobs_urls").enable()
         call_command("migrate", verbosity=0)
         from django.contrib.auth import get_user_model

@@ -103,7 +103,16 @@ def test_the_job_routes_document_their_bodies_and_answers(schema):
     assert set(one_shot["post"]["responses"]) == {"202", "400", "413"}
     assert "ids" in params(one_shot["get"]) and "requestBody" not in one_shot["get"]
     started = one_shot["post"]["responses"]["202"]["content"]["application/json"]["schema"]
-    assert set(started["required"]) == {"job_id", "state", "operation", "total_records", "status_url"}
+    assert set(started["required"]) == {
+        "id",
+        "state",
+        "operation",
+        "total_records",
+        "status_url",
+        "results_url",
+        "job_id",
+    }
+    assert started["properties"]["job_id"]["deprecated"] is True
     staged = schema["paths"]["/things/bulk/jobs/"]["post"]
     assert body(staged) == {"$ref": "#/components/schemas/BulkJobCreate"}
     assert staged["responses"]["201"]["content"]["application/json"]["schema"] == {
@@ -127,7 +136,8 @@ def test_the_job_resource_documents_each_action():
     assert "text/csv" in results["responses"]["200"]["content"]
     aggregates = paths["/api/bulk-jobs/{id}/aggregates/"]
     answer = aggregates["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert set(answer["required"]) == {"job_id", "aggregates"}
+    assert set(answer["required"]) == {"id", "aggregates", "job_id"}
+    assert answer["properties"]["job_id"]["deprecated"] is True
     # a viewset whose get_queryset() needs a signed-in user: the anonymous schema request still works
     scoped = body(paths["/scoped-gadgets/"]["patch"])["items"]
     assert scoped["properties"]["id"] == {"type": "integer"} and "id" in scoped["required"]

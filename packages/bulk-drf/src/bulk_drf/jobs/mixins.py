@@ -6,7 +6,8 @@ becomes a 202 job when ``BULK_DRF_AUTO_ASYNC`` is on (``bulk_too_large``).
 Combined by hand, it goes first: ``class V(BulkJobsMixin, BulkOperationsMixin, ModelViewSet)``.
 
 - ``POST/PATCH/PUT/DELETE /things/bulk/`` with data, ``GET /things/bulk/?ids=``: one-shot -- creates
-  a job, stores the data, queues it, answers 202 ``{job_id, state, status_url}``.
+  a job, stores the data, queues it, answers 202 with the job's status document (``id``, ``state``,
+  ``status_url``, ...).
 - ``POST /things/bulk/jobs/`` ``{"operation": ..., "unique_fields": [...]}``: a staged ``Open`` job;
   upload with ``PUT /api/bulk-jobs/{id}/data/``, then close with ``PATCH ... {"state": "UploadComplete"}``.
 
@@ -113,7 +114,11 @@ class BulkJobsMixin(_ViewSet):
                 unique_fields=body.validated_data["unique_fields"],
                 partial=partial,
             )
-        return Response(BulkJobSerializer(job).data, status=status.HTTP_201_CREATED, headers=self._location(job))
+        return Response(
+            BulkJobSerializer(job, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+            headers=self._location(request, job),
+        )
 
     def start_bulk_job(self, request: Request) -> Response:
         """Create, fill and queue a job from this request; answers 202.
@@ -164,18 +169,10 @@ class BulkJobsMixin(_ViewSet):
                 check=lambda chunk, first: check_record_ids(self, operation, chunk, first_index=first),
             )
             lifecycle.close(job, queue_checked=True)
-        status_url = job_url(job.pk)
-        return Response(
-            {
-                "job_id": str(job.pk),
-                "state": job.state,
-                "operation": job.operation,
-                "total_records": job.total_records,
-                "status_url": request.build_absolute_uri(status_url) if status_url else None,
-            },
-            status=status.HTTP_202_ACCEPTED,
-            headers=self._location(job),
-        )
+        # The job's status document, as GET status_url answers it; "job_id" is the 0.1 spelling of "id", kept
+        # for one release (deprecated).
+        document = {**BulkJobSerializer(job, context={"request": request}).data, "job_id": str(job.pk)}
+        return Response(document, status=status.HTTP_202_ACCEPTED, headers=self._location(request, job))
 
     def get_throttles(self) -> list[Any]:
         """The viewset's throttles, plus ``BulkJobCreateThrottle`` (``bulk_drf_jobs``) on the job-creating routes."""
@@ -245,9 +242,9 @@ class BulkJobsMixin(_ViewSet):
         self.check_permissions(request)
 
     @staticmethod
-    def _location(job: Any) -> dict[str, str]:
+    def _location(request: Request, job: Any) -> dict[str, str]:
         url = job_url(job.pk)
-        return {"Location": url} if url else {}
+        return {"Location": request.build_absolute_uri(url)} if url else {}
 
 
 class BulkViewSetMixin(BulkJobsMixin, BulkOperationsMixin):

@@ -62,15 +62,21 @@ def _job_mixins() -> dict[str, type]:
     pk_schema, item_errors, too_large = parts["pk_schema"], parts["item_errors"], parts["too_large"]
 
     job_started = build_object_type(
-        description="The job is created, its records stored, and it is queued; poll status_url.",
+        description=(
+            "The job is created, its records stored, and it is queued: its status document (as GET status_url "
+            "answers it); poll status_url."
+        ),
         properties={
-            "job_id": build_basic_type(OpenApiTypes.UUID),
+            "id": build_basic_type(OpenApiTypes.UUID),
             "state": build_basic_type(OpenApiTypes.STR),
             "operation": build_basic_type(OpenApiTypes.STR),
             "total_records": build_basic_type(OpenApiTypes.INT),
             "status_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "results_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "job_id": {**build_basic_type(OpenApiTypes.UUID), "deprecated": True, "description": "Use id."},
         },
-        required=["job_id", "state", "operation", "total_records", "status_url"],
+        required=["id", "state", "operation", "total_records", "status_url", "results_url", "job_id"],
+        additionalProperties=True,
     )
     records = {
         **build_array_type(build_object_type(additionalProperties=True)),
@@ -145,7 +151,7 @@ def _job_mixins() -> dict[str, type]:
                     description="succeeded/failed: index, pk, created, errors, data; unprocessed: index, data.",
                     properties={
                         "index": build_basic_type(OpenApiTypes.INT),
-                        "pk": build_basic_type(OpenApiTypes.STR),
+                        "pk": {**build_basic_type(OpenApiTypes.STR), "nullable": True},
                         "created": build_basic_type(OpenApiTypes.BOOL),
                         "errors": {"nullable": True},
                         "data": {"nullable": True},
@@ -167,10 +173,11 @@ def _job_mixins() -> dict[str, type]:
     )
     aggregates_answer = build_object_type(
         properties={
-            "job_id": build_basic_type(OpenApiTypes.UUID),
+            "id": build_basic_type(OpenApiTypes.UUID),
             "aggregates": build_object_type(additionalProperties=True),
+            "job_id": {**build_basic_type(OpenApiTypes.UUID), "deprecated": True, "description": "Use id."},
         },
-        required=["job_id", "aggregates"],
+        required=["id", "aggregates", "job_id"],
     )
     count_param = "A count: ASCII digits, at most 15 of them."
 

@@ -15,8 +15,11 @@ __all__ = [
     "BulkJobResultSerializer",
     "BulkJobSerializer",
     "BulkJobStateSerializer",
+    "absolute_urls",
     "job_url",
 ]
+
+URL_KEYS = ("status_url", "results_url")
 
 
 def job_url(job_id: Any, name: str = "bulk-job-detail") -> str | None:
@@ -27,8 +30,24 @@ def job_url(job_id: Any, name: str = "bulk-job-detail") -> str | None:
         return None
 
 
+def absolute_urls(document: dict[str, Any], request: Any) -> dict[str, Any]:
+    """``document`` with its ``status_url`` and ``results_url`` made absolute for ``request``'s host.
+
+    Status documents are cached with paths (a worker has no request, and the cache is shared by every
+    host name the API answers to); every response carries absolute URLs, as DRF's pagination links do.
+    """
+    return {
+        key: request.build_absolute_uri(value) if key in URL_KEYS and isinstance(value, str) else value
+        for key, value in document.items()
+    }
+
+
 class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
-    """A job's status: state, counters, percentage, timestamps, error, and where to go next."""
+    """A job's status: state, counters, percentage, timestamps, error, and where to go next.
+
+    ``status_url`` and ``results_url`` are absolute when the serializer has a ``request`` in its context
+    (every response), paths otherwise (the cached status document).
+    """
 
     owner = serializers.ReadOnlyField(source="owner_id")
     target = serializers.ReadOnlyField(source="viewset")
@@ -66,10 +85,14 @@ class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
         read_only_fields = fields
 
     def get_status_url(self, job: BulkJob) -> str | None:
-        return job_url(job.pk)
+        return self._url(job_url(job.pk))
 
     def get_results_url(self, job: BulkJob) -> str | None:
-        return job_url(job.pk, "bulk-job-results")
+        return self._url(job_url(job.pk, "bulk-job-results"))
+
+    def _url(self, path: str | None) -> str | None:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if path is not None and request is not None else path
 
 
 class BulkJobCreateSerializer(serializers.Serializer[Any]):
@@ -94,9 +117,13 @@ class BulkJobStateSerializer(serializers.Serializer[Any]):
 class BulkJobResultSerializer(serializers.ModelSerializer[BulkJobResult]):
     """One record's outcome."""
 
-    pk = serializers.CharField(source="object_pk")
+    pk = serializers.SerializerMethodField()
 
     class Meta:
         model = BulkJobResult
         fields = ["index", "pk", "created", "errors", "data"]
         read_only_fields = fields
+
+    def get_pk(self, result: BulkJobResult) -> str | None:
+        """The row's primary key as text; ``null`` when the record has no row (a failed record)."""
+        return result.object_pk or None

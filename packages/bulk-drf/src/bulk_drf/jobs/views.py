@@ -32,7 +32,7 @@ from .mixins import check_record_ids
 from .models import BulkJob, BulkJobResult
 from .openapi import BulkJobSchema
 from .processing import build_viewset
-from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
+from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer, absolute_urls
 from .states import JobOperation, JobState, ResultKind
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
@@ -127,9 +127,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
         if cached is not None:
             if not visible_to(request.user, cached["owner"]):
                 raise Http404("no such bulk job")
-            return Response(cached)
+            return Response(absolute_urls(cached, request))
         job = self.get_job()
-        return Response(progress.publish_status(job))
+        return Response(absolute_urls(progress.publish_status(job), request))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``{"state": "UploadComplete"}`` closes the job (and queues it); ``{"state": "Aborted"}`` aborts it."""
@@ -141,7 +141,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
                 lifecycle.close(job)
             else:
                 lifecycle.abort(job)
-        return Response(BulkJobSerializer(job).data)
+        return Response(BulkJobSerializer(job, context={"request": request}).data)
 
     @action(detail=True, methods=["put"], parser_classes=[JSONStreamParser, CSVStreamParser], url_name="data")
     def data(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -236,7 +236,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
                 if k not in ("format",)
             }
         viewset = build_viewset(job, method="GET")
-        return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
+        computed = aggregates.compute(job, viewset.get_queryset(), spec)
+        # "job_id" is the 0.1 spelling, kept for one release (deprecated): every job response names the job "id".
+        return Response({"id": str(job.pk), "aggregates": computed, "job_id": str(job.pk)})
 
 
 def results_csv(job: BulkJob, kind: str) -> StreamingHttpResponse:
@@ -256,7 +258,7 @@ def results_csv(job: BulkJob, kind: str) -> StreamingHttpResponse:
         queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
         lines = csv_lines(
             (
-                {"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
+                {"index": r.index, "pk": r.object_pk or None, "created": r.created, "errors": r.errors, "data": r.data}
                 for r in queryset.iterator(chunk_size=2000)
             ),
             columns=["index", "pk", "created", "errors", "data"],

@@ -41,6 +41,24 @@ class BulkJobSchema(BulkSchema):
 @cache
 def _job_mixins() -> dict[str, type]:
     """Build the spectacular mixins on first use, so importing this module never needs drf-spectacular."""
+    return {"JobRoutesSchemaMixin": _job_routes_mixin(), "BulkJobAutoSchemaMixin": _job_resource_mixin()}
+
+
+def _record_bodies() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two bodies a job's records come in: a JSON array of objects, and CSV."""
+    from drf_spectacular.plumbing import build_array_type, build_object_type
+
+    records = {
+        **build_array_type(build_object_type(additionalProperties=True)),
+        "minItems": 1,
+        "description": "The records (objects as the target serializer takes them; with id to update).",
+    }
+    csv_records = {"type": "string", "description": "CSV: a header line naming the columns, a line per record."}
+    return records, csv_records
+
+
+def _job_routes_mixin() -> type:
+    """The schema mixin of a ``BulkJobsMixin`` viewset's job routes."""
     from drf_spectacular.plumbing import build_array_type, build_basic_type, build_media_type_object, build_object_type
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
@@ -59,12 +77,7 @@ def _job_mixins() -> dict[str, type]:
         },
         required=["job_id", "state", "operation", "total_records", "status_url"],
     )
-    records = {
-        **build_array_type(build_object_type(additionalProperties=True)),
-        "minItems": 1,
-        "description": "The records (objects as the target serializer takes them; with id to update).",
-    }
-    csv_records = {"type": "string", "description": "CSV: a header line naming the columns, a line per record."}
+    records, csv_records = _record_bodies()
     ids_param = OpenApiParameter(
         "ids", OpenApiTypes.STR, description="Comma-separated primary keys, e.g. 3,1,2 (read and delete jobs)."
     )
@@ -122,6 +135,16 @@ def _job_mixins() -> dict[str, type]:
                 return {201: BulkJobSerializer}
             return {202: job_started, 400: item_errors, 413: too_large}
 
+    return JobRoutesSchemaMixin
+
+
+def _job_resource_mixin() -> type:
+    """The schema mixin of ``BulkJobViewSet`` (the job resource)."""
+    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_media_type_object, build_object_type
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    records, csv_records = _record_bodies()
     page_of_results = build_object_type(
         properties={
             "count": build_basic_type(OpenApiTypes.INT),
@@ -222,4 +245,4 @@ def _job_mixins() -> dict[str, type]:
                 content["text/csv"] = build_media_type_object(csv_records)
             return response
 
-    return {"JobRoutesSchemaMixin": JobRoutesSchemaMixin, "BulkJobAutoSchemaMixin": BulkJobAutoSchemaMixin}
+    return BulkJobAutoSchemaMixin

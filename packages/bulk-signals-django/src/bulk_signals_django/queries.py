@@ -13,7 +13,7 @@ from django.db.models.expressions import Col
 from django.db.models.sql import Query, UpdateQuery
 from django.db.models.sql.where import AND, ExtraWhere
 
-from .builders import _builds_like_django, _row_converter, fetch_rows, record_loop, whole_row
+from .builders import _row_converter, can_build_without_init, fetch_rows, record_loop, whole_row
 from .changes import writable_fields
 from .conf import settings
 from .mti import has_parent_tables
@@ -150,7 +150,7 @@ def load_one(model: type[models.Model], using: str, pk: Any) -> Any:
     converters = connection.ops.compiler("SQLCompiler")(query, connection, using).get_converters(columns)
     if converters:
         row = _row_converter(len(columns), converters, connection)(row)
-    if _builds_like_django(model):
+    if can_build_without_init(model):
         found: list[Any] = []
         record_loop(model, [whole_row(model)])((row,), (), using, found)
         return found[0]

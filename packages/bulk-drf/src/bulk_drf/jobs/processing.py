@@ -180,29 +180,12 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
         progress.publish_status(job)  # cheap repair of a cache a racing progress write left stale
         return job
-    if retry:
-        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
-    else:
-        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
-        job.attempts += 1
-    if job.attempts > MAX_ATTEMPTS:
-        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
-    if job.state == JobState.UPLOAD_COMPLETE:
-        if job.total_records == 0:
-            return _fail(job, "the job has no records")
-        try:
-            lifecycle.transition(job, JobState.IN_PROGRESS)
-        except IllegalTransition:  # aborted meanwhile
-            job.refresh_from_db()
-            return job
-    try:
-        viewset = build_viewset(job)
-    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):  # type: ignore[misc]  # mypy reads no starred except tuple
-        raise
-    except APIException as exc:
-        return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
-    except Exception as exc:
-        return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+    ended = _begin_attempt(job, retry)
+    if ended is not None:
+        return ended
+    viewset, ended = _job_viewset(job)
+    if ended is not None:
+        return ended
 
     last_published = first = job.processed_records
     while job.processed_records < job.total_records:
@@ -238,21 +221,66 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
                 return job
             stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
             return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
-        if job.processed_records - last_published >= bulk_settings.PROGRESS_UPDATE_INTERVAL or (
-            job.processed_records >= job.total_records
-        ):
-            last_published = job.processed_records
-            progress.publish_progress(job)
-            lifecycle.send_after_commit(
-                job_progress,
-                JobProgress(
-                    job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records
-                ),
-            )
+        last_published = _publish_progress(job, last_published)
         if deadline is not None and time.monotonic() >= deadline and job.processed_records < job.total_records:
             # Stop between chunks, well before the broker would redeliver the running task.
             end_time_slice(job.pk)
             raise TimeSliceUsed(job.pk, job.processed_records)
+    return _complete(job)
+
+
+def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
+    """Count this run's attempt (a retry is not one) and move an UploadComplete job to InProgress.
+
+    Returns the job when the run ends here (too many attempts, no records, aborted meanwhile), else None.
+    """
+    if retry:
+        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    else:
+        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+        job.attempts += 1
+    if job.attempts > MAX_ATTEMPTS:
+        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
+    if job.state == JobState.UPLOAD_COMPLETE:
+        if job.total_records == 0:
+            return _fail(job, "the job has no records")
+        try:
+            lifecycle.transition(job, JobState.IN_PROGRESS)
+        except IllegalTransition:  # aborted meanwhile
+            job.refresh_from_db()
+            return job
+    return None
+
+
+def _job_viewset(job: BulkJob) -> tuple[Any, BulkJob | None]:
+    """``(viewset, None)``, or ``(None, the failed job)`` when the job's viewset cannot be set up for its owner."""
+    try:
+        return build_viewset(job), None
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+        raise
+    except APIException as exc:
+        return None, _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+    except Exception as exc:
+        return None, _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+
+
+def _publish_progress(job: BulkJob, last_published: int) -> int:
+    """Publish the job's progress (cache and ``job_progress``) every ``PROGRESS_UPDATE_INTERVAL`` records and
+    at the end; returns the count last published."""
+    if job.processed_records - last_published >= bulk_settings.PROGRESS_UPDATE_INTERVAL or (
+        job.processed_records >= job.total_records
+    ):
+        last_published = job.processed_records
+        progress.publish_progress(job)
+        lifecycle.send_after_commit(
+            job_progress,
+            JobProgress(job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records),
+        )
+    return last_published
+
+
+def _complete(job: BulkJob) -> BulkJob:
+    """The end of a run that went through every record: JobComplete, or Failed when every record failed."""
     if job.succeeded_records == 0 and job.failed_records > 0:
         return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
     try:

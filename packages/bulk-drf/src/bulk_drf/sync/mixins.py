@@ -32,8 +32,7 @@ from .exceptions import InvalidBulkPayload, PayloadTooLarge, as_parse_error
 from .ids import InvalidId, id_parser, parse_id
 from .openapi import BulkSchema
 from .operations import BatchResult
-from .rendering import use_render_plan
-from .validation import use_plain_views
+from .shortcuts import use_plain_views, use_render_plan
 
 __all__ = ["BulkOperationsMixin"]
 

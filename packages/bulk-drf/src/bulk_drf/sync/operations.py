@@ -25,15 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bulk_signals_django.builders import new_record_factory
 from bulk_signals_django.keylocks import lock_keys
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, router, transaction
 from django.db.models import Exists, OuterRef
-from django.db.models.base import DEFERRED, ModelState
 from django.db.models.deletion import ProtectedError, RestrictedError
-from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_init, pre_init
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
@@ -41,6 +39,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from ..conf import bulk_settings
 from .exceptions import BulkValidationError, WriteConflict
 from .ids import INTEGER_TYPES, InvalidId, id_parser, parse_id
+from .shortcuts import prepare_serializer
 from .storable import printable, unstorable, unstorable_text
 from .validation import (
     NON_FIELD_ERRORS,
@@ -50,7 +49,6 @@ from .validation import (
     find_unique_conflicts,
     key_error,
     key_matching,
-    prepare_serializer,
     refuse_nested_writes,
     unique_keys,
 )
@@ -200,86 +198,12 @@ def write_delete(model: type[models.Model], instances: list[models.Model]) -> in
 def new_row_factory(model: type[models.Model]) -> Callable[[dict[str, Any]], models.Model]:
     """A function doing ``obj = model(); setattr(obj, name, value)`` for each item of its argument.
 
-    Where that is provably the same, it builds the instance's ``__dict__`` as ``Model.__init__``
-    would (a fresh ``ModelState``, then every concrete column's default, in field order: constants
-    worked out once, callable and database defaults evaluated per row) and stores plain column values
-    directly, instead of ``Model.__init__``'s generic per-field loop and a ``setattr`` per value:
-    no ``pre_init``/``post_init`` receivers for ``model``, no ``__init__``/``__setattr__`` of its own
-    (or of a mixin), and plain column descriptors. Foreign keys, properties and any other names go
-    through ``setattr``, as before. Otherwise (any receiver, any doubt) it is ``model()`` + ``setattr``.
+    bulk-signals-django's ``builders.new_record_factory``: where its one rule for building without
+    ``__init__`` (``can_build_without_init``: Django's own construction, plain column descriptors, no
+    ``pre_init``/``post_init`` receivers, ...) holds, the instance's ``__dict__`` is filled as
+    ``Model.__init__`` would fill it; otherwise it is ``model()`` plus ``setattr`` (docs/django.md).
     """
-
-    def plain(data: dict[str, Any]) -> models.Model:
-        obj = model()
-        for name, value in data.items():
-            setattr(obj, name, value)
-        return obj
-
-    mro = model.__mro__
-    if (
-        pre_init.has_listeners(model)
-        or post_init.has_listeners(model)
-        or any("__init__" in vars(cls) for cls in mro if cls not in (models.Model, object))
-        or any("__setattr__" in vars(cls) or "__new__" in vars(cls) for cls in mro if cls is not object)
-        or model._meta.abstract
-    ):
-        return plain
-    template: dict[str, Any] = {"_state": None}
-    per_row: list[tuple[str, Callable[[], Any]]] = []
-    direct: set[str] = set()
-    for f in model._meta.concrete_fields:
-        if f.column is None or getattr(f, "generated", False):  # Model.__init__ skips these too
-            continue
-        descriptor = vars(model).get(f.attname)
-        if descriptor is None:
-            descriptor = next((vars(cls)[f.attname] for cls in mro if f.attname in vars(cls)), None)
-        if not isinstance(descriptor, DeferredAttribute):
-            return plain  # a property or a descriptor of the model's own: Model.__init__'s setattr runs it
-        if type(descriptor) is DeferredAttribute and not f.is_relation:
-            direct.add(f.attname)  # setattr on a plain column stores into __dict__
-        if _constant_default(f):
-            value = f.get_default()
-            if value is not DEFERRED:
-                template[f.attname] = value
-        else:
-            template[f.attname] = None  # keeps the field's place; set per row
-            per_row.append((f.attname, f.get_default))
-    new = model.__new__
-
-    def build(data: dict[str, Any]) -> models.Model:
-        obj = new(model)
-        values = obj.__dict__
-        values.update(template)
-        values["_state"] = ModelState()
-        for attname, default in per_row:
-            value = default()
-            if value is DEFERRED:
-                del values[attname]
-            else:
-                values[attname] = value
-        for name, value in data.items():
-            if name in direct:
-                values[name] = value
-            else:
-                setattr(obj, name, value)
-        return obj
-
-    return build
-
-
-def _constant_default(f: models.Field[Any, Any]) -> bool:
-    """``f.get_default()`` returns the same value every time: ``Field.get_default`` with a non-callable
-    default, or with no default at all (``None`` or ``""``); not a callable or a database default."""
-    cls = type(f)
-    if (
-        cls.get_default is not models.Field.get_default
-        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]  # private, not in django-stubs
-        or cls.has_default is not models.Field.has_default
-    ):
-        return False
-    if getattr(f, "has_db_default", lambda: False)():
-        return False
-    return not (f.has_default() and callable(f.default))
+    return new_record_factory(model)
 
 
 def _first_line(exc: BaseException) -> str:

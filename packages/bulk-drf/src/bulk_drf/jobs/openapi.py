@@ -7,14 +7,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from ..sync.mixins import BulkOperationsMixin
 from ..sync.openapi import BulkSchema, spectacular_parts
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, BulkJobStateSerializer
 
 __all__ = ["JOB_ACTIONS", "BulkJobRoutesSchema", "BulkJobSchema"]
+
+# drf-spectacular's direction argument.
+_Direction = Literal["request", "response"]
+
+if TYPE_CHECKING:  # the AutoSchema the mixins go before, for the type checker (at runtime plain mixins)
+    from drf_spectacular.openapi import AutoSchema as _AutoSchema
+else:
+    _AutoSchema = object
 
 JOB_ACTIONS = {"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bulk_read"}  # one-shot /bulk/ routes
 
@@ -59,9 +68,13 @@ def _record_bodies() -> tuple[dict[str, Any], dict[str, Any]]:
 
 def _job_routes_mixin() -> type:
     """The schema mixin of a ``BulkJobsMixin`` viewset's job routes."""
-    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_media_type_object, build_object_type
+    from drf_spectacular.plumbing import build_array_type, build_media_type_object, build_object_type
+    from drf_spectacular.plumbing import build_basic_type as _build_basic_type
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
+
+    # Typed Optional: it is None only for OpenApiTypes.NONE, never asked for here.
+    build_basic_type = cast("Callable[[Any], dict[str, Any]]", _build_basic_type)
 
     parts = spectacular_parts()
     pk_schema, item_errors, too_large = parts["pk_schema"], parts["item_errors"], parts["too_large"]
@@ -88,7 +101,7 @@ def _job_routes_mixin() -> type:
         "ids", OpenApiTypes.STR, description="Comma-separated primary keys, e.g. 3,1,2 (read and delete jobs)."
     )
 
-    class JobRoutesSchemaMixin:
+    class JobRoutesSchemaMixin(_AutoSchema):
         """The ``bulk/`` (one-shot job) and ``bulk/jobs/`` (staged job) routes of a ``BulkJobsMixin`` viewset."""
 
         view: Any
@@ -99,7 +112,7 @@ def _job_routes_mixin() -> type:
             return action if action in JOB_ACTIONS or action == "bulk_jobs" else None
 
         def get_override_parameters(self) -> list[Any]:
-            params = list(super().get_override_parameters())  # type: ignore[misc]
+            params = list(super().get_override_parameters())
             if self._job_action() in JOB_ACTIONS:
                 if self.method in ("GET", "DELETE"):
                     params.append(ids_param)
@@ -113,12 +126,12 @@ def _job_routes_mixin() -> type:
                     )
             return params
 
-        def _get_request_body(self, direction: str = "request") -> Any:
+        def _get_request_body(self, direction: _Direction = "request") -> Any:
             action = self._job_action()
             if action is None:
-                return super()._get_request_body(direction)  # type: ignore[misc]
+                return super()._get_request_body(direction)  # type: ignore[no-untyped-call]  # unannotated upstream
             if action == "bulk_jobs":
-                component = self.resolve_serializer(BulkJobCreateSerializer, direction)  # type: ignore[attr-defined]
+                component = self.resolve_serializer(BulkJobCreateSerializer, direction)
                 return {"content": {"application/json": build_media_type_object(component.ref)}, "required": True}
             if self.method == "GET":
                 return None
@@ -136,7 +149,7 @@ def _job_routes_mixin() -> type:
         def get_response_serializers(self) -> Any:
             action = self._job_action()
             if action is None:
-                return super().get_response_serializers()  # type: ignore[misc]
+                return super().get_response_serializers()
             if action == "bulk_jobs":
                 return {201: BulkJobSerializer}
             return {202: job_started, 400: item_errors, 413: too_large}
@@ -146,9 +159,13 @@ def _job_routes_mixin() -> type:
 
 def _job_resource_mixin() -> type:
     """The schema mixin of ``BulkJobViewSet`` (the job resource)."""
-    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_media_type_object, build_object_type
+    from drf_spectacular.plumbing import build_array_type, build_media_type_object, build_object_type
+    from drf_spectacular.plumbing import build_basic_type as _build_basic_type
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
+
+    # Typed Optional: it is None only for OpenApiTypes.NONE, never asked for here.
+    build_basic_type = cast("Callable[[Any], dict[str, Any]]", _build_basic_type)
 
     records, csv_records = _record_bodies()
     page_of_results = build_object_type(
@@ -191,14 +208,14 @@ def _job_resource_mixin() -> type:
     )
     count_param = "A count: ASCII digits, at most 15 of them."
 
-    class BulkJobAutoSchemaMixin:
+    class BulkJobAutoSchemaMixin(_AutoSchema):
         """drf-spectacular ``AutoSchema`` additions for ``BulkJobViewSet``: each action's real body and answer."""
 
         view: Any
         method: str
 
         def get_override_parameters(self) -> list[Any]:
-            params = list(super().get_override_parameters())  # type: ignore[misc]
+            params = list(super().get_override_parameters())
             if getattr(self.view, "action", None) == "results":
                 params += [
                     OpenApiParameter("kind", OpenApiTypes.STR, enum=["succeeded", "failed", "unprocessed"]),
@@ -207,10 +224,10 @@ def _job_resource_mixin() -> type:
                 ]
             return params
 
-        def _get_request_body(self, direction: str = "request") -> Any:
+        def _get_request_body(self, direction: _Direction = "request") -> Any:
             action = getattr(self.view, "action", None)
             if action == "partial_update":
-                component = self.resolve_serializer(BulkJobStateSerializer, direction)  # type: ignore[attr-defined]
+                component = self.resolve_serializer(BulkJobStateSerializer, direction)
                 return {"content": {"application/json": build_media_type_object(component.ref)}, "required": True}
             if action == "data":
                 return {
@@ -233,7 +250,7 @@ def _job_resource_mixin() -> type:
                     },
                 )
                 return {"content": {"application/json": build_media_type_object(spec)}, "required": True}
-            return super()._get_request_body(direction)  # type: ignore[misc]
+            return super()._get_request_body(direction)  # type: ignore[no-untyped-call]  # unannotated upstream
 
         def get_response_serializers(self) -> Any:
             action = getattr(self.view, "action", None)
@@ -243,10 +260,10 @@ def _job_resource_mixin() -> type:
                 return {200: page_of_results}
             if action == "aggregates":
                 return {200: aggregates_answer}
-            return super().get_response_serializers()  # type: ignore[misc]
+            return super().get_response_serializers()
 
         def _get_response_for_code(self, serializer: Any, status_code: Any, *args: Any, **kwargs: Any) -> Any:
-            response = super()._get_response_for_code(serializer, status_code, *args, **kwargs)  # type: ignore[misc]
+            response = super()._get_response_for_code(serializer, status_code, *args, **kwargs)  # type: ignore[no-untyped-call]  # unannotated upstream
             if getattr(self.view, "action", None) == "results" and str(status_code) == "200":
                 content = response.get("content", {})
                 content["text/csv"] = build_media_type_object(csv_records)

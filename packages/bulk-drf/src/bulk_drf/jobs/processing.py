@@ -256,7 +256,7 @@ def _job_viewset(job: BulkJob) -> tuple[Any, BulkJob | None]:
     """``(viewset, None)``, or ``(None, the failed job)`` when the job's viewset cannot be set up for its owner."""
     try:
         return build_viewset(job), None
-    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):  # type: ignore[misc]  # mypy reads no starred except tuple
         raise
     except APIException as exc:
         return None, _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")

@@ -68,7 +68,7 @@ import decimal
 import re
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.core import validators as django_validators
 from django.core.exceptions import FieldDoesNotExist
@@ -92,7 +92,7 @@ __all__ = ["prepare_serializer", "use_plain_views", "use_render_plan"]
 
 
 def prepare_serializer(
-    serializer: serializers.Serializer, items: Sequence[Any], prefetched: dict[str, dict[Any, Any]] | None = None
+    serializer: serializers.Serializer[Any], items: Sequence[Any], prefetched: dict[str, dict[Any, Any]] | None = None
 ) -> None:
     """Make ``serializer`` validate ``items`` without a query per item.
 
@@ -110,7 +110,7 @@ def prepare_serializer(
     if not serializer.validators and type(serializer).run_validators is serializers.Serializer.run_validators:
         # DRF's own run_validators would copy every item into a dict of read-only defaults only to run
         # no validator on it; nothing to run, nothing to copy (validate() and field validators still run).
-        serializer.run_validators = _no_validators  # type: ignore[method-assign]
+        serializer.run_validators = _no_validators  # type: ignore[method-assign]  # this instance's own
     for name, field in serializer.fields.items():
         if (
             not field.read_only
@@ -143,13 +143,13 @@ class _PlainViewsBindingDict(BindingDict):
         return self.fields.items()
 
 
-def use_plain_views(serializer: serializers.Serializer) -> None:
+def use_plain_views(serializer: serializers.Serializer[Any]) -> None:
     """Give ``serializer`` (already built) fields with fast views; a no-op for anything unexpected."""
     fields = serializer.fields
     if type(fields) is BindingDict:
         fast = _PlainViewsBindingDict(serializer)
         fast.fields = fields.fields  # already bound to ``serializer``
-        serializer.fields = fast  # type: ignore[misc]
+        serializer.fields = fast
 
 
 # -- per-item shortcuts that leave DRF's semantics as they are ------------------------------------
@@ -197,7 +197,7 @@ class _QuickMinValue(django_validators.MinValueValidator):
             super().__call__(value)
 
 
-_QUICK: dict[type, type] = {
+_QUICK: dict[type, Any] = {  # Any: mypy would read quick.__new__(quick) as type.__new__
     ProhibitSurrogateCharactersValidator: _QuickSurrogates,
     django_validators.MaxLengthValidator: _QuickMaxLength,
     django_validators.MinLengthValidator: _QuickMinLength,
@@ -216,13 +216,15 @@ def _quick(validator: Any) -> Any:
     return twin
 
 
-def _fixed_validators(field: drf_fields.Field) -> None:
+def _fixed_validators(field: drf_fields.Field[Any, Any, Any, Any]) -> None:
     """DRF's ``Field.run_validators`` over the field's (now fixed) validators, ``requires_context`` read once."""
     if type(field).run_validators is not drf_fields.Field.run_validators:
         return
-    plan = tuple((v, bool(getattr(v, "requires_context", False))) for v in field.validators)
+    plan: tuple[tuple[Any, bool], ...] = tuple(
+        (v, bool(getattr(v, "requires_context", False))) for v in field.validators
+    )
     if not plan:
-        field.run_validators = _no_validators  # type: ignore[method-assign]
+        field.run_validators = _no_validators  # type: ignore[method-assign]  # this field's own
         return
 
     def run_validators(value: Any) -> None:
@@ -242,7 +244,7 @@ def _fixed_validators(field: drf_fields.Field) -> None:
         if errors:
             raise ValidationError(errors)
 
-    field.run_validators = _accepting(field.validators, run_validators)  # type: ignore[method-assign]
+    field.run_validators = _accepting(field.validators, run_validators)  # type: ignore[method-assign, assignment]  # this field's own
 
 
 def _accepting(validators: list[Any], run_validators: Callable[[Any], None]) -> Callable[[Any], None]:
@@ -257,8 +259,8 @@ def _accepting(validators: list[Any], run_validators: Callable[[Any], None]) -> 
         if kind in limits:  # the same check twice: keep the general path
             return run_validators
         limits[kind] = getattr(v, "limit_value", None)
-    max_len = limits.get(_QuickMaxLength)
-    min_len = limits.get(_QuickMinLength)
+    max_len: Any = limits.get(_QuickMaxLength)
+    min_len: Any = limits.get(_QuickMinLength)
     max_value = limits.get(_QuickMaxValue)
     min_value = limits.get(_QuickMinValue)
     has_max_len, has_min_len = _QuickMaxLength in limits, _QuickMinLength in limits
@@ -285,7 +287,7 @@ def _accepting(validators: list[Any], run_validators: Callable[[Any], None]) -> 
     return accepted_or_run
 
 
-def _field_loop(serializer: serializers.Serializer) -> None:
+def _field_loop(serializer: serializers.Serializer[Any]) -> None:
     """DRF's ``Serializer.to_internal_value`` for plain-dict items, with the writable fields, their
     ``validate_<field>`` names and their ``get_value``/``set_value`` steps worked out once.
 
@@ -309,7 +311,7 @@ def _field_loop(serializer: serializers.Serializer) -> None:
     for field in serializer.fields.values():
         if field.read_only:
             continue
-        name = field.field_name
+        name = cast(str, field.field_name)  # a bound field: it has its name
         get_value = None if type(field).get_value is drf_fields.Field.get_value else field.get_value
         keys = field.source_attrs
         plan.append(
@@ -325,7 +327,7 @@ def _field_loop(serializer: serializers.Serializer) -> None:
 
     def to_internal_value(data: Any) -> dict[str, Any]:
         if type(data) is not dict:
-            return drf_to_internal_value(data)  # type: ignore[no-any-return]
+            return drf_to_internal_value(data)  # type: ignore[no-any-return]  # DRF's dict
         ret: dict[str, Any] = {}
         errors: dict[str, Any] = {}
         for name, validate_name, get_value, run_validation, key, keys in plan:
@@ -350,10 +352,10 @@ def _field_loop(serializer: serializers.Serializer) -> None:
             raise ValidationError(errors)
         return ret
 
-    serializer.to_internal_value = to_internal_value  # type: ignore[method-assign]
+    serializer.to_internal_value = to_internal_value  # type: ignore[method-assign]  # this instance's own
 
 
-def _quick_run_validation(field: drf_fields.Field) -> Callable[[Any], Any]:
+def _quick_run_validation(field: drf_fields.Field[Any, Any, Any, Any]) -> Callable[[Any], Any]:
     """``field.run_validation``, with a direct path for the common valid value of an exact ``CharField``
     (a non-blank ``str``) or ``IntegerField`` (an ``int``): the value DRF's steps would return for it
     (``validate_empty_values`` passes it through, ``to_internal_value`` is the identity or ``strip()``),
@@ -367,7 +369,7 @@ def _quick_run_validation(field: drf_fields.Field) -> Callable[[Any], Any]:
         cls.run_validation is drf_fields.CharField.run_validation
         and cls.to_internal_value is drf_fields.CharField.to_internal_value
     ):
-        trim = field.trim_whitespace  # type: ignore[attr-defined]
+        trim = field.trim_whitespace  # type: ignore[attr-defined]  # a CharField's (checked above)
 
         def char(data: Any) -> Any:
             if type(data) is str:
@@ -381,7 +383,7 @@ def _quick_run_validation(field: drf_fields.Field) -> Callable[[Any], Any]:
     if (
         cls.run_validation is drf_fields.Field.run_validation
         and cls.to_internal_value is drf_fields.IntegerField.to_internal_value
-        and field.re_decimal is drf_fields.IntegerField.re_decimal  # type: ignore[attr-defined]
+        and field.re_decimal is drf_fields.IntegerField.re_decimal  # type: ignore[attr-defined]  # IntegerField's method
     ):
 
         def integer(data: Any) -> Any:
@@ -398,9 +400,9 @@ def _no_validators(value: Any) -> None:
     """``run_validators`` with nothing to run (no serializer-level validators, or a field without validators)."""
 
 
-def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict[Any, Any]:
+def _fetch_related(field: PrimaryKeyRelatedField[Any], raw_values: list[Any]) -> dict[Any, Any]:
     """The rows ``raw_values`` name in ``field``'s queryset, by pk, with one query."""
-    parse = id_parser(field.get_queryset().model._meta.pk)
+    parse = id_parser(field.get_queryset().model._meta.pk)  # type: ignore[union-attr]  # a writable field's queryset
     wanted = set()
     for value in raw_values:
         if value is None or isinstance(value, bool):
@@ -409,12 +411,12 @@ def _fetch_related(field: PrimaryKeyRelatedField, raw_values: list[Any]) -> dict
             wanted.add(parse(value))
         except InvalidId:
             continue
-    return {obj.pk: obj for obj in field.get_queryset().filter(pk__in=wanted)} if wanted else {}
+    return {obj.pk: obj for obj in field.get_queryset().filter(pk__in=wanted)} if wanted else {}  # type: ignore[union-attr]  # see above
 
 
-def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
+def _answer_from(field: PrimaryKeyRelatedField[Any], found: dict[Any, Any]) -> None:
     """Make ``field`` look values up in ``found``; same errors as DRF's own lookup."""
-    parse = id_parser(field.get_queryset().model._meta.pk)
+    parse = id_parser(field.get_queryset().model._meta.pk)  # type: ignore[union-attr]  # a writable field's queryset
 
     def to_internal_value(data: Any) -> Any:
         if isinstance(data, bool):
@@ -430,7 +432,7 @@ def _answer_from(field: PrimaryKeyRelatedField, found: dict[Any, Any]) -> None:
             field.fail("does_not_exist", pk_value=data)
         return obj
 
-    field.to_internal_value = to_internal_value  # type: ignore[method-assign]
+    field.to_internal_value = to_internal_value  # type: ignore[method-assign]  # this instance's own
 
 
 # -- rendering -------------------------------------------------------------------------------------
@@ -456,7 +458,7 @@ _BigIntegerField = getattr(drf_fields, "BigIntegerField", None)  # DRF >= 3.16
 _IDENTITY = object()
 
 
-def use_render_plan(serializer: serializers.BaseSerializer, model: type[models.Model]) -> None:
+def use_render_plan(serializer: serializers.BaseSerializer[Any], model: type[models.Model]) -> None:
     """Make ``serializer`` (a ``many=True`` serializer of ``model`` rows) render them with a per-field plan.
 
     DRF's ``Serializer.to_representation`` runs, for every field of every row, ``field.get_attribute``
@@ -472,7 +474,7 @@ def use_render_plan(serializer: serializers.BaseSerializer, model: type[models.M
     """
     if not isinstance(serializer, serializers.ListSerializer):
         return
-    child = serializer.child
+    child = cast("serializers.Serializer[Any]", serializer.child)  # a row serializer (its methods checked next)
     if (
         type(serializer).to_representation is not serializers.ListSerializer.to_representation
         or type(child).to_representation is not serializers.Serializer.to_representation
@@ -509,10 +511,10 @@ def use_render_plan(serializer: serializers.BaseSerializer, model: type[models.M
             rows.append(ret)
         return rows
 
-    serializer.to_representation = to_representation  # type: ignore[method-assign]
+    serializer.to_representation = to_representation  # type: ignore[method-assign]  # this instance's own plan
 
 
-def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field, instance: Any) -> None:
+def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field[Any, Any, Any, Any], instance: Any) -> None:
     """One field of one row, as ``Serializer.to_representation`` renders it."""
     try:
         attribute = field.get_attribute(instance)
@@ -522,9 +524,12 @@ def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field, instance
     ret[name] = None if check_for_none is None else field.to_representation(attribute)
 
 
-def _field_plan(field: drf_fields.Field, model: type[models.Model]) -> tuple[str, str | None, Any, drf_fields.Field]:
+def _field_plan(
+    field: drf_fields.Field[Any, Any, Any, Any], model: type[models.Model]
+) -> tuple[str, str | None, Any, drf_fields.Field[Any, Any, Any, Any]]:
     """``(key, column attribute to read or None for DRF's own code, conversion, field)``."""
-    drf = (field.field_name, None, None, field)
+    name = cast(str, field.field_name)  # a bound field: it has its name
+    drf = (name, None, None, field)
     if len(field.source_attrs) != 1:  # "*" or a dotted source
         return drf
     source = field.source_attrs[0]
@@ -534,7 +539,7 @@ def _field_plan(field: drf_fields.Field, model: type[models.Model]) -> tuple[str
         return drf
     if not getattr(model_field, "concrete", False) or model_field.many_to_many:
         return drf
-    attname = model_field.attname
+    attname: str = model_field.attname  # type: ignore[union-attr]  # concrete: a model Field
     if not isinstance(getattr(model, attname, None), DeferredAttribute):  # a property or descriptor of the model's
         return drf
     cls = type(field)
@@ -542,18 +547,18 @@ def _field_plan(field: drf_fields.Field, model: type[models.Model]) -> tuple[str
         if (
             model_field.many_to_one
             and cls.get_attribute is RelatedField.get_attribute
-            and cls.use_pk_only_optimization is PrimaryKeyRelatedField.use_pk_only_optimization
+            and cls.use_pk_only_optimization is PrimaryKeyRelatedField.use_pk_only_optimization  # type: ignore[attr-defined]  # a RelatedField
             and cls.to_representation is PrimaryKeyRelatedField.to_representation
-            and field.pk_field is None  # type: ignore[attr-defined]
+            and field.pk_field is None  # type: ignore[attr-defined]  # a PrimaryKeyRelatedField
         ):
-            return (field.field_name, attname, _IDENTITY, field)  # DRF: PKOnlyObject(row.<fk>_id).pk
+            return (name, attname, _IDENTITY, field)  # DRF: PKOnlyObject(row.<fk>_id).pk
         return drf
     if source != attname or cls.get_attribute is not drf_fields.Field.get_attribute:
         return drf
-    return (field.field_name, attname, _conversion(field), field)
+    return (name, attname, _conversion(field), field)
 
 
-def _conversion(field: drf_fields.Field) -> Callable[[Any], Any] | object:
+def _conversion(field: drf_fields.Field[Any, Any, Any, Any]) -> Callable[[Any], Any] | object:
     """What ``field.to_representation`` does to a non-None value, as a builtin where DRF's is one."""
     method = type(field).to_representation
     if method is drf_fields.ReadOnlyField.to_representation:

@@ -11,10 +11,10 @@ same query. The other per-item shortcuts (validators, relations, the field loop)
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -58,7 +58,7 @@ def field_error(message: str, code: str) -> list[dict[str, str]]:
     return [{"message": message, "code": code}]
 
 
-def refuse_nested_writes(serializer: serializers.Serializer, items: Sequence[Any]) -> None:
+def refuse_nested_writes(serializer: serializers.Serializer[Any], items: Sequence[Any]) -> None:
     """Raise ``NestedWritesNotSupported`` if ``serializer`` would write nested objects or many-to-many rows.
 
     Writable nested serializers are refused outright (their ``create()`` logic cannot run in bulk);
@@ -87,7 +87,7 @@ class UniqueKey:
     it, and ``applies(obj)`` tells whether an instance's values match it.
     """
 
-    fields: tuple[models.Field, ...]
+    fields: tuple[models.Field[Any, Any], ...]
     condition: Q | None = None
 
     @property
@@ -134,7 +134,7 @@ def unique_keys(model: type[models.Model], *, conditional: bool = True) -> list[
     names += [tuple(c.fields) for c in opts.total_unique_constraints]
     keys: dict[Any, UniqueKey] = {}
     for key in names:
-        keys.setdefault(frozenset(key), UniqueKey(tuple(opts.get_field(name) for name in key)))
+        keys.setdefault(frozenset(key), UniqueKey(tuple(opts.get_field(name) for name in key)))  # type: ignore[misc]  # concrete fields
     if conditional:
         for constraint in opts.constraints:
             if (
@@ -144,9 +144,9 @@ def unique_keys(model: type[models.Model], *, conditional: bool = True) -> list[
                 and not constraint.expressions
                 and _condition_test(model, constraint.condition) is not None
             ):
-                fields = tuple(opts.get_field(name) for name in constraint.fields)
+                fields = tuple(opts.get_field(name) for name in constraint.fields)  # concrete fields
                 condition = constraint.condition
-                keys.setdefault((frozenset(constraint.fields), condition), UniqueKey(fields, condition))
+                keys.setdefault((frozenset(constraint.fields), condition), UniqueKey(fields, condition))  # type: ignore[arg-type]  # see above
     return list(keys.values())
 
 
@@ -168,7 +168,7 @@ def _compile_condition(model: type[models.Model], q: Q) -> Callable[[Any], bool]
         return None
     tests: list[Callable[[Any], bool]] = []
     for child in q.children:
-        test = _compile_condition(model, child) if isinstance(child, Q) else _lookup_test(model, *child)
+        test = _compile_condition(model, child) if isinstance(child, Q) else _lookup_test(model, *child)  # type: ignore[misc]  # a leaf: (lookup, value)
         if test is None:
             return None
         tests.append(test)
@@ -190,8 +190,8 @@ def _lookup_test(model: type[models.Model], lookup: str, value: Any) -> Callable
         return None
     if not getattr(field, "concrete", False) or field.many_to_many or operator not in ("", "exact", "in", "isnull"):
         return None
-    attname = field.attname  # type: ignore[union-attr]
-    target = getattr(field, "target_field", field)
+    attname = field.attname  # type: ignore[union-attr]  # concrete: a model Field
+    target: Any = getattr(field, "target_field", field)  # the field, or the one a foreign key points at
 
     def python(v: Any) -> Any:
         if hasattr(v, "resolve_expression"):
@@ -214,7 +214,7 @@ def _lookup_test(model: type[models.Model], lookup: str, value: Any) -> Callable
 def _condition_fields(q: Q) -> set[str]:
     names: set[str] = set()
     for child in q.children:
-        names |= _condition_fields(child) if isinstance(child, Q) else {child[0].split("__", 1)[0]}
+        names |= _condition_fields(child) if isinstance(child, Q) else {child[0].split("__", 1)[0]}  # type: ignore[index]  # a leaf: (lookup, value)
     return names
 
 
@@ -232,7 +232,7 @@ def find_unique_conflicts(
     model: type[models.Model],
     candidates: Sequence[tuple[int, models.Model]],
     keys: Sequence[UniqueKey],
-    serializer_fields: dict[str, Any],
+    serializer_fields: Mapping[str, Any],
     index_offset: int = 0,
 ) -> dict[int, dict[str, Any]]:
     """Check ``keys`` for ``candidates`` (``(index, instance)`` pairs) with one query.
@@ -301,7 +301,7 @@ def _add(errors: dict[int, dict[str, Any]], index: int, error: dict[str, Any]) -
 
 
 def key_error(
-    model: type[models.Model], key: UniqueKey, serializer_fields: dict[str, Any], where: str
+    model: type[models.Model], key: UniqueKey, serializer_fields: Mapping[str, Any], where: str
 ) -> dict[str, Any]:
     """DRF's own uniqueness messages, naming where the clash is."""
     by_source = {getattr(f, "source", name): name for name, f in serializer_fields.items()}
@@ -322,4 +322,4 @@ def as_item_errors(exc: serializers.ValidationError) -> dict[str, Any]:
     detail = exc.detail
     if not isinstance(detail, dict):
         detail = {NON_FIELD_ERRORS: detail if isinstance(detail, list) else [detail]}
-    return error_details(detail)
+    return cast("dict[str, Any]", error_details(detail))  # a dict in, a dict out

@@ -141,7 +141,7 @@ def _constructed_like_model(model: type[models.Model]) -> bool:
             return False
         if cls not in (models.Model, object) and "__init__" in own:
             return False
-    return model.from_db.__func__ is models.Model.from_db.__func__ and all(  # type: ignore[attr-defined]
+    return model.from_db.__func__ is models.Model.from_db.__func__ and all(  # type: ignore[attr-defined]  # a classmethod's function
         type(inspect.getattr_static(model, f.attname, None)) in _PLAIN_DESCRIPTORS for f in opts.concrete_fields
     )
 
@@ -222,7 +222,7 @@ def _constant_default(f: models.Field[Any, Any]) -> bool:
     cls = type(f)
     if (
         cls.get_default is not models.Field.get_default
-        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]
+        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]  # private, not in the stubs
         or cls.has_default is not models.Field.has_default
     ):
         return False

@@ -20,7 +20,7 @@ from django.core.signals import setting_changed
 try:
     from opentelemetry import trace as otel_trace
 except ImportError:  # bulk-signals-django[otel] not installed: no spans, whatever the setting
-    otel_trace = None  # type: ignore[assignment]
+    otel_trace = None  # type: ignore[assignment]  # the module, or None without the extra
 
 __all__ = ["SETTING", "SPANS", "dispatch", "refresh"]
 

@@ -72,7 +72,7 @@ class ImportForm(forms.Form):
 
     def __init__(self, *args: Any, operations: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["operation"].choices = [(op, JobOperation(op).label) for op in operations]  # type: ignore[attr-defined]
+        self.fields["operation"].choices = [(op, JobOperation(op).label) for op in operations]  # type: ignore[attr-defined]  # a ChoiceField
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

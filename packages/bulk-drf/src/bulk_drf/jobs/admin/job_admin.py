@@ -54,7 +54,7 @@ def throughput(job: BulkJob, now: datetime | None = None) -> dict[str, float | N
     return {"records_per_second": rate, "elapsed": elapsed, "queue_wait": wait}
 
 
-class BulkJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class BulkJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]  # subscripted, Django's class fails at runtime
     """Jobs with their state, owner, counters and progress; read-only, with Abort and the import pages."""
 
     change_form_template = "admin/bulk_drf/bulkjob/change_form.html"
@@ -201,7 +201,7 @@ class BulkJobAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         job = (queryset.select_for_update() if lock else queryset).filter(pk=pk).first()
         if job is None:
             raise Http404("no such bulk job")
-        return job  # type: ignore[no-any-return]
+        return job  # type: ignore[no-any-return]  # the admin's queryset: BulkJob rows
 
     def progress_view(self, request: HttpRequest, object_id: str) -> JsonResponse:
         """The job's status document, as ``GET /api/bulk-jobs/{id}/`` answers it: from the cache while it

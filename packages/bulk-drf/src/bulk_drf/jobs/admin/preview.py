@@ -81,7 +81,7 @@ def preview_job(job: BulkJob) -> Preview:
         with transaction.atomic(using=router.db_for_write(model)):
             result = operations.execute_batch(
                 viewset,
-                job.operation,  # type: ignore[arg-type]
+                job.operation,  # type: ignore[arg-type]  # insert, update or upsert: a preview never reads
                 list(records),
                 unique_fields=list(job.unique_fields) or None,
                 partial=job.partial,

@@ -44,8 +44,10 @@ def test_one_shot_post_answers_202_and_the_queued_job_runs(
         "job_id": str(job.pk),
         "state": "UploadComplete",
         "operation": "insert",
+        "dry_run": False,
         "total_records": 7,
         "status_url": f"http://testserver/api/bulk-jobs/{job.pk}/",
+        "results_url": f"http://testserver/api/bulk-jobs/{job.pk}/results/",
     }
     assert response["Location"] == f"/api/bulk-jobs/{job.pk}/"
     chunks = BulkJobDataChunk.objects.filter(job=job).values_list("start_index", "count")
@@ -70,9 +72,9 @@ def test_one_shot_methods_pick_the_operation(
 
 def test_one_shot_delete_and_read_take_ids(alice: Any) -> None:
     client = client_for(alice)
-    read = client.get("/gadgets/bulk/?ids=3,1,2")
-    assert read.status_code == 202
-    assert jobs.load_records(BulkJob.objects.get(pk=read.json()["job_id"]), 0, 3) == ["3", "1", "2"]
+    read = client.get("/gadgets/bulk/?ids=3,1,2,1")
+    assert read.status_code == 202 and read.json()["operation"] == "query"  # an export of those rows
+    assert BulkJob.objects.get(pk=read.json()["job_id"]).query["ids"] == ["3", "1", "2"]
     delete = client.delete("/gadgets/bulk/", [5, 6], format="json")
     assert delete.status_code == 202 and BulkJob.objects.get(pk=delete.json()["job_id"]).operation == "delete"
     assert client.get("/gadgets/bulk/").json() == {"ids": ["give the ids, e.g. ?ids=1,2,3"]}

@@ -144,4 +144,3 @@ class LabelledGadgetSerializer(serializers.ModelSerializer):
 
 class LabelledGadgetViewSet(SearchableGadgetViewSet):
     serializer_class = LabelledGadgetSerializer
-

@@ -86,6 +86,18 @@ def test_an_export_holds_what_the_list_shows_with_the_same_filters(alice: Any, s
     assert BulkJobResultPage.objects.filter(job=job).count() == 2  # EXPORT_PAGE_SIZE rows a page
 
 
+@pytest.mark.parametrize("query", ["?price__gte=2&price__lte=4", "?qty__in=1,3,5&sku=S3", "?sku=nope"])
+def test_django_filter_filters_an_export_as_it_filters_the_list(alice: Any, stock: Any, query: str) -> None:
+    job = run(start(alice, f"/filtered-gadgets/bulk/export/{query}"))
+    assert rows_of(alice, job) == listed(alice, f"/filtered-gadgets/{query}")
+
+
+def test_django_filters_400_for_a_bad_value_comes_before_any_job(alice: Any) -> None:
+    response = client_for(alice).post("/filtered-gadgets/bulk/export/?price__gte=cheap")
+    assert response.status_code == 400 and list(response.json()) == ["price__gte"]
+    assert BulkJob.objects.count() == 0
+
+
 def test_fields_keep_the_columns_asked_for(alice: Any, stock: Any) -> None:
     job = run(start(alice, "/searchable-gadgets/bulk/export/?ordering=-qty&fields=price,sku"))
     assert job.query["columns"] == ["price", "sku"] and job.query["filters"] == [["ordering", "-qty"]]
@@ -282,3 +294,14 @@ def test_csv_cells_of_an_export_are_neutralised(alice: Any) -> None:
     response = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/", {"format": "csv"})
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
     assert rows == [["sku", "name"], ["'=1+2", "'@SUM(A1)"]]
+
+
+def test_the_results_purge_deletes_an_exports_pages(alice: Any, stock: Any) -> None:
+    from bulk_drf.jobs.retention import purge_expired_results
+    from django.utils import timezone
+
+    job = run(start(alice, "/gadgets/bulk/export/"))
+    report = purge_expired_results(now=timezone.now() + timezone.timedelta(days=30))
+    assert (report.jobs, report.results) == (1, 4)
+    assert BulkJobResultPage.objects.count() == 0
+    assert client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/").status_code == 410

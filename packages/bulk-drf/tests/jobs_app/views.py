@@ -7,6 +7,7 @@ from typing import Any
 from bulk_drf.jobs.mixins import BulkJobsMixin
 from bulk_drf.mixins import BulkOperationsMixin
 from django.db import OperationalError
+from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import filters, permissions, serializers, viewsets
 
 from .models import Gadget, Meter
@@ -144,3 +145,10 @@ class LabelledGadgetSerializer(serializers.ModelSerializer):
 
 class LabelledGadgetViewSet(SearchableGadgetViewSet):
     serializer_class = LabelledGadgetSerializer
+
+
+class FilteredGadgetViewSet(GadgetViewSet):
+    """django-filter's backend: ``?price__gte=&price__lte=&sku=&qty=``; a bad value is its own 400."""
+
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = {"price": ["gte", "lte"], "sku": ["exact"], "qty": ["exact", "in"]}

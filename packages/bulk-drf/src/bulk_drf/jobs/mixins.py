@@ -146,6 +146,9 @@ class BulkJobsMixin:
         params = request.query_params
         fields = given["fields"] if "fields" in given else self._names(params.getlist("fields"))
         ids = given["ids"] if "ids" in given else (self._ids(request, True) if "ids" in params else None)
+        for index, pk in enumerate(ids or ()):
+            if isinstance(pk, bool | dict | list) or pk is None:  # numbers and text: the id syntax judges them
+                raise ValidationError({"ids": [f"item {index}: a primary key is a string or an integer"]})
         csv_options = self._csv_options(request)
         csv_options.update({k: given[k] for k in ("column_delimiter", "line_ending") if k in given})
         return self.start_export_job(request, fields=fields, ids=ids, **csv_options)

@@ -12,11 +12,14 @@ from typing import Any
 
 from ..sync.mixins import BulkOperationsMixin
 from ..sync.openapi import BulkSchema, spectacular_parts
+from .csv_options import ColumnDelimiter, LineEnding
 from .serializers import BulkJobCreateSerializer, BulkJobSerializer, BulkJobStateSerializer
+from .states import JobOperation, JobState
 
 __all__ = ["JOB_ACTIONS", "BulkJobRoutesSchema", "BulkJobSchema"]
 
 JOB_ACTIONS = {"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bulk_read"}  # one-shot /bulk/ routes
+_OTHER_JOB_ACTIONS = {"bulk_jobs", "bulk_jobs_list", "bulk_export"}
 
 
 class BulkJobRoutesSchema(BulkSchema):
@@ -54,11 +57,65 @@ def _job_mixins() -> dict[str, type]:
             "job_id": build_basic_type(OpenApiTypes.UUID),
             "state": build_basic_type(OpenApiTypes.STR),
             "operation": build_basic_type(OpenApiTypes.STR),
+            "dry_run": build_basic_type(OpenApiTypes.BOOL),
             "total_records": build_basic_type(OpenApiTypes.INT),
             "status_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "results_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
         },
-        required=["job_id", "state", "operation", "total_records", "status_url"],
+        required=["job_id", "state", "operation", "dry_run", "total_records", "status_url", "results_url"],
     )
+    csv_params = [
+        OpenApiParameter(
+            "column_delimiter",
+            OpenApiTypes.STR,
+            enum=ColumnDelimiter.values,
+            description="The job's CSV cell separator (uploads and downloads); default COMMA.",
+        ),
+        OpenApiParameter(
+            "line_ending",
+            OpenApiTypes.STR,
+            enum=LineEnding.values,
+            description="The line ending of the job's CSV downloads; default CRLF.",
+        ),
+    ]
+    dry_run_param = OpenApiParameter(
+        "dry_run", OpenApiTypes.BOOL, description="Validate every record and write none (results as usual)."
+    )
+    export_params = [
+        OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields to export (default: all)."),
+        OpenApiParameter("ids", OpenApiTypes.STR, description="Comma-separated primary keys: only those rows."),
+        *csv_params,
+    ]
+    export_body = build_object_type(
+        description="Optional: each key may be a query parameter instead.",
+        properties={
+            "fields": build_array_type(build_basic_type(OpenApiTypes.STR)),
+            "ids": {
+                **build_array_type({"oneOf": [build_basic_type(OpenApiTypes.STR), build_basic_type(OpenApiTypes.INT)]}),
+                "minItems": 1,
+            },
+            "column_delimiter": {"type": "string", "enum": ColumnDelimiter.values},
+            "line_ending": {"type": "string", "enum": LineEnding.values},
+        },
+    )
+    list_params = [
+        OpenApiParameter(
+            "state", OpenApiTypes.STR, description=f"Comma-separated states: {', '.join(JobState.values)}."
+        ),
+        OpenApiParameter(
+            "operation", OpenApiTypes.STR, description=f"Comma-separated operations: {', '.join(JobOperation.values)}."
+        ),
+        OpenApiParameter(
+            "created_after", OpenApiTypes.STR, description="ISO 8601 date-time or date; jobs created then or later."
+        ),
+        OpenApiParameter(
+            "created_before", OpenApiTypes.STR, description="ISO 8601 date-time or date; jobs created before then."
+        ),
+    ]
+    page_params = [
+        OpenApiParameter("limit", OpenApiTypes.INT, description="Jobs per page (1-500, default 50)."),
+        OpenApiParameter("offset", OpenApiTypes.INT, description="Jobs to skip."),
+    ]
     records = {
         **build_array_type(build_object_type(additionalProperties=True)),
         "minItems": 1,
@@ -77,13 +134,25 @@ def _job_mixins() -> dict[str, type]:
 
         def _job_action(self) -> str | None:
             action = getattr(self.view, "action", None)
-            return action if action in JOB_ACTIONS or action == "bulk_jobs" else None
+            return action if action in JOB_ACTIONS or action in _OTHER_JOB_ACTIONS else None
+
+        def get_filter_backends(self) -> list[Any]:
+            action = self._job_action()
+            if action == "bulk_export":
+                return list(getattr(self.view, "filter_backends", []))  # an export filters as the list does
+            if action is not None:
+                return []
+            return super().get_filter_backends()  # type: ignore[misc,no-any-return]
 
         def get_override_parameters(self) -> list[Any]:
             params = list(super().get_override_parameters())  # type: ignore[misc]
-            if self._job_action() in JOB_ACTIONS:
+            action = self._job_action()
+            if action in JOB_ACTIONS:
                 if self.method in ("GET", "DELETE"):
                     params.append(ids_param)
+                if self.method != "GET":
+                    params.append(dry_run_param)
+                params += csv_params
                 if self.method in ("POST", "PUT", "PATCH"):
                     params.append(
                         OpenApiParameter(
@@ -92,6 +161,10 @@ def _job_mixins() -> dict[str, type]:
                             description="An upsert job: comma-separated fields of a unique key to match rows on.",
                         )
                     )
+            elif action == "bulk_export":
+                params += export_params
+            elif action == "bulk_jobs_list":
+                params += list_params + page_params
             return params
 
         def _get_request_body(self, direction: str = "request") -> Any:
@@ -101,6 +174,10 @@ def _job_mixins() -> dict[str, type]:
             if action == "bulk_jobs":
                 component = self.resolve_serializer(BulkJobCreateSerializer, direction)  # type: ignore[attr-defined]
                 return {"content": {"application/json": build_media_type_object(component.ref)}, "required": True}
+            if action == "bulk_export":
+                return {"content": {"application/json": build_media_type_object(export_body)}, "required": False}
+            if action == "bulk_jobs_list":
+                return None
             if self.method == "GET":
                 return None
             if self.method == "DELETE":
@@ -120,16 +197,29 @@ def _job_mixins() -> dict[str, type]:
                 return super().get_response_serializers()  # type: ignore[misc]
             if action == "bulk_jobs":
                 return {201: BulkJobSerializer}
+            if action == "bulk_jobs_list":
+                return {200: job_list}
+            if action == "bulk_export":
+                return {202: job_started, 413: too_large}
             return {202: job_started, 400: item_errors, 413: too_large}
 
     page_of_results = build_object_type(
+        description=(
+            "By offset (ingest jobs' JSON without locator/max_records): count, next, previous, results. By locator: "
+            "count, locator, next_locator (also the Bulk-Locator header; null at the end), next, results."
+        ),
         properties={
             "count": build_basic_type(OpenApiTypes.INT),
             "next": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
             "previous": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "locator": {**build_basic_type(OpenApiTypes.STR), "nullable": True},
+            "next_locator": {**build_basic_type(OpenApiTypes.STR), "nullable": True},
             "results": build_array_type(
                 build_object_type(
-                    description="succeeded/failed: index, pk, created, errors, data; unprocessed: index, data.",
+                    description=(
+                        "succeeded/failed: index, pk, created, errors, data; unprocessed: index, data; "
+                        "a query job's succeeded: the exported rows."
+                    ),
                     properties={
                         "index": build_basic_type(OpenApiTypes.INT),
                         "pk": build_basic_type(OpenApiTypes.STR),
@@ -137,12 +227,22 @@ def _job_mixins() -> dict[str, type]:
                         "errors": {"nullable": True},
                         "data": {"nullable": True},
                     },
-                    required=["index"],
+                    additionalProperties=True,
                 )
             ),
         },
+        required=["count", "next", "results"],
+    )
+    job_list = build_object_type(
+        properties={
+            "count": build_basic_type(OpenApiTypes.INT),
+            "next": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "previous": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "results": build_array_type({"$ref": "#/components/schemas/BulkJob"}),
+        },
         required=["count", "next", "previous", "results"],
     )
+    ndjson_rows = {"type": "string", "description": "One JSON document per line."}
     uploaded = build_object_type(
         properties={
             "id": build_basic_type(OpenApiTypes.UUID),
@@ -169,12 +269,22 @@ def _job_mixins() -> dict[str, type]:
 
         def get_override_parameters(self) -> list[Any]:
             params = list(super().get_override_parameters())  # type: ignore[misc]
-            if getattr(self.view, "action", None) == "results":
+            action = getattr(self.view, "action", None)
+            if action == "results":
                 params += [
                     OpenApiParameter("kind", OpenApiTypes.STR, enum=["succeeded", "failed", "unprocessed"]),
                     OpenApiParameter("offset", OpenApiTypes.INT, description=count_param),
                     OpenApiParameter("limit", OpenApiTypes.INT, description=count_param + " At most 10000."),
+                    OpenApiParameter(
+                        "locator", OpenApiTypes.STR, description="Where the page starts: a next_locator handed out."
+                    ),
+                    OpenApiParameter(
+                        "max_records", OpenApiTypes.INT, description=count_param + " Rows in the page (default: all)."
+                    ),
+                    OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv", "ndjson"]),
                 ]
+            elif action == "list":
+                params += list_params
             return params
 
         def _get_request_body(self, direction: str = "request") -> Any:
@@ -220,6 +330,13 @@ def _job_mixins() -> dict[str, type]:
             if getattr(self.view, "action", None) == "results" and str(status_code) == "200":
                 content = response.get("content", {})
                 content["text/csv"] = build_media_type_object(csv_records)
+                content["application/x-ndjson"] = build_media_type_object(ndjson_rows)
+                response["headers"] = {
+                    "Bulk-Locator": {
+                        "schema": build_basic_type(OpenApiTypes.STR),
+                        "description": "The locator of the next page, or null (pages by locator).",
+                    }
+                }
             return response
 
     return {"JobRoutesSchemaMixin": JobRoutesSchemaMixin, "BulkJobAutoSchemaMixin": BulkJobAutoSchemaMixin}

@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 import schemathesis
-from bulk_drf.jobs import lifecycle as jobs
 from bulk_drf.jobs import export, processing
+from bulk_drf.jobs import lifecycle as jobs
 from bulk_drf.models import BulkJob, BulkJobDataChunk, BulkJobKeyClaim, BulkJobResult, BulkJobResultPage
 from django.contrib.auth.models import User
 from django.core import signals

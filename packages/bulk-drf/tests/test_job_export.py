@@ -14,6 +14,7 @@ from bulk_drf.jobs import export, lifecycle, processing, runner
 from bulk_drf.models import BulkJob, BulkJobResult, BulkJobResultPage
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from rest_framework.renderers import JSONRenderer
 
 from tests import jobs_fixtures
 from tests.jobs_app.models import Gadget
@@ -96,6 +97,16 @@ def test_django_filters_400_for_a_bad_value_comes_before_any_job(alice: Any) -> 
     response = client_for(alice).post("/filtered-gadgets/bulk/export/?price__gte=cheap")
     assert response.status_code == 400 and list(response.json()) == ["price__gte"]
     assert BulkJob.objects.count() == 0
+
+
+@pytest.mark.parametrize("viewset", ["searchable-gadgets", "labelled-gadgets"])  # JSON plan; DRF's own rows
+def test_ndjson_lines_are_drfs_json_text_of_each_row(alice: Any, stock: Any, viewset: str) -> None:
+    Gadget.objects.create(owner=alice, sku="U1", name='naïve "quoted" ☃ \u2028', price="9.99")
+    job = run(start(alice, f"/{viewset}/bulk/export/"))
+    response = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/", {"format": "ndjson"})
+    lines = b"".join(response.streaming_content).decode().split("\n")
+    assert lines.pop() == ""
+    assert lines == [JSONRenderer().render(row).decode() for row in listed(alice, f"/{viewset}/")]
 
 
 def test_fields_keep_the_columns_asked_for(alice: Any, stock: Any) -> None:
@@ -191,18 +202,31 @@ def test_an_aborted_export_keeps_the_pages_it_stored(alice: Any, stock: Any, set
     assert [row["sku"] for row in rows_of(alice, stopped)] == ["S0", "S1"]
 
 
-def test_the_worker_reads_a_page_with_one_query_and_commits_it_with_four(alice: Any, stock: Any) -> None:
+def test_the_worker_reads_a_page_with_one_query_and_commits_it_with_two(alice: Any, stock: Any) -> None:
     job = start(alice, "/searchable-gadgets/bulk/export/?ordering=id")
     BulkJob.objects.filter(pk=job.pk).update(state="InProgress")
     exporter = export.Exporter(BulkJob.objects.get(pk=job.pk))
     pages = exporter.pages()  # the first call counts the rows (one query)
     with CaptureQueriesContext(connection) as queries:
         next(pages)
-    # SELECT the page's rows; then one transaction (a savepoint inside the test's): SELECT ... FOR UPDATE the
-    # job (SQLite has no FOR UPDATE: the same SELECT), INSERT the page, UPDATE the job's counters.
+    # SELECT the page's rows; then one transaction (a savepoint inside the test's): on PostgreSQL SET LOCAL
+    # synchronous_commit, UPDATE the job's cursor and counters (conditional: it also locks the row), INSERT the page.
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
     statements = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
-    assert statements == ["SELECT", "SELECT", "INSERT", "UPDATE"]
+    expected = (
+        ["SELECT", "SET", "UPDATE", "INSERT"] if connection.vendor == "postgresql" else ["SELECT", "UPDATE", "INSERT"]
+    )
+    assert statements == expected
+
+
+def test_a_second_run_of_the_same_export_stops_before_writing(alice: Any, stock: Any) -> None:
+    job = start(alice, "/searchable-gadgets/bulk/export/")
+    BulkJob.objects.filter(pk=job.pk).update(state="InProgress")
+    first, second = (export.Exporter(BulkJob.objects.get(pk=job.pk)) for _ in range(2))
+    next(first.pages())
+    with pytest.raises(export._Stopped):
+        next(second.pages())  # its cursor (0) is not the job's (2) any more
+    assert list(BulkJobResultPage.objects.filter(job=job).values_list("start_index", "count")) == [(0, 2)]
 
 
 def test_a_download_reads_one_stored_page_per_query(alice: Any, stock: Any) -> None:
@@ -305,3 +329,14 @@ def test_the_results_purge_deletes_an_exports_pages(alice: Any, stock: Any) -> N
     assert (report.jobs, report.results) == (1, 4)
     assert BulkJobResultPage.objects.count() == 0
     assert client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/").status_code == 410
+
+
+def test_pages_are_stored_uncompressed_on_postgresql() -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("a PostgreSQL storage setting (migration 0005)")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT attstorage FROM pg_attribute WHERE attrelid = 'bulk_drf_bulkjobresultpage'::regclass "
+            "AND attname = 'rows'"
+        )
+        assert cursor.fetchone() == ("e",)  # EXTERNAL: out of line, not compressed

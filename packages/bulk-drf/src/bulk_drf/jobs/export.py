@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from itertools import islice
+from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 from django.db.models import F
 from django.db.models.query import ModelIterable
 from django.http import QueryDict
@@ -39,7 +40,7 @@ from rest_framework.utils.encoders import JSONEncoder
 from ..conf import bulk_settings
 from ..sync.exceptions import PayloadTooLarge
 from ..sync.ids import InvalidId, id_parser
-from ..sync.rendering import column_plan, use_render_plan
+from ..sync.rendering import column_json_plan, js_safe, use_render_plan
 from ..sync.storable import printable, unstorable_text
 from ..sync.validation import use_plain_views
 from . import lifecycle, processing, progress
@@ -223,6 +224,7 @@ class Exporter:
     def __init__(self, job: BulkJob) -> None:
         spec = job.query or {}
         self.job = job
+        self._db = router.db_for_write(BulkJob)
         viewset = processing.build_viewset(job, method="GET")
         params = QueryDict(mutable=True)
         for name, value in spec.get("filters") or []:
@@ -244,7 +246,10 @@ class Exporter:
                 del child.fields[name]
         use_plain_views(child)
         self.ids: list[str] | None = spec.get("ids")
-        plan = column_plan(serializer, self.model) if self.queryset._iterable_class is ModelIterable else None
+        self._encode = row_encoder()
+        plan = None
+        if self.queryset._iterable_class is ModelIterable:
+            plan = column_json_plan(serializer, self.model, self._encode)
         if plan is not None and self.queryset.query.distinct:
             plan = None  # values_list of other columns would change what DISTINCT keeps
         if plan is None:
@@ -257,7 +262,6 @@ class Exporter:
                 attnames = [*attnames, self.pk_field.attname]  # keyset pages and ids read the pk
             self.attnames, self._render_values = attnames, render
         self._pk_position = None if self.attnames is None else self.attnames.index(self.pk_field.attname)
-        self._encode = JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -303,8 +307,8 @@ class Exporter:
     def _render(self, rows: list[Any]) -> list[str]:
         encode = self._encode
         if self.attnames is not None:
-            render = self._render_values
-            return [encode(render(row)) for row in rows]
+            render = self._render_values  # straight to JSON text (column_json_plan)
+            return [render(row) for row in rows]
         return [encode(row) for row in self._render_objects(rows)]
 
     def _keyset_pages(self, size: int, direction: str) -> Iterator[None]:
@@ -380,12 +384,32 @@ class Exporter:
     def _commit(
         self, lines: list[str], *, consumed: int, resume: str = "", failed: Sequence[processing.ResultRow] = ()
     ) -> None:
-        """Store one page (and the ids not found) with the job's counters, in one transaction."""
+        """Store one page (and the ids not found) with the job's counters, in one transaction.
+
+        The counters move first, with a conditional UPDATE that also locks the job row: a second run of the
+        same job (a redelivered task) waits there, then matches no row and stops, before writing anything. On
+        PostgreSQL the transaction does not wait for its WAL flush (``synchronous_commit`` off, for this
+        transaction only): a database crash may lose the last pages committed, but only with the counters
+        committed in the same transactions (the WAL is replayed in order), so a rerun resumes exactly where
+        the surviving pages end. The job's final state is committed as usual.
+        """
         job = self.job
         start = job.processed_records
-        with transaction.atomic():
-            locked = BulkJob.objects.select_for_update().values_list("state", "processed_records").get(pk=job.pk)
-            if locked != (JobState.IN_PROGRESS, start):
+        stop = start + consumed
+        total = max(job.total_records, stop)
+        with transaction.atomic(using=self._db):
+            connection = connections[self._db]
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            moved = BulkJob.objects.filter(pk=job.pk, state=JobState.IN_PROGRESS, processed_records=start).update(
+                processed_records=stop,
+                total_records=total,
+                succeeded_records=F("succeeded_records") + len(lines),
+                failed_records=F("failed_records") + len(failed),
+                heartbeat_at=timezone.now(),
+            )
+            if moved != 1:  # aborted, or another run moved the cursor
                 raise _Stopped
             if lines:
                 BulkJobResultPage.objects.create(
@@ -397,20 +421,29 @@ class Exporter:
                 )
             if failed:
                 processing.store_results(job, failed)
-            stop = start + consumed
-            total = max(job.total_records, stop)
-            moved = BulkJob.objects.filter(pk=job.pk, state=JobState.IN_PROGRESS, processed_records=start).update(
-                processed_records=stop,
-                total_records=total,
-                succeeded_records=F("succeeded_records") + len(lines),
-                failed_records=F("failed_records") + len(failed),
-                heartbeat_at=timezone.now(),
-            )
-            if moved != 1:
-                raise _Stopped
         job.processed_records, job.total_records = stop, total
         job.succeeded_records += len(lines)
         job.failed_records += len(failed)
+
+
+def row_encoder() -> Callable[[Any], str]:
+    """``encode(row)``: one row as compact JSON text, as DRF's ``JSONRenderer`` writes it (its encoder, non-ASCII
+    kept, no NaN, U+2028/U+2029 escaped). ``JSONEncoder.encode`` builds its C encoder anew for every call, a cost
+    as large as encoding a short row; the C encoder is built once here (the standard library's own)."""
+    encoder = JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has it
+        return lambda value: js_safe(encoder.encode(value))
+    try:
+        iterencode = c_make_encoder({}, encoder.default, encode_basestring, None, ":", ",", False, False, False)
+    except TypeError:  # pragma: no cover - another signature: the public method
+        return lambda value: js_safe(encoder.encode(value))
+    join = "".join
+
+    def encode(value: Any) -> str:
+        text = join(iterencode(value, 0))
+        return text if "\u2028" not in text and "\u2029" not in text else js_safe(text)
+
+    return encode
 
 
 def _missing(index: int, code: str, message: str) -> processing.ResultRow:

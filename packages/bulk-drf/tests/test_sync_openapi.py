@@ -104,8 +104,16 @@ def test_the_job_routes_document_their_bodies_and_answers(schema):
     assert "ids" in params(one_shot["get"]) and "requestBody" not in one_shot["get"]
     started = one_shot["post"]["responses"]["202"]["content"]["application/json"]["schema"]
     assert set(started["required"]) == {
-        "job_id", "state", "operation", "dry_run", "total_records", "status_url", "results_url",
-    }  # fmt: skip
+        "id",
+        "state",
+        "operation",
+        "dry_run",
+        "total_records",
+        "status_url",
+        "results_url",
+        "job_id",
+    }
+    assert started["properties"]["job_id"]["deprecated"] is True
     assert {"dry_run", "column_delimiter", "line_ending"} <= params(one_shot["post"])
     staged = schema["paths"]["/things/bulk/jobs/"]["post"]
     assert body(staged) == {"$ref": "#/components/schemas/BulkJobCreate"}
@@ -144,7 +152,8 @@ def test_the_job_resource_documents_each_action():
     }
     aggregates = paths["/api/bulk-jobs/{id}/aggregates/"]
     answer = aggregates["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert set(answer["required"]) == {"job_id", "aggregates"}
+    assert set(answer["required"]) == {"id", "aggregates", "job_id"}
+    assert answer["properties"]["job_id"]["deprecated"] is True
     # a viewset whose get_queryset() needs a signed-in user: the anonymous schema request still works
     scoped = body(paths["/scoped-gadgets/"]["patch"])["items"]
     assert scoped["properties"]["id"] == {"type": "integer"} and "id" in scoped["required"]

@@ -31,6 +31,7 @@ DEFAULTS: dict[str, Any] = {
     "JOB_CREATE_RATE": "120/minute",  # default rate of the bulk_drf_jobs throttle scope; None: not throttled
     "OPEN_JOB_TTL": 86_400,  # seconds an Open job may sit without an upload before the purge aborts it
     "EXPORT_PAGE_SIZE": 5000,  # rows a query (export) job reads, renders and stores per transaction
+    "OPENTELEMETRY": True,  # spans and metrics of job runs, when opentelemetry-api is installed (bulk-drf[otel])
 }
 
 
@@ -117,6 +118,10 @@ class BulkDRFSettings:
     @property
     def EXPORT_PAGE_SIZE(self) -> int:
         return int(self._get("EXPORT_PAGE_SIZE"))
+
+    @property
+    def OPENTELEMETRY(self) -> bool:
+        return bool(self._get("OPENTELEMETRY"))
 
 
 bulk_settings = BulkDRFSettings()

@@ -24,7 +24,7 @@ from .uploads import CSVStreamParser
 __all__ = ["FORMULA_PREFIXES", "CSVParser", "CSVRecords", "CSVRenderer", "csv_blocks", "csv_lines", "neutralise"]
 
 
-class CSVRecords(list):  # type: ignore[type-arg]
+class CSVRecords(list[dict[str, Any]]):
     """The records of a CSV upload (dicts), and ``columns``: the header's column names."""
 
     columns: list[str]

@@ -127,8 +127,9 @@ class StoredResults(ResultList):
             batch = list(rows.values_list("index", "object_pk", "created", "errors", "data")[:_BATCH])
             if not batch:
                 return
+            # A record without a row (a failure, a dry run's new row) has no pk: null, an empty CSV cell.
             yield "\n".join(
-                _dumps({"index": i, "pk": pk, "created": created, "errors": errors, "data": data})
+                _dumps({"index": i, "pk": pk or None, "created": created, "errors": errors, "data": data})
                 for i, pk, created, errors, data in batch
             )
             if len(batch) < _BATCH:

@@ -40,9 +40,8 @@ from rest_framework.utils.encoders import JSONEncoder
 from ..conf import bulk_settings
 from ..sync.exceptions import PayloadTooLarge
 from ..sync.ids import InvalidId, id_parser
-from ..sync.rendering import column_json_plan, js_safe, use_render_plan
+from ..sync.shortcuts import column_json_plan, js_safe, use_plain_views, use_render_plan
 from ..sync.storable import printable, unstorable_text
-from ..sync.validation import use_plain_views
 from . import lifecycle, processing, progress
 from .errors import IllegalTransition
 from .models import BulkJob, BulkJobResultPage
@@ -137,6 +136,23 @@ def _run(job_id: Any, retry: bool) -> BulkJob | None:
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
         progress.publish_status(job)
         return job
+    ended = _begin_attempt(job, retry)
+    if ended is not None:
+        return ended
+    exporter = _exporter(job)
+    if isinstance(exporter, BulkJob):  # failed: the viewset cannot be set up
+        return exporter
+    ended = _export_pages(job, exporter, deadline)
+    if ended is not None:
+        return ended
+    return _complete(job)
+
+
+def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
+    """Count this run's attempt (a retry is not one) and move an UploadComplete job to InProgress.
+
+    Returns the job when the run ends here (too many attempts, aborted meanwhile), else None.
+    """
     if retry:
         BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     else:
@@ -152,8 +168,13 @@ def _run(job_id: Any, retry: bool) -> BulkJob | None:
         except IllegalTransition:  # aborted meanwhile
             job.refresh_from_db()
             return job
+    return None
+
+
+def _exporter(job: BulkJob) -> Exporter | BulkJob:
+    """The job's ``Exporter``, or the failed job when its viewset cannot be set up for its owner."""
     try:
-        exporter = Exporter(job)
+        return Exporter(job)
     except (SoftTimeLimitExceeded, *processing.TRANSIENT_DATABASE_ERRORS):
         raise
     except APIException as exc:
@@ -161,6 +182,9 @@ def _run(job_id: Any, retry: bool) -> BulkJob | None:
     except Exception as exc:
         return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
 
+
+def _export_pages(job: BulkJob, exporter: Exporter, deadline: float | None) -> BulkJob | None:
+    """Store the job's pages from its cursor on; the job when the run ends before the last one, else None."""
     first = last_published = job.processed_records
     try:
         for _ in exporter.pages():
@@ -191,6 +215,11 @@ def _run(job_id: Any, retry: bool) -> BulkJob | None:
         if job.state != JobState.IN_PROGRESS:
             return job
         return _fail(job, f"unexpected error after {job.succeeded_records} rows: {type(exc).__name__}: {exc}")
+    return None
+
+
+def _complete(job: BulkJob) -> BulkJob:
+    """The end of a run that read every row: the job holds what it read, JobComplete."""
     # The rows counted at the start may have changed meanwhile: the job holds what it read.
     BulkJob.objects.filter(pk=job.pk, state=JobState.IN_PROGRESS).update(total_records=job.processed_records)
     job.total_records = job.processed_records

@@ -26,7 +26,7 @@ from ..sync.exceptions import PayloadTooLarge
 from ..sync.storable import check_records
 from . import progress, wiring
 from .csv_options import ColumnDelimiter, LineEnding
-from .errors import IllegalTransition, JobQueueUnavailable, TooManyOpenJobs
+from .errors import JOB_STAYS_OPEN, BrokerUnreachable, IllegalTransition, JobQueueUnavailable, TooManyOpenJobs
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
 from .states import FINAL_STATES, STATE_TIMESTAMPS, JobOperation, JobState, can_transition
@@ -38,6 +38,7 @@ __all__ = [
     "add_records",
     "add_upload",
     "check_open_jobs",
+    "check_queue",
     "close",
     "create_job",
     "enqueue",
@@ -294,14 +295,30 @@ def _publish_on_commit(job: BulkJob) -> None:
     transaction.on_commit(lambda: progress.set_status(job.pk, snapshot))
 
 
-def close(job: BulkJob) -> BulkJob:
+def check_queue(outcome: str = JOB_STAYS_OPEN) -> None:
+    """Refuse a job no worker could get now (:class:`JobQueueUnavailable`, 503): no Celery app is configured,
+    or (:class:`BrokerUnreachable`) its broker does not answer. Nothing to check when tasks run eagerly.
+
+    ``outcome`` ends the message: what the refusal left behind (``errors.JOB_STAYS_OPEN``, ``NOTHING_STORED``).
+    """
+    if wiring.runs_eagerly():
+        return
+    if not wiring.celery_is_configured():
+        raise JobQueueUnavailable(outcome)
+    problem = wiring.broker_problem()
+    if problem is not None:
+        raise BrokerUnreachable(*problem, outcome=outcome)
+
+
+def close(job: BulkJob, *, queue_checked: bool = False) -> BulkJob:
     """``Open -> UploadComplete``, then queue the job for a worker once the transaction commits.
 
-    Refused (:class:`JobQueueUnavailable`, 503; the job stays Open) when no Celery app is configured and tasks
-    do not run eagerly: Celery's fallback app would send it to a broker no worker of the project reads."""
-    legal = can_transition(JobState(job.state), JobState.UPLOAD_COMPLETE)  # an illegal one stays a 409
-    if legal and not wiring.runs_eagerly() and not wiring.celery_is_configured():
-        raise JobQueueUnavailable()
+    Refused before the move (503 :class:`JobQueueUnavailable`; the job stays Open and can be closed again)
+    when no worker could get it: no Celery app configured, or a broker that does not answer (``check_queue``;
+    skipped when the caller ran it, ``queue_checked``). A broker that dies between that check and the publish
+    at commit is logged; the job stays UploadComplete and the reaper (``requeue_stalled_jobs``) sends it."""
+    if not queue_checked and can_transition(JobState(job.state), JobState.UPLOAD_COMPLETE):  # illegal: a 409
+        check_queue()
     transition(job, JobState.UPLOAD_COMPLETE)
     enqueue(job)
     return job

@@ -6,9 +6,10 @@ becomes a 202 job when ``BULK_DRF_AUTO_ASYNC`` is on (``bulk_too_large``).
 Combined by hand, it goes first: ``class V(BulkJobsMixin, BulkOperationsMixin, ModelViewSet)``.
 
 - ``POST/PATCH/PUT/DELETE /things/bulk/`` with data: one-shot -- creates a job, stores the data, queues it,
-  answers 202 ``{job_id, state, status_url}`` (``?dry_run=true``: validate only; ``?column_delimiter=``).
+  answers 202 with the job's status document (``id``, ``state``, ``status_url``, ...) (``?dry_run=true``:
+  validate only; ``?column_delimiter=``, ``?line_ending=``).
 - ``POST /things/bulk/export/`` (and ``GET /things/bulk/?ids=``): a query job exporting the viewset's list as
-  its filter backends filter it (``jobs.export``); 202.
+  its filter backends filter it (``jobs.export``); 202 with the job's status document.
 - ``POST /things/bulk/jobs/`` ``{"operation": ..., "unique_fields": [...]}``: a staged ``Open`` job;
   upload with ``PUT /api/bulk-jobs/{id}/data/``, then close with ``PATCH ... {"state": "UploadComplete"}``.
   ``GET /things/bulk/jobs/``: the caller's jobs of this viewset (the filters of ``jobs.listing``).
@@ -21,7 +22,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from rest_framework import serializers, status
@@ -37,6 +38,7 @@ from ..sync.ids import InvalidId, id_parser
 from ..sync.mixins import BulkOperationsMixin
 from . import export, lifecycle
 from .csv_options import DELIMITERS, ColumnDelimiter, LineEnding
+from .errors import NOTHING_STORED
 from .http import as_api_exception
 from .listing import BulkJobPagination, filter_jobs
 from .models import BulkJob
@@ -53,6 +55,14 @@ _CREATES_JOBS = frozenset({"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bul
 # The actions whose permission is the one of what the job does, not of the request's method (check_permissions).
 _PERMISSION_OF_THE_JOB = frozenset({"bulk_jobs", "bulk_export"})
 
+if TYPE_CHECKING:
+    # What the mixin is composed with, for the type checker only (at runtime a mixin stays a plain class).
+    from rest_framework.viewsets import GenericViewSet
+
+    _ViewSet = GenericViewSet[Any]
+else:
+    _ViewSet = object
+
 _METHOD_OF = {
     JobOperation.INSERT: "POST",
     JobOperation.UPSERT: "POST",
@@ -61,7 +71,7 @@ _METHOD_OF = {
 }
 
 
-class BulkJobsMixin:
+class BulkJobsMixin(_ViewSet):
     """Adds the background-job routes (``bulk/`` and ``bulk/jobs/``) to a viewset."""
 
     schema = BulkJobRoutesSchema()
@@ -116,7 +126,11 @@ class BulkJobsMixin:
                 column_delimiter=body.validated_data["column_delimiter"],
                 line_ending=body.validated_data["line_ending"],
             )
-        return Response(BulkJobSerializer(job).data, status=status.HTTP_201_CREATED, headers=self._location(job))
+        return Response(
+            BulkJobSerializer(job, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+            headers=self._location(request, job),
+        )
 
     @bulk_jobs.mapping.get
     def bulk_jobs_list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -127,7 +141,7 @@ class BulkJobsMixin:
         jobs = filter_jobs(BulkJob.objects.filter(owner_id=owner.pk, viewset=path), request.query_params)
         paginator = BulkJobPagination()
         page = paginator.paginate_queryset(jobs.order_by("-created_at", "-pk"), request, view=self)
-        return paginator.get_paginated_response(BulkJobSerializer(page, many=True).data)
+        return paginator.get_paginated_response(BulkJobSerializer(page, many=True, context={"request": request}).data)
 
     @action(detail=False, methods=["post"], url_path="bulk/export", url_name="bulk-export")
     def bulk_export(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -165,21 +179,27 @@ class BulkJobsMixin:
         if ids is not None:
             check_record_ids(self, JobOperation.READ, ids)
         spec = export.export_spec(self, request, fields=fields, ids=ids)
+        lifecycle.check_queue(NOTHING_STORED)  # 503 when no worker could get the job now: nothing is stored
         with transaction.atomic():
             lifecycle.check_open_jobs(owner)
             job = lifecycle.create_job(
                 owner=owner, viewset=type(self), operation=JobOperation.QUERY, query=spec, **options
             )
-            lifecycle.close(job)
+            lifecycle.close(job, queue_checked=True)
         return self._accepted(request, job)
 
     def start_bulk_job(self, request: Request) -> Response:
-        """Create, fill and queue a job from this request; answers 202. A ``GET`` (``?ids=``) is a query job."""
+        """Create, fill and queue a job from this request; answers 202. A ``GET`` (``?ids=``) is a query job.
+
+        503 (``job_queue_unavailable``) before the body is read when no worker could get the job now (no Celery
+        app, a broker that does not answer): nothing is stored, the client sends the request again."""
         owner = self._job_owner(request)
         method = request.method
         options = self._csv_options(request)
         if method == "GET":
             return self.start_export_job(request, ids=self._ids(request, required=True), **options)
+        lifecycle.check_queue(NOTHING_STORED)
+        records: list[Any] | RecordStream
         dry_run = self._flag(request, "dry_run")
         # The body (CSV) is parsed when first read, below: with the job's delimiter.
         request.parser_context["csv_delimiter"] = DELIMITERS[options.get("column_delimiter", ColumnDelimiter.COMMA)]
@@ -189,7 +209,7 @@ class BulkJobsMixin:
             body = request.data
             records = body if isinstance(body, list | RecordStream) and body else self._ids(request, True)
         else:
-            records = request.data
+            records = request.data  # type: ignore[assignment]  # any parsed body (the stubs say dict), checked next
             if not isinstance(records, list | RecordStream):
                 raise ParseError("expected a JSON array of records (or text/csv)")
             operation = (
@@ -222,28 +242,18 @@ class BulkJobsMixin:
                 size=body_size if isinstance(records, list) and body_size > 0 else None,
                 check=lambda chunk, first: check_record_ids(self, operation, chunk, first_index=first),
             )
-            lifecycle.close(job)
+            lifecycle.close(job, queue_checked=True)
         return self._accepted(request, job)
 
     def _accepted(self, request: Request, job: BulkJob) -> Response:
-        status_url, results_url = job_url(job.pk), job_url(job.pk, "bulk-job-results")
-        return Response(
-            {
-                "job_id": str(job.pk),
-                "state": job.state,
-                "operation": job.operation,
-                "dry_run": job.dry_run,
-                "total_records": job.total_records,
-                "status_url": request.build_absolute_uri(status_url) if status_url else None,
-                "results_url": request.build_absolute_uri(results_url) if results_url else None,
-            },
-            status=status.HTTP_202_ACCEPTED,
-            headers=self._location(job),
-        )
+        # The job's status document, as GET status_url answers it; "job_id" is the 0.1 spelling of "id", kept
+        # for one release (deprecated).
+        document = {**BulkJobSerializer(job, context={"request": request}).data, "job_id": str(job.pk)}
+        return Response(document, status=status.HTTP_202_ACCEPTED, headers=self._location(request, job))
 
     def get_throttles(self) -> list[Any]:
         """The viewset's throttles, plus ``BulkJobCreateThrottle`` (``bulk_drf_jobs``) on the job-creating routes."""
-        throttles = list(super().get_throttles())  # type: ignore[misc]
+        throttles = list(super().get_throttles())
         if getattr(self, "action", None) in _CREATES_JOBS:
             throttles.append(BulkJobCreateThrottle())
         return throttles
@@ -264,7 +274,7 @@ class BulkJobsMixin:
     def handle_exception(self, exc: Exception) -> Response:
         """DRF's, with the job errors answered with their status (``jobs.http``: 409, 429, 503, ...) and a
         too deeply nested JSON body answered 400."""
-        return super().handle_exception(as_api_exception(exc))  # type: ignore[misc,no-any-return]
+        return super().handle_exception(as_api_exception(exc))
 
     def check_permissions(self, request: Request) -> None:
         """DRF's check, except on ``POST bulk/jobs/`` and ``POST bulk/export/``: their method says nothing of the job.
@@ -276,12 +286,12 @@ class BulkJobsMixin:
         """
         if getattr(self, "action", None) in _PERMISSION_OF_THE_JOB and not getattr(self, "_bulk_job_method", None):
             return
-        super().check_permissions(request)  # type: ignore[misc]
+        super().check_permissions(request)
 
     def _check_unique_fields(self, unique_fields: list[str]) -> None:
         """The same 400 as the synchronous endpoints for ``unique_fields`` that are not a unique key."""
         if unique_fields:
-            operations.upsert_key(self.get_queryset().model, unique_fields)  # type: ignore[attr-defined]
+            operations.upsert_key(self.get_queryset().model, unique_fields)
 
     @staticmethod
     def _job_owner(request: Request) -> Any:
@@ -338,9 +348,9 @@ class BulkJobsMixin:
         self.check_permissions(request)
 
     @staticmethod
-    def _location(job: Any) -> dict[str, str]:
+    def _location(request: Request, job: Any) -> dict[str, str]:
         url = job_url(job.pk)
-        return {"Location": url} if url else {}
+        return {"Location": request.build_absolute_uri(url)} if url else {}
 
 
 class BulkViewSetMixin(BulkJobsMixin, BulkOperationsMixin):

@@ -66,6 +66,8 @@ class BulkJob(models.Model):
         app_label = "bulk_drf"  # defined in bulk_drf.jobs, loaded by Django from bulk_drf.models
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="bulk_drf_job_owner_idx")]
+        # The admin shows a staff user their own jobs; this permission shows them everyone's (docs/jobs.md#admin).
+        permissions = [("view_all_jobs", "Can see every user's bulk jobs in the admin")]
 
     def __str__(self) -> str:
         return f"{self.operation} job {self.id} ({self.state})"

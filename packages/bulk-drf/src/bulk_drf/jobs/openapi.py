@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -44,27 +45,28 @@ class BulkJobSchema(BulkSchema):
 @cache
 def _job_mixins() -> dict[str, type]:
     """Build the spectacular mixins on first use, so importing this module never needs drf-spectacular."""
-    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_media_type_object, build_object_type
+    return {"JobRoutesSchemaMixin": _job_routes_mixin(), "BulkJobAutoSchemaMixin": _job_resource_mixin()}
+
+
+def _record_bodies() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two bodies a job's records come in: a JSON array of objects, and CSV."""
+    from drf_spectacular.plumbing import build_array_type, build_object_type
+
+    records = {
+        **build_array_type(build_object_type(additionalProperties=True)),
+        "minItems": 1,
+        "description": "The records (objects as the target serializer takes them; with id to update).",
+    }
+    csv_records = {"type": "string", "description": "CSV: a header line naming the columns, a line per record."}
+    return records, csv_records
+
+
+def _csv_params() -> list[Any]:
+    """``?column_delimiter=`` and ``?line_ending=``: a job's CSV options."""
     from drf_spectacular.types import OpenApiTypes
     from drf_spectacular.utils import OpenApiParameter
 
-    parts = spectacular_parts()
-    pk_schema, item_errors, too_large = parts["pk_schema"], parts["item_errors"], parts["too_large"]
-
-    job_started = build_object_type(
-        description="The job is created, its records stored, and it is queued; poll status_url.",
-        properties={
-            "job_id": build_basic_type(OpenApiTypes.UUID),
-            "state": build_basic_type(OpenApiTypes.STR),
-            "operation": build_basic_type(OpenApiTypes.STR),
-            "dry_run": build_basic_type(OpenApiTypes.BOOL),
-            "total_records": build_basic_type(OpenApiTypes.INT),
-            "status_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
-            "results_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
-        },
-        required=["job_id", "state", "operation", "dry_run", "total_records", "status_url", "results_url"],
-    )
-    csv_params = [
+    return [
         OpenApiParameter(
             "column_delimiter",
             OpenApiTypes.STR,
@@ -78,27 +80,14 @@ def _job_mixins() -> dict[str, type]:
             description="The line ending of the job's CSV downloads; default CRLF.",
         ),
     ]
-    dry_run_param = OpenApiParameter(
-        "dry_run", OpenApiTypes.BOOL, description="Validate every record and write none (results as usual)."
-    )
-    export_params = [
-        OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields to export (default: all)."),
-        OpenApiParameter("ids", OpenApiTypes.STR, description="Comma-separated primary keys: only those rows."),
-        *csv_params,
-    ]
-    export_body = build_object_type(
-        description="Optional: each key may be a query parameter instead.",
-        properties={
-            "fields": build_array_type(build_basic_type(OpenApiTypes.STR)),
-            "ids": {
-                **build_array_type({"oneOf": [build_basic_type(OpenApiTypes.STR), build_basic_type(OpenApiTypes.INT)]}),
-                "minItems": 1,
-            },
-            "column_delimiter": {"type": "string", "enum": ColumnDelimiter.values},
-            "line_ending": {"type": "string", "enum": LineEnding.values},
-        },
-    )
-    list_params = [
+
+
+def _list_params() -> list[Any]:
+    """The filters of a job list (``jobs.listing``)."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    return [
         OpenApiParameter(
             "state", OpenApiTypes.STR, description=f"Comma-separated states: {', '.join(JobState.values)}."
         ),
@@ -112,19 +101,121 @@ def _job_mixins() -> dict[str, type]:
             "created_before", OpenApiTypes.STR, description="ISO 8601 date-time or date; jobs created before then."
         ),
     ]
+
+
+def _export_parts() -> tuple[list[Any], dict[str, Any]]:
+    """An export's query parameters and its optional body."""
+    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_object_type
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    export_params = [
+        OpenApiParameter("fields", OpenApiTypes.STR, description="Comma-separated fields to export (default: all)."),
+        OpenApiParameter("ids", OpenApiTypes.STR, description="Comma-separated primary keys: only those rows."),
+        *_csv_params(),
+    ]
+    export_body = build_object_type(
+        description="Optional: each key may be a query parameter instead.",
+        properties={
+            "fields": build_array_type(build_basic_type(OpenApiTypes.STR)),
+            "ids": {
+                **build_array_type({"oneOf": [build_basic_type(OpenApiTypes.STR), build_basic_type(OpenApiTypes.INT)]}),
+                "minItems": 1,
+            },
+            "column_delimiter": {"type": "string", "enum": ColumnDelimiter.values},
+            "line_ending": {"type": "string", "enum": LineEnding.values},
+        },
+    )
+    return export_params, export_body
+
+
+def _job_list_answer() -> dict[str, Any]:
+    """A page of a job list."""
+    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_object_type
+    from drf_spectacular.types import OpenApiTypes
+
+    return build_object_type(
+        properties={
+            "count": build_basic_type(OpenApiTypes.INT),
+            "next": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "previous": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "results": build_array_type({"$ref": "#/components/schemas/BulkJob"}),
+        },
+        required=["count", "next", "previous", "results"],
+    )
+
+
+def _job_route_params() -> Callable[[str | None, str], list[Any]]:
+    """``params(action, method)``: the query parameters a job route adds to the viewset's."""
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    csv_params, list_params = _csv_params(), _list_params()
+    export_params = _export_parts()[0]
+    dry_run_param = OpenApiParameter(
+        "dry_run", OpenApiTypes.BOOL, description="Validate every record and write none (results as usual)."
+    )
     page_params = [
         OpenApiParameter("limit", OpenApiTypes.INT, description="Jobs per page (1-500, default 50)."),
         OpenApiParameter("offset", OpenApiTypes.INT, description="Jobs to skip."),
     ]
-    records = {
-        **build_array_type(build_object_type(additionalProperties=True)),
-        "minItems": 1,
-        "description": "The records (objects as the target serializer takes them; with id to update).",
-    }
-    csv_records = {"type": "string", "description": "CSV: a header line naming the columns, a line per record."}
     ids_param = OpenApiParameter(
         "ids", OpenApiTypes.STR, description="Comma-separated primary keys, e.g. 3,1,2 (read and delete jobs)."
     )
+    unique_fields_param = OpenApiParameter(
+        "unique_fields",
+        OpenApiTypes.STR,
+        description="An upsert job: comma-separated fields of a unique key to match rows on.",
+    )
+
+    def params(action: str | None, method: str) -> list[Any]:
+        if action == "bulk_export":
+            return list(export_params)
+        if action == "bulk_jobs_list":
+            return list_params + page_params
+        if action not in JOB_ACTIONS:
+            return []
+        added = [ids_param] if method in ("GET", "DELETE") else []
+        if method != "GET":
+            added.append(dry_run_param)
+        added += csv_params
+        if method in ("POST", "PUT", "PATCH"):
+            added.append(unique_fields_param)
+        return added
+
+    return params
+
+
+def _job_routes_mixin() -> type:
+    """The schema mixin of a ``BulkJobsMixin`` viewset's job routes."""
+    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_media_type_object, build_object_type
+    from drf_spectacular.types import OpenApiTypes
+
+    parts = spectacular_parts()
+    pk_schema, item_errors, too_large = parts["pk_schema"], parts["item_errors"], parts["too_large"]
+
+    job_started = build_object_type(
+        description=(
+            "The job is created, its records stored, and it is queued: its status document (as GET status_url "
+            "answers it); poll status_url."
+        ),
+        properties={
+            "id": build_basic_type(OpenApiTypes.UUID),
+            "state": build_basic_type(OpenApiTypes.STR),
+            "operation": build_basic_type(OpenApiTypes.STR),
+            "dry_run": build_basic_type(OpenApiTypes.BOOL),
+            "total_records": build_basic_type(OpenApiTypes.INT),
+            "status_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "results_url": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
+            "job_id": {**build_basic_type(OpenApiTypes.UUID), "deprecated": True, "description": "Use id."},
+        },
+        required=["id", "state", "operation", "dry_run", "total_records", "status_url", "results_url", "job_id"],
+        additionalProperties=True,
+    )
+    records, csv_records = _record_bodies()
+    export_body = _export_parts()[1]
+    job_list = _job_list_answer()
+    route_params = _job_route_params()
 
     class JobRoutesSchemaMixin:
         """The ``bulk/`` (one-shot job) and ``bulk/jobs/`` (staged job) routes of a ``BulkJobsMixin`` viewset."""
@@ -138,34 +229,14 @@ def _job_mixins() -> dict[str, type]:
 
         def get_filter_backends(self) -> list[Any]:
             action = self._job_action()
-            if action == "bulk_export":
-                return list(getattr(self.view, "filter_backends", []))  # an export filters as the list does
-            if action is not None:
-                return []
-            return super().get_filter_backends()  # type: ignore[misc,no-any-return]
+            if action is None:
+                return super().get_filter_backends()  # type: ignore[misc,no-any-return]
+            # An export filters as the list does; the other job routes take no filter parameters.
+            return list(getattr(self.view, "filter_backends", [])) if action == "bulk_export" else []
 
         def get_override_parameters(self) -> list[Any]:
             params = list(super().get_override_parameters())  # type: ignore[misc]
-            action = self._job_action()
-            if action in JOB_ACTIONS:
-                if self.method in ("GET", "DELETE"):
-                    params.append(ids_param)
-                if self.method != "GET":
-                    params.append(dry_run_param)
-                params += csv_params
-                if self.method in ("POST", "PUT", "PATCH"):
-                    params.append(
-                        OpenApiParameter(
-                            "unique_fields",
-                            OpenApiTypes.STR,
-                            description="An upsert job: comma-separated fields of a unique key to match rows on.",
-                        )
-                    )
-            elif action == "bulk_export":
-                params += export_params
-            elif action == "bulk_jobs_list":
-                params += list_params + page_params
-            return params
+            return params + route_params(self._job_action(), self.method)
 
         def _get_request_body(self, direction: str = "request") -> Any:
             action = self._job_action()
@@ -176,9 +247,7 @@ def _job_mixins() -> dict[str, type]:
                 return {"content": {"application/json": build_media_type_object(component.ref)}, "required": True}
             if action == "bulk_export":
                 return {"content": {"application/json": build_media_type_object(export_body)}, "required": False}
-            if action == "bulk_jobs_list":
-                return None
-            if self.method == "GET":
+            if self.method == "GET":  # bulk_jobs_list too
                 return None
             if self.method == "DELETE":
                 ids = {**build_array_type(pk_schema(self.view)), "minItems": 1}
@@ -195,14 +264,24 @@ def _job_mixins() -> dict[str, type]:
             action = self._job_action()
             if action is None:
                 return super().get_response_serializers()  # type: ignore[misc]
-            if action == "bulk_jobs":
-                return {201: BulkJobSerializer}
-            if action == "bulk_jobs_list":
-                return {200: job_list}
-            if action == "bulk_export":
-                return {202: job_started, 413: too_large}
-            return {202: job_started, 400: item_errors, 413: too_large}
+            answers = {
+                "bulk_jobs": {201: BulkJobSerializer},
+                "bulk_jobs_list": {200: job_list},
+                "bulk_export": {202: job_started, 413: too_large},
+            }
+            return answers.get(action, {202: job_started, 400: item_errors, 413: too_large})
 
+    return JobRoutesSchemaMixin
+
+
+def _job_resource_mixin() -> type:
+    """The schema mixin of ``BulkJobViewSet`` (the job resource)."""
+    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_media_type_object, build_object_type
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    records, csv_records = _record_bodies()
+    list_params = _list_params()
     page_of_results = build_object_type(
         description=(
             "By offset (ingest jobs' JSON without locator/max_records): count, next, previous, results. By locator: "
@@ -222,7 +301,7 @@ def _job_mixins() -> dict[str, type]:
                     ),
                     properties={
                         "index": build_basic_type(OpenApiTypes.INT),
-                        "pk": build_basic_type(OpenApiTypes.STR),
+                        "pk": {**build_basic_type(OpenApiTypes.STR), "nullable": True},
                         "created": build_basic_type(OpenApiTypes.BOOL),
                         "errors": {"nullable": True},
                         "data": {"nullable": True},
@@ -232,15 +311,6 @@ def _job_mixins() -> dict[str, type]:
             ),
         },
         required=["count", "next", "results"],
-    )
-    job_list = build_object_type(
-        properties={
-            "count": build_basic_type(OpenApiTypes.INT),
-            "next": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
-            "previous": {**build_basic_type(OpenApiTypes.URI), "nullable": True},
-            "results": build_array_type({"$ref": "#/components/schemas/BulkJob"}),
-        },
-        required=["count", "next", "previous", "results"],
     )
     ndjson_rows = {"type": "string", "description": "One JSON document per line."}
     uploaded = build_object_type(
@@ -254,10 +324,11 @@ def _job_mixins() -> dict[str, type]:
     )
     aggregates_answer = build_object_type(
         properties={
-            "job_id": build_basic_type(OpenApiTypes.UUID),
+            "id": build_basic_type(OpenApiTypes.UUID),
             "aggregates": build_object_type(additionalProperties=True),
+            "job_id": {**build_basic_type(OpenApiTypes.UUID), "deprecated": True, "description": "Use id."},
         },
-        required=["job_id", "aggregates"],
+        required=["id", "aggregates", "job_id"],
     )
     count_param = "A count: ASCII digits, at most 15 of them."
 
@@ -339,4 +410,4 @@ def _job_mixins() -> dict[str, type]:
                 }
             return response
 
-    return {"JobRoutesSchemaMixin": JobRoutesSchemaMixin, "BulkJobAutoSchemaMixin": BulkJobAutoSchemaMixin}
+    return BulkJobAutoSchemaMixin

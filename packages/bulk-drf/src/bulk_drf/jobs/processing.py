@@ -33,7 +33,7 @@ from ..conf import bulk_settings
 from ..sync import operations
 from ..sync.exceptions import WriteConflict
 from ..sync.ids import InvalidId, parse_id
-from . import dryrun, lifecycle, progress
+from . import dryrun, lifecycle, progress, telemetry
 from .errors import IllegalTransition
 from .models import BulkJob, BulkJobResult
 from .signals import JobProgress, job_progress
@@ -163,7 +163,7 @@ def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
     it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
     """
     try:
-        return _run_job(job_id, retry)
+        return telemetry.run_job(_run_job, job_id, retry, pauses=(TimeSliceUsed, SoftTimeLimitExceeded))
     except BulkJob.DoesNotExist:
         logger.warning("bulk job %s was deleted while it ran: stopped", job_id)
         progress.forget(job_id)
@@ -180,35 +180,18 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
         progress.publish_status(job)  # cheap repair of a cache a racing progress write left stale
         return job
-    if retry:
-        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
-    else:
-        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
-        job.attempts += 1
-    if job.attempts > MAX_ATTEMPTS:
-        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
-    if job.state == JobState.UPLOAD_COMPLETE:
-        if job.total_records == 0:
-            return _fail(job, "the job has no records")
-        try:
-            lifecycle.transition(job, JobState.IN_PROGRESS)
-        except IllegalTransition:  # aborted meanwhile
-            job.refresh_from_db()
-            return job
-    try:
-        viewset = build_viewset(job)
-    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
-        raise
-    except APIException as exc:
-        return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
-    except Exception as exc:
-        return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+    ended = _begin_attempt(job, retry)
+    if ended is not None:
+        return ended
+    viewset, ended = _job_viewset(job)
+    if ended is not None:
+        return ended
 
     last_published = first = job.processed_records
     while job.processed_records < job.total_records:
         start = job.processed_records
         try:
-            process_chunk(job, viewset)
+            telemetry.process_chunk(process_chunk, job, viewset)
         except _ChunkConflict:
             job.refresh_from_db()
             if job.state != JobState.IN_PROGRESS:
@@ -227,7 +210,7 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
         except TRANSIENT_DATABASE_ERRORS as exc:
             # The chunk rolled back; the task retries. It tells a first failure after progress (the retry
             # budget starts again) from another failure at the same cursor (the budget is spent).
-            exc.bulk_drf_progressed = job.processed_records > first  # type: ignore[union-attr]
+            exc.bulk_drf_progressed = job.processed_records > first  # type: ignore[attr-defined]  # our marker, see made_progress()
             raise
         except BulkJob.DoesNotExist:
             raise  # see run_job
@@ -238,23 +221,69 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
                 return job
             stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
             return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
-        if job.processed_records - last_published >= bulk_settings.PROGRESS_UPDATE_INTERVAL or (
-            job.processed_records >= job.total_records
-        ):
-            last_published = job.processed_records
-            progress.publish_progress(job)
-            lifecycle.send_after_commit(
-                job_progress,
-                JobProgress(
-                    job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records
-                ),
-            )
+        last_published = _publish_progress(job, last_published)
         if deadline is not None and time.monotonic() >= deadline and job.processed_records < job.total_records:
             # Stop between chunks, well before the broker would redeliver the running task.
             end_time_slice(job.pk)
             raise TimeSliceUsed(job.pk, job.processed_records)
+    return _complete(job, viewset)
+
+
+def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
+    """Count this run's attempt (a retry is not one) and move an UploadComplete job to InProgress.
+
+    Returns the job when the run ends here (too many attempts, no records, aborted meanwhile), else None.
+    """
+    if retry:
+        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    else:
+        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+        job.attempts += 1
+    if job.attempts > MAX_ATTEMPTS:
+        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
+    if job.state == JobState.UPLOAD_COMPLETE:
+        if job.total_records == 0:
+            return _fail(job, "the job has no records")
+        try:
+            lifecycle.transition(job, JobState.IN_PROGRESS)
+        except IllegalTransition:  # aborted meanwhile
+            job.refresh_from_db()
+            return job
+    return None
+
+
+def _job_viewset(job: BulkJob) -> tuple[Any, BulkJob | None]:
+    """``(viewset, None)``, or ``(None, the failed job)`` when the job's viewset cannot be set up for its owner."""
+    try:
+        return build_viewset(job), None
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+        raise
+    except APIException as exc:
+        return None, _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+    except Exception as exc:
+        return None, _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+
+
+def _publish_progress(job: BulkJob, last_published: int) -> int:
+    """Publish the job's progress (cache and ``job_progress``) every ``PROGRESS_UPDATE_INTERVAL`` records and
+    at the end; returns the count last published."""
+    if job.processed_records - last_published >= bulk_settings.PROGRESS_UPDATE_INTERVAL or (
+        job.processed_records >= job.total_records
+    ):
+        last_published = job.processed_records
+        progress.publish_progress(job)
+        lifecycle.send_after_commit(
+            job_progress,
+            JobProgress(job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records),
+        )
+    return last_published
+
+
+def _complete(job: BulkJob, viewset: Any) -> BulkJob:
+    """The end of a run that went through every record: JobComplete, or Failed when every record failed
+    (a dry run is a report: it completes, after the clashes between its chunks are found)."""
     if job.dry_run:
-        dryrun.finish(job, viewset)  # clashes between chunks; a dry run is a report: it completes
+        dryrun.finish(job, viewset)
     elif job.succeeded_records == 0 and job.failed_records > 0:
         return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
     try:
@@ -337,7 +366,7 @@ def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
 class ResultRow(NamedTuple):
     """One record's outcome before it is stored (a tuple: a chunk builds a thousand of them)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index, as BulkJobResult.index is named
     kind: str
     object_pk: str = ""
     created: bool = False
@@ -361,7 +390,7 @@ def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
         from psycopg.types.json import Jsonb
 
         opts, quote = BulkJobResult._meta, connection.ops.quote_name
-        columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)
+        columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)  # type: ignore[union-attr, arg-type]  # concrete fields
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy,
@@ -383,7 +412,8 @@ def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
 
 
 def _psycopg3() -> bool:
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # imports the driver: only on PostgreSQL
+    # Imports the driver: only on PostgreSQL. django-stubs has no psycopg_any.
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # type: ignore[import-untyped]  # see above
 
     return bool(is_psycopg3)
 
@@ -422,7 +452,7 @@ def _write_isolating(
         with transaction.atomic():
             batch = operations.execute_batch(
                 viewset,
-                job.operation,  # type: ignore[arg-type]
+                job.operation,  # type: ignore[arg-type]  # a write operation: read jobs never get here
                 items,
                 unique_fields=list(job.unique_fields) or None,
                 partial=job.partial,
@@ -496,7 +526,7 @@ def _field_of(viewset: Any, exc: BaseException) -> str:
         return "non_field_errors"
     table = model._meta.db_table
     columns: list[str] = []
-    diag = getattr(exc.__cause__, "diag", None)  # psycopg's error behind Django's wrapper (PostgreSQL)
+    diag: Any = getattr(exc.__cause__, "diag", None)  # psycopg's error behind Django's wrapper (PostgreSQL)
     if getattr(diag, "column_name", None):
         columns = [diag.column_name]
     elif getattr(diag, "constraint_name", None):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -105,7 +106,7 @@ def purge_expired_results(
                 results_purged_at=timezone.now()
             )
             # Cached status documents predate the purge: drop them so the next poll shows results_purged_at.
-            transaction.on_commit(lambda batch=batch: _forget(batch))
+            transaction.on_commit(partial(_forget, batch))
     return report
 
 
@@ -150,7 +151,7 @@ def purge_abandoned_jobs(ttl: timedelta | None = None, *, now: datetime | None =
                 JobState.ABORTED,
                 error_message=f"abandoned: Open with no upload for {int(ttl.total_seconds())}s (BULK_DRF_OPEN_JOB_TTL)",
             )
-            report.data_chunks += BulkJobDataChunk.objects.filter(job_id=pk).delete()[0]
+            report.data_chunks += BulkJobDataChunk.objects.filter(job_id=job.pk).delete()[0]
             BulkJob.objects.filter(pk=pk).update(results_purged_at=timezone.now())
             report.jobs += 1
     return report

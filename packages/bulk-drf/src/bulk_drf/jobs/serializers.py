@@ -17,8 +17,11 @@ __all__ = [
     "BulkJobResultSerializer",
     "BulkJobSerializer",
     "BulkJobStateSerializer",
+    "absolute_urls",
     "job_url",
 ]
+
+URL_KEYS = ("status_url", "results_url")
 
 
 def job_url(job_id: Any, name: str = "bulk-job-detail") -> str | None:
@@ -29,8 +32,24 @@ def job_url(job_id: Any, name: str = "bulk-job-detail") -> str | None:
         return None
 
 
-class BulkJobSerializer(serializers.ModelSerializer):
-    """A job's status: state, counters, percentage, timestamps, error, and where to go next."""
+def absolute_urls(document: dict[str, Any], request: Any) -> dict[str, Any]:
+    """``document`` with its ``status_url`` and ``results_url`` made absolute for ``request``'s host.
+
+    Status documents are cached with paths (a worker has no request, and the cache is shared by every
+    host name the API answers to); every response carries absolute URLs, as DRF's pagination links do.
+    """
+    return {
+        key: request.build_absolute_uri(value) if key in URL_KEYS and isinstance(value, str) else value
+        for key, value in document.items()
+    }
+
+
+class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
+    """A job's status: state, counters, percentage, timestamps, error, and where to go next.
+
+    ``status_url`` and ``results_url`` are absolute when the serializer has a ``request`` in its context
+    (every response), paths otherwise (the cached status document).
+    """
 
     owner = serializers.ReadOnlyField(source="owner_id")
     target = serializers.ReadOnlyField(source="viewset")
@@ -84,18 +103,22 @@ class BulkJobSerializer(serializers.ModelSerializer):
         return {"filters": filters, "fields": spec.get("fields") or [], "ids": None if ids is None else len(ids)}
 
     def get_status_url(self, job: BulkJob) -> str | None:
-        return job_url(job.pk)
+        return self._url(job_url(job.pk))
 
     def get_results_url(self, job: BulkJob) -> str | None:
-        return job_url(job.pk, "bulk-job-results")
+        return self._url(job_url(job.pk, "bulk-job-results"))
+
+    def _url(self, path: str | None) -> str | None:
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if path is not None and request is not None else path
 
 
-class BulkJobCreateSerializer(serializers.Serializer):
+class BulkJobCreateSerializer(serializers.Serializer[Any]):
     """``POST /things/bulk/jobs/``: what the staged job will do."""
 
     operation = serializers.ChoiceField(choices=[c for c in JobOperation.choices if c[0] != JobOperation.QUERY])
     unique_fields = serializers.ListField(child=serializers.CharField(), required=False, default=list)
-    partial = serializers.BooleanField(required=False, default=True)
+    partial = serializers.BooleanField(required=False, default=True)  # type: ignore[assignment]  # DRF moves fields off the class
     dry_run = serializers.BooleanField(required=False, default=False)
     column_delimiter = serializers.ChoiceField(choices=ColumnDelimiter.choices, default=ColumnDelimiter.COMMA)
     line_ending = serializers.ChoiceField(choices=LineEnding.choices, default=LineEnding.CRLF)
@@ -111,7 +134,7 @@ class BulkJobCreateSerializer(serializers.Serializer):
         return attrs
 
 
-class BulkExportSerializer(serializers.Serializer):
+class BulkExportSerializer(serializers.Serializer[Any]):
     """``POST /things/bulk/export/``'s optional body (each key may be a query parameter instead)."""
 
     ids = serializers.ListField(child=serializers.JSONField(), required=False, allow_empty=False)
@@ -126,18 +149,22 @@ class BulkExportSerializer(serializers.Serializer):
         }
 
 
-class BulkJobStateSerializer(serializers.Serializer):
+class BulkJobStateSerializer(serializers.Serializer[Any]):
     """``PATCH /api/bulk-jobs/{id}/``: the state a client may ask for."""
 
     state = serializers.ChoiceField(choices=[JobState.UPLOAD_COMPLETE, JobState.ABORTED])
 
 
-class BulkJobResultSerializer(serializers.ModelSerializer):
+class BulkJobResultSerializer(serializers.ModelSerializer[BulkJobResult]):
     """One record's outcome."""
 
-    pk = serializers.CharField(source="object_pk")
+    pk = serializers.SerializerMethodField()
 
     class Meta:
         model = BulkJobResult
         fields = ["index", "pk", "created", "errors", "data"]
         read_only_fields = fields
+
+    def get_pk(self, result: BulkJobResult) -> str | None:
+        """The row's primary key as text; ``null`` when the record has no row (a failed record)."""
+        return result.object_pk or None

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import ijson
+import ijson  # type: ignore[import-untyped]  # ijson ships no type information
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 

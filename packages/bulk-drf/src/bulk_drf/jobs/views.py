@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from rest_framework import mixins, status
 from rest_framework.decorators import action
@@ -32,11 +33,11 @@ from .mixins import check_record_ids
 from .models import BulkJob, BulkJobResult
 from .openapi import BulkJobSchema
 from .processing import build_viewset
-from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
+from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer, absolute_urls
 from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
-__all__ = ["BulkJobPagination", "BulkJobViewSet"]
+__all__ = ["BulkJobPagination", "BulkJobViewSet", "results_csv"]
 
 _PAGE_DEFAULT = 100
 _PAGE_MAX = 10_000
@@ -47,7 +48,7 @@ def visible_to(user: Any, owner_id: Any) -> bool:
     return bool(user.is_staff) or str(user.pk) == str(owner_id)
 
 
-class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
+class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
     """The job resource. ``GET`` on a job answers from the cache while the job runs (no query)."""
 
     serializer_class = BulkJobSerializer
@@ -71,7 +72,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
             shown = printable(request.query_params.get("format", ""))[:40]
             raise ValidationError({"format": [f"'{shown}' is not one of {', '.join(formats)}"]}) from None
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[BulkJob]:
         jobs_qs = BulkJob.objects.all()
         if self.action == "list" or not self.request.user.is_staff:
             jobs_qs = jobs_qs.filter(owner_id=self.request.user.pk)  # the list is always one's own jobs
@@ -108,9 +109,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         if cached is not None:
             if not visible_to(request.user, cached["owner"]):
                 raise Http404("no such bulk job")
-            return Response(cached)
+            return Response(absolute_urls(cached, request))
         job = self.get_job()
-        return Response(progress.publish_status(job))
+        return Response(absolute_urls(progress.publish_status(job), request))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``{"state": "UploadComplete"}`` closes the job (and queues it); ``{"state": "Aborted"}`` aborts it."""
@@ -122,7 +123,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 lifecycle.close(job)
             else:
                 lifecycle.abort(job)
-        return Response(BulkJobSerializer(job).data)
+        return Response(BulkJobSerializer(job, context={"request": request}).data)
 
     @action(detail=True, methods=["put"], parser_classes=[JSONStreamParser, CSVStreamParser], url_name="data")
     def data(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -214,7 +215,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
             count = queryset.count()
-            rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data
+            rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data  # type: ignore[assignment]  # many=True: a ReturnList
         return Response(
             {
                 "count": count,
@@ -262,7 +263,20 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 if k not in ("format",)
             }
         viewset = build_viewset(job, method="GET")
-        return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
+        computed = aggregates.compute(job, viewset.get_queryset(), spec)
+        # "job_id" is the 0.1 spelling, kept for one release (deprecated): every job response names the job "id".
+        return Response({"id": str(job.pk), "aggregates": computed, "job_id": str(job.pk)})
+
+
+def results_csv(job: BulkJob, kind: str) -> StreamingHttpResponse:
+    """One whole result list of ``job`` as a streamed CSV download, with the job's ``column_delimiter`` and
+    ``line_ending`` (``?kind=`` without a locator; the admin's downloads too)."""
+    source = downloads.result_list(job, kind)
+    response = StreamingHttpResponse(
+        downloads.stream(source, source.first, None, "csv", {}), content_type=downloads.CONTENT_TYPES["csv"]
+    )
+    response["Content-Disposition"] = f'attachment; filename="bulk-job-{job.pk}-{kind}.csv"'
+    return response
 
 
 def _id_checker(job: BulkJob) -> Any:

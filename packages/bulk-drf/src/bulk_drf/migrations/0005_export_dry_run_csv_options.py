@@ -16,7 +16,7 @@ def store_pages_uncompressed(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bulk_drf', '0003_job_bytes_and_last_upload'),
+        ('bulk_drf', '0004_bulkjob_view_all_jobs'),
     ]
 
     operations = [

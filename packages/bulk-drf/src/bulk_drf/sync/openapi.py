@@ -12,6 +12,7 @@ mixins the same way (``schema_mixins``), from the parts built here (``spectacula
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
@@ -65,16 +66,8 @@ def _bulk_class(base: type[ViewInspector], mixins: tuple[type, ...], prefix: str
 def spectacular_parts() -> dict[str, Any]:
     """drf-spectacular helpers and the sync schema mixin, built on first use (importing this module never needs
     drf-spectacular): ``view_model``, ``pk_schema``, ``item_errors``, ``too_large``, ``BulkAutoSchemaMixin``."""
-    from drf_spectacular.plumbing import (
-        build_array_type,
-        build_basic_type,
-        build_media_type_object,
-        build_object_type,
-        force_instance,
-        get_view_model,
-    )
+    from drf_spectacular.plumbing import build_basic_type, get_view_model
     from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiParameter
 
     def view_model(view: Any) -> Any:
         # drf-spectacular's own lookup (``queryset``, then ``get_queryset()`` guarded): a viewset scoping
@@ -94,6 +87,21 @@ def spectacular_parts() -> dict[str, Any]:
         if internal.endswith("AutoField") or internal.endswith("IntegerField"):
             return build_basic_type(OpenApiTypes.INT)
         return build_basic_type(OpenApiTypes.STR)
+
+    item_errors, too_large = _error_schemas()
+    return {
+        "view_model": view_model,
+        "pk_schema": pk_schema,
+        "item_errors": item_errors,
+        "too_large": too_large,
+        "BulkAutoSchemaMixin": _bulk_auto_schema_mixin(view_model, pk_schema, item_errors, too_large),
+    }
+
+
+def _error_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The bodies of a 400 (every failing item) and of a 413 (too many items)."""
+    from drf_spectacular.plumbing import build_array_type, build_basic_type, build_object_type
+    from drf_spectacular.types import OpenApiTypes
 
     item_errors = build_object_type(
         description="Nothing was written. Every failing item, by its index in the array.",
@@ -123,18 +131,39 @@ def spectacular_parts() -> dict[str, Any]:
         description="More items than BULK_DRF_SYNC_MAX_ITEMS (use the /bulk/ endpoint) or BULK_DRF_MAX_RECORDS.",
         properties={"detail": build_basic_type(OpenApiTypes.STR)},
     )
+    return item_errors, too_large
+
+
+def _bulk_action(view: Any, method: str) -> str | None:
+    """The view's action when this request is one of the array routes' (``None`` for any other)."""
+    action: str | None = getattr(view, "action", None)
+    if action in ARRAY_ACTIONS or (action, method) in {("create", "POST"), ("bulk_destroy", "DELETE")}:
+        return action
+    return None
+
+
+def _bulk_auto_schema_mixin(
+    view_model: Callable[[Any], Any],
+    pk_schema: Callable[[Any], dict[str, Any]],
+    item_errors: dict[str, Any],
+    too_large: dict[str, Any],
+) -> type:
+    """The sync schema mixin, built on first use (its methods call drf-spectacular's helpers)."""
+    from drf_spectacular.plumbing import (
+        build_array_type,
+        build_basic_type,
+        build_media_type_object,
+        build_object_type,
+        force_instance,
+    )
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
 
     class BulkAutoSchemaMixin:
         """drf-spectacular ``AutoSchema`` additions for ``BulkOperationsMixin`` viewsets."""
 
         view: Any
         method: str
-
-        def _bulk_action(self) -> str | None:
-            action = getattr(self.view, "action", None)
-            if action in ARRAY_ACTIONS or (action, self.method) in {("create", "POST"), ("bulk_destroy", "DELETE")}:
-                return action
-            return None
 
         def get_override_parameters(self) -> list[Any]:
             params = list(super().get_override_parameters())  # type: ignore[misc]
@@ -168,7 +197,7 @@ def spectacular_parts() -> dict[str, Any]:
 
         def _get_request_body(self, direction: str = "request") -> Any:
             """drf-spectacular documents no body for DELETE; a bulk delete takes an array of ids."""
-            if self.method == "DELETE" and self._bulk_action() == "bulk_destroy":
+            if self.method == "DELETE" and _bulk_action(self.view, self.method) == "bulk_destroy":
                 ids = {
                     **build_array_type(pk_schema(self.view)),
                     "minItems": 1,
@@ -179,7 +208,7 @@ def spectacular_parts() -> dict[str, Any]:
 
         def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
             schema, required = super()._get_request_for_media_type(serializer, direction)  # type: ignore[misc]
-            action = self._bulk_action()
+            action = _bulk_action(self.view, self.method)
             if action is None or schema is None:
                 return schema, required
             if action in ARRAY_ACTIONS:
@@ -200,7 +229,7 @@ def spectacular_parts() -> dict[str, Any]:
 
         def get_response_serializers(self) -> Any:
             serializers = super().get_response_serializers()  # type: ignore[misc]
-            action = self._bulk_action()
+            action = _bulk_action(self.view, self.method)
             if action is None:
                 return serializers
             if action == "bulk_destroy":
@@ -226,10 +255,4 @@ def spectacular_parts() -> dict[str, Any]:
                 return {201: {"oneOf": [component.ref, written]}, 200: written, 400: item_errors, 413: too_large}
             return {200: written, 400: item_errors, 413: too_large}
 
-    return {
-        "view_model": view_model,
-        "pk_schema": pk_schema,
-        "item_errors": item_errors,
-        "too_large": too_large,
-        "BulkAutoSchemaMixin": BulkAutoSchemaMixin,
-    }
+    return BulkAutoSchemaMixin

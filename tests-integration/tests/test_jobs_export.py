@@ -57,14 +57,14 @@ def test_an_export_on_a_real_worker_holds_what_the_list_shows(start_worker: Any)
     query = "?search=A0012&ordering=-amount,reference"
     response = client.post(f"/api/transactions/bulk/export/{query}&fields=reference,amount,account")
     assert response.status_code == 202, response.content
-    job = final_job(response.json()["job_id"], 60)
+    job = final_job(response.json()["id"], 60)
     assert (job.state, job.operation, job.succeeded_records) == ("JobComplete", "query", 100)
     listed = [
         {"reference": row["reference"], "amount": row["amount"], "account": row["account"]}
         for row in client.get(f"/api/transactions/{query}").json()
     ]
     assert pages(client, job.pk, max_records=30) == listed
-    everything = final_job(client.post("/api/transactions/bulk/export/").json()["job_id"], 60)
+    everything = final_job(client.post("/api/transactions/bulk/export/").json()["id"], 60)
     assert everything.succeeded_records == 3000  # alice's, never bob's
     assert BulkJobResultPage.objects.filter(job=everything).count() == 6
     text = b"".join(client.get(f"/api/bulk-jobs/{everything.pk}/results/", {"format": "csv"}).streaming_content)
@@ -79,7 +79,7 @@ def test_a_worker_killed_mid_export_leaves_no_row_twice(start_worker: Any) -> No
     alice, accounts, client = make_user("alice")
     total = 40_000
     stock(alice, accounts, total, "K")
-    job_id = client.post("/api/transactions/bulk/export/?fields=id,reference").json()["job_id"]
+    job_id = client.post("/api/transactions/bulk/export/?fields=id,reference").json()["id"]
     wait_for(lambda: BulkJob.objects.get(pk=job_id).processed_records >= 1000, 60, "the first pages")
     worker.kill()
     at_kill = BulkJob.objects.get(pk=job_id)
@@ -102,7 +102,7 @@ def test_a_dry_run_on_a_real_worker_writes_nothing_and_fires_no_receiver(start_w
     audit, balances = AuditEntry.objects.count(), list(Account.objects.values_list("balance", flat=True))
     response = client.post("/api/transactions/bulk/?dry_run=true", records, format="json")
     assert response.status_code == 202 and response.json()["dry_run"] is True
-    job = final_job(response.json()["job_id"], 60)
+    job = final_job(response.json()["id"], 60)
     assert (job.state, job.dry_run, job.succeeded_records, job.failed_records) == ("JobComplete", True, 598, 2)
     assert Transaction.objects.count() == 0
     assert AuditEntry.objects.count() == audit  # the audit receiver never ran

@@ -529,7 +529,7 @@ def test_an_ordering_outside_ordering_fields_is_ignored_not_run(alice: Any) -> N
     JobGadget.objects.create(owner=alice, sku="A", name="a", price=1)
     response = client_for(alice).post("/searchable-gadgets/bulk/export/?ordering=owner__password")
     assert response.status_code == 202
-    job = processing_export(response.json()["job_id"])
+    job = processing_export(response.json()["id"])
     assert job.state == "JobComplete" and job.succeeded_records == 1
 
 
@@ -594,7 +594,7 @@ def test_a_dry_run_writes_nothing_even_with_bad_records(alice: Any) -> None:
 @jobs_urls
 def test_someone_elses_export_is_not_there(alice: Any, bob: Any) -> None:
     response = client_for(bob).post("/gadgets/bulk/export/")
-    job_id = response.json()["job_id"]
+    job_id = response.json()["id"]
     processing_export(job_id)
     for url in (f"/api/bulk-jobs/{job_id}/", f"/api/bulk-jobs/{job_id}/results/?format=csv"):
         assert client_for(alice).get(url).status_code == 404

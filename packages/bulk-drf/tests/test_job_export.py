@@ -47,7 +47,10 @@ def stock(alice: Any, bob: Any) -> list[Gadget]:
 def start(user: Any, url: str, body: Any = None) -> BulkJob:
     response = client_for(user).post(url, body, format="json")
     assert response.status_code == 202, response.content
-    return BulkJob.objects.get(pk=response.json()["job_id"])
+    answer = response.json()  # the job's status document (one spelling: id, absolute URLs; job_id deprecated)
+    assert answer["job_id"] == answer["id"] and answer["operation"] == "query"
+    assert answer["status_url"] == response["Location"] == f"http://testserver/api/bulk-jobs/{answer['id']}/"
+    return BulkJob.objects.get(pk=answer["id"])
 
 
 def run(job: BulkJob) -> BulkJob:
@@ -137,7 +140,7 @@ def test_ids_export_those_rows_in_the_order_asked_and_report_the_missing_ones(
     with django_capture_on_commit_callbacks(execute=True):
         response = client_for(alice).get(f"/gadgets/bulk/?ids={third},999999,{first},{third}")
     assert response.status_code == 202 and response.json()["operation"] == "query"
-    job = BulkJob.objects.get(pk=response.json()["job_id"])
+    job = BulkJob.objects.get(pk=response.json()["id"])
     assert (job.state, job.total_records, job.succeeded_records, job.failed_records) == ("JobComplete", 3, 2, 1)
     assert [row["id"] for row in rows_of(alice, job)] == [third, first]
     failed = BulkJobResult.objects.get(job=job, kind="failed")

@@ -294,6 +294,19 @@ def test_downloads_are_the_apis_csv(alice: Any) -> None:
     assert [r["index"] for r in read_csv(client.get(f"{ADMIN}{job.pk}/results/succeeded.csv"))] == ["0", "1", "3"]
 
 
+def test_downloads_write_the_jobs_csv_options(alice: Any) -> None:
+    records = gadgets(3)
+    records[1]["price"] = "lots"
+    job = closed_job(alice, records)
+    BulkJob.objects.filter(pk=job.pk).update(column_delimiter="SEMICOLON", line_ending="LF")
+    processing.run_job(job.pk)
+    text = b"".join(browser(alice).get(f"{ADMIN}{job.pk}/results/succeeded.csv").streaming_content).decode()
+    assert "\r\n" not in text and text.split("\n")[0] == "index;pk;created;errors;data"
+    assert [line.split(";")[0] for line in text.split("\n")[1:] if line] == ["0", "2"]
+    failed = b"".join(browser(alice).get(f"{ADMIN}{job.pk}/results/failed.csv").streaming_content).decode()
+    assert failed.split("\n")[1].startswith("1;;")  # a failed record's pk: an empty cell
+
+
 def test_unprocessed_records_of_an_aborted_job_download(alice: Any) -> None:
     job = closed_job(alice, gadgets(4))
     jobs.abort(job)

@@ -43,6 +43,7 @@ def test_one_shot_post_answers_202_and_the_queued_job_runs(
     # The job's status document, as the staged route and the job resource answer it, plus the deprecated job_id.
     assert body["job_id"] == body["id"] == str(job.pk)
     assert (body["state"], body["operation"], body["total_records"]) == ("UploadComplete", "insert", 7)
+    assert body["dry_run"] is False
     assert body["status_url"] == f"http://testserver/api/bulk-jobs/{job.pk}/"
     assert body["results_url"] == f"http://testserver/api/bulk-jobs/{job.pk}/results/"
     assert response["Location"] == body["status_url"]
@@ -92,9 +93,9 @@ def test_one_shot_methods_pick_the_operation(
 
 def test_one_shot_delete_and_read_take_ids(alice: Any) -> None:
     client = client_for(alice)
-    read = client.get("/gadgets/bulk/?ids=3,1,2")
-    assert read.status_code == 202
-    assert jobs.load_records(BulkJob.objects.get(pk=read.json()["id"]), 0, 3) == ["3", "1", "2"]
+    read = client.get("/gadgets/bulk/?ids=3,1,2,1")
+    assert read.status_code == 202 and read.json()["operation"] == "query"  # an export of those rows
+    assert BulkJob.objects.get(pk=read.json()["id"]).query["ids"] == ["3", "1", "2"]
     delete = client.delete("/gadgets/bulk/", [5, 6], format="json")
     assert delete.status_code == 202 and BulkJob.objects.get(pk=delete.json()["id"]).operation == "delete"
     assert client.get("/gadgets/bulk/").json() == {"ids": ["give the ids, e.g. ?ids=1,2,3"]}

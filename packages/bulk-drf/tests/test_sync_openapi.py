@@ -107,12 +107,14 @@ def test_the_job_routes_document_their_bodies_and_answers(schema):
         "id",
         "state",
         "operation",
+        "dry_run",
         "total_records",
         "status_url",
         "results_url",
         "job_id",
     }
     assert started["properties"]["job_id"]["deprecated"] is True
+    assert {"dry_run", "column_delimiter", "line_ending"} <= params(one_shot["post"])
     staged = schema["paths"]["/things/bulk/jobs/"]["post"]
     assert body(staged) == {"$ref": "#/components/schemas/BulkJobCreate"}
     assert staged["responses"]["201"]["content"]["application/json"]["schema"] == {
@@ -131,9 +133,23 @@ def test_the_job_resource_documents_each_action():
     assert set(uploaded["schema"]["required"]) == {"id", "state", "received", "total_records"}
     results = paths["/api/bulk-jobs/{id}/results/"]["get"]
     assert {"kind", "offset", "limit"} <= params(results)
+    assert {"locator", "max_records", "format"} <= params(results)
     page = results["responses"]["200"]["content"]["application/json"]["schema"]
-    assert set(page["required"]) == {"count", "next", "previous", "results"}
-    assert "text/csv" in results["responses"]["200"]["content"]
+    assert set(page["required"]) == {"count", "next", "results"}
+    assert {"previous", "locator", "next_locator"} <= set(page["properties"])
+    assert {"text/csv", "application/x-ndjson"} <= set(results["responses"]["200"]["content"])
+    assert "Bulk-Locator" in results["responses"]["200"]["headers"]
+    assert {"state", "operation", "created_after", "created_before"} <= params(paths["/api/bulk-jobs/"]["get"])
+    # an export documents the viewset's own filters, the field selection, the ids and the CSV options
+    export = paths["/searchable-gadgets/bulk/export/"]["post"]
+    assert {"search", "ordering", "fields", "ids", "column_delimiter", "line_ending"} <= params(export)
+    assert set(export["responses"]) == {"202", "413"} and export["requestBody"]["required"] is False
+    listed = paths["/gadgets/bulk/jobs/"]["get"]
+    assert {"state", "operation", "created_after", "created_before", "limit", "offset"} <= params(listed)
+    assert listed["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["results"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/BulkJob"},
+    }
     aggregates = paths["/api/bulk-jobs/{id}/aggregates/"]
     answer = aggregates["post"]["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(answer["required"]) == {"id", "aggregates", "job_id"}

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_OPEN_JOBS": 20,  # most unfinished jobs one user may have (429 above); None: no limit
     "JOB_CREATE_RATE": "120/minute",  # default rate of the bulk_drf_jobs throttle scope; None: not throttled
     "OPEN_JOB_TTL": 86_400,  # seconds an Open job may sit without an upload before the purge aborts it
+    "EXPORT_PAGE_SIZE": 5000,  # rows a query (export) job reads, renders and stores per transaction
     "OPENTELEMETRY": True,  # spans and metrics of job runs, when opentelemetry-api is installed (bulk-drf[otel])
 }
 
@@ -113,6 +114,10 @@ class BulkDRFSettings:
     @property
     def OPEN_JOB_TTL(self) -> int:
         return int(self._get("OPEN_JOB_TTL"))
+
+    @property
+    def EXPORT_PAGE_SIZE(self) -> int:
+        return int(self._get("EXPORT_PAGE_SIZE"))
 
     @property
     def OPENTELEMETRY(self) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 from .jobs.models import (
     BulkJob,
     BulkJobDataChunk,
+    BulkJobKeyClaim,
     BulkJobResult,
+    BulkJobResultPage,
 )
 
-__all__ = ["BulkJob", "BulkJobDataChunk", "BulkJobResult"]
+__all__ = ["BulkJob", "BulkJobDataChunk", "BulkJobKeyClaim", "BulkJobResult", "BulkJobResultPage"]

@@ -63,13 +63,15 @@ class IllegalTransition(JobError):
 
 
 class JobNotComplete(JobError):
-    """The job has not reached ``JobComplete`` yet (aggregates are only computed then)."""
+    """The job has not reached ``JobComplete`` yet (aggregates are only computed then), or a query job has not
+    finished yet (its rows are read then)."""
 
     code = "job_not_complete"
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, what: str = "aggregates are") -> None:
         self.state = state
-        super().__init__(f"aggregates are available once the job is JobComplete; it is {state}")
+        final = "JobComplete" if what.startswith("aggregates") else "finished (JobComplete, Failed or Aborted)"
+        super().__init__(f"{what} available once the job is {final}; it is {state}")
 
 
 class TooManyOpenJobs(JobError):

@@ -25,6 +25,7 @@ from ..conf import bulk_settings
 from ..sync.exceptions import PayloadTooLarge
 from ..sync.storable import check_records
 from . import progress, wiring
+from .csv_options import ColumnDelimiter, LineEnding
 from .errors import JOB_STAYS_OPEN, BrokerUnreachable, IllegalTransition, JobQueueUnavailable, TooManyOpenJobs
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
@@ -57,8 +58,16 @@ def create_job(
     operation: str,
     unique_fields: Sequence[str] = (),
     partial: bool = True,
+    dry_run: bool = False,
+    column_delimiter: str = ColumnDelimiter.COMMA,
+    line_ending: str = LineEnding.CRLF,
+    query: dict[str, Any] | None = None,
 ) -> BulkJob:
-    """Create an ``Open`` job of ``owner`` against ``viewset`` (a class or its dotted path)."""
+    """Create an ``Open`` job of ``owner`` against ``viewset`` (a class or its dotted path).
+
+    ``dry_run``: validate the records, write none (``jobs.dryrun``); ``column_delimiter``, ``line_ending``: its CSV
+    (``csv_options``); ``query``: a query job's spec (``jobs.export.export_spec``).
+    """
     path = viewset if isinstance(viewset, str) else f"{viewset.__module__}.{viewset.__qualname__}"
     job = BulkJob.objects.create(
         owner=owner,
@@ -66,6 +75,10 @@ def create_job(
         operation=JobOperation(operation),
         unique_fields=list(unique_fields),
         partial=partial,
+        dry_run=dry_run,
+        column_delimiter=ColumnDelimiter(column_delimiter),
+        line_ending=LineEnding(line_ending),
+        query=query,
     )
     send_after_commit(job_state_changed, JobStateChanged(job.pk, "", JobState.OPEN, job.created_at))
     return job

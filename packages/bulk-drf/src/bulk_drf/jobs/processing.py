@@ -33,7 +33,7 @@ from ..conf import bulk_settings
 from ..sync import operations
 from ..sync.exceptions import WriteConflict
 from ..sync.ids import InvalidId, parse_id
-from . import lifecycle, progress, telemetry
+from . import dryrun, lifecycle, progress, telemetry
 from .errors import IllegalTransition
 from .models import BulkJob, BulkJobResult
 from .signals import JobProgress, job_progress
@@ -226,7 +226,7 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
             # Stop between chunks, well before the broker would redeliver the running task.
             end_time_slice(job.pk)
             raise TimeSliceUsed(job.pk, job.processed_records)
-    return _complete(job)
+    return _complete(job, viewset)
 
 
 def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
@@ -279,9 +279,12 @@ def _publish_progress(job: BulkJob, last_published: int) -> int:
     return last_published
 
 
-def _complete(job: BulkJob) -> BulkJob:
-    """The end of a run that went through every record: JobComplete, or Failed when every record failed."""
-    if job.succeeded_records == 0 and job.failed_records > 0:
+def _complete(job: BulkJob, viewset: Any) -> BulkJob:
+    """The end of a run that went through every record: JobComplete, or Failed when every record failed
+    (a dry run is a report: it completes, after the clashes between its chunks are found)."""
+    if job.dry_run:
+        dryrun.finish(job, viewset)
+    elif job.succeeded_records == 0 and job.failed_records > 0:
         return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
     try:
         return lifecycle.transition(job, JobState.JOB_COMPLETE)
@@ -419,9 +422,12 @@ def _write_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) 
     items: list[Any] = list(records)
     if job.operation == JobOperation.DELETE:
         items = [_pk_of(record) for record in records]
-    succeeded, failed = _write_isolating(job, viewset, items, start)
+    if job.dry_run:
+        succeeded, failed = dryrun.validate_chunk(job, viewset, items, start)
+    else:
+        succeeded, failed = _write_isolating(job, viewset, items, start)
     succeeded_kind, failed_kind = str(ResultKind.SUCCEEDED), str(ResultKind.FAILED)
-    results = [ResultRow(s.index, succeeded_kind, str(s.pk), s.created) for s in succeeded]
+    results = [ResultRow(s.index, succeeded_kind, "" if s.pk is None else str(s.pk), s.created) for s in succeeded]
     results += [ResultRow(e.index, failed_kind, errors=e.errors) for e in failed]
     return results
 

@@ -7,10 +7,12 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from rest_framework import serializers
 
+from .csv_options import ColumnDelimiter, LineEnding
 from .models import BulkJob, BulkJobResult
 from .states import JobOperation, JobState
 
 __all__ = [
+    "BulkExportSerializer",
     "BulkJobCreateSerializer",
     "BulkJobResultSerializer",
     "BulkJobSerializer",
@@ -52,6 +54,7 @@ class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
     owner = serializers.ReadOnlyField(source="owner_id")
     target = serializers.ReadOnlyField(source="viewset")
     percentage = serializers.FloatField(read_only=True)
+    query = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
     results_url = serializers.SerializerMethodField()
 
@@ -65,6 +68,10 @@ class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
             "state",
             "unique_fields",
             "partial",
+            "dry_run",
+            "column_delimiter",
+            "line_ending",
+            "query",
             "total_records",
             "processed_records",
             "succeeded_records",
@@ -84,6 +91,17 @@ class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
         ]
         read_only_fields = fields
 
+    def get_query(self, job: BulkJob) -> dict[str, Any] | None:
+        """A query job's filters (``{name: [values]}``), fields and number of ids; None for other jobs."""
+        spec = job.query
+        if job.operation != JobOperation.QUERY or not isinstance(spec, dict):
+            return None
+        filters: dict[str, list[str]] = {}
+        for name, value in spec.get("filters") or []:
+            filters.setdefault(name, []).append(value)
+        ids = spec.get("ids")
+        return {"filters": filters, "fields": spec.get("fields") or [], "ids": None if ids is None else len(ids)}
+
     def get_status_url(self, job: BulkJob) -> str | None:
         return self._url(job_url(job.pk))
 
@@ -98,14 +116,37 @@ class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
 class BulkJobCreateSerializer(serializers.Serializer[Any]):
     """``POST /things/bulk/jobs/``: what the staged job will do."""
 
-    operation = serializers.ChoiceField(choices=JobOperation.choices)
+    operation = serializers.ChoiceField(choices=[c for c in JobOperation.choices if c[0] != JobOperation.QUERY])
     unique_fields = serializers.ListField(child=serializers.CharField(), required=False, default=list)
     partial = serializers.BooleanField(required=False, default=True)  # type: ignore[assignment]  # DRF moves fields off the class
+    dry_run = serializers.BooleanField(required=False, default=False)
+    column_delimiter = serializers.ChoiceField(choices=ColumnDelimiter.choices, default=ColumnDelimiter.COMMA)
+    line_ending = serializers.ChoiceField(choices=LineEnding.choices, default=LineEnding.CRLF)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["operation"] == JobOperation.UPSERT and not attrs["unique_fields"]:
             raise serializers.ValidationError({"unique_fields": ["an upsert job needs unique_fields"]}, code="required")
+        if attrs["dry_run"] and attrs["operation"] == JobOperation.READ:
+            raise serializers.ValidationError(
+                {"dry_run": ["a dry run validates the records of an insert, update, upsert or delete job"]},
+                code="invalid",
+            )
         return attrs
+
+
+class BulkExportSerializer(serializers.Serializer[Any]):
+    """``POST /things/bulk/export/``'s optional body (each key may be a query parameter instead)."""
+
+    ids = serializers.ListField(child=serializers.JSONField(), required=False, allow_empty=False)
+    column_delimiter = serializers.ChoiceField(choices=ColumnDelimiter.choices, required=False)
+    line_ending = serializers.ChoiceField(choices=LineEnding.choices, required=False)
+
+    def get_fields(self) -> dict[str, Any]:
+        # A key named "fields" cannot be declared: ``Serializer.fields`` is the serializer's own attribute.
+        return {
+            "fields": serializers.ListField(child=serializers.CharField(), required=False, allow_empty=True),
+            **super().get_fields(),
+        }
 
 
 class BulkJobStateSerializer(serializers.Serializer[Any]):

@@ -18,7 +18,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init, worker_ready
 
 from ..conf import bulk_settings
-from . import processing, retention
+from . import processing, retention, runner
 from .lifecycle import enqueue
 from .models import BulkJob
 from .wiring import job_plumbing_problems
@@ -63,7 +63,7 @@ def run_bulk_job(self: Any, job_id: str, failures: int = 0) -> None:
     cursor: the task is acknowledged long before Redis' ``visibility_timeout`` would redeliver it.
     """
     try:
-        processing.run_job(job_id, retry=failures > 0)
+        runner.run_job(job_id, retry=failures > 0)
     except processing.TimeSliceUsed:
         _queue_again(job_id)
     except SoftTimeLimitExceeded:

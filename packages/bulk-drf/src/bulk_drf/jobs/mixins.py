@@ -195,7 +195,7 @@ class BulkJobsMixin(_ViewSet):
         app, a broker that does not answer): nothing is stored, the client sends the request again."""
         owner = self._job_owner(request)
         method = request.method
-        options = self._csv_options(request)
+        options: dict[str, Any] = self._csv_options(request)  # create_job's keyword arguments
         if method == "GET":
             return self.start_export_job(request, ids=self._ids(request, required=True), **options)
         lifecycle.check_queue(NOTHING_STORED)

@@ -489,7 +489,7 @@ def use_render_plan(serializer: serializers.BaseSerializer[Any], model: type[mod
     """
     if not _plannable(serializer, model):
         return
-    child = serializer.child
+    child = cast("serializers.Serializer[Any]", serializer.child)  # a row serializer (_plannable checked it)
     plan = [_field_plan(field, model) for field in child.fields.values() if not field.write_only]
     drf_row = child.to_representation
     plain, identity = _PLAIN_TYPES, _IDENTITY
@@ -523,7 +523,7 @@ def use_render_plan(serializer: serializers.BaseSerializer[Any], model: type[mod
 
 
 def column_plan(
-    serializer: serializers.BaseSerializer, model: type[models.Model]
+    serializer: serializers.BaseSerializer[Any], model: type[models.Model]
 ) -> tuple[list[str], Callable[[Sequence[Any]], dict[str, Any]]] | None:
     """``(attnames, render)`` when every field ``serializer`` (a ``many=True`` serializer of ``model`` rows) renders
     reads one concrete column of ``model``: ``render(values)`` makes one row's output from the values of those
@@ -541,7 +541,7 @@ def column_plan(
 
 
 def column_json_plan(
-    serializer: serializers.BaseSerializer, model: type[models.Model], encode: Callable[[Any], str]
+    serializer: serializers.BaseSerializer[Any], model: type[models.Model], encode: Callable[[Any], str]
 ) -> tuple[list[str], Callable[[Sequence[Any]], str]] | None:
     """``column_plan``, rendering each row straight to JSON text: ``render(values)`` is ``encode(row)`` of the row
     ``column_plan`` makes, with the text of plain values (strings, integers, None) written here and any other
@@ -555,16 +555,16 @@ def column_json_plan(
     return attnames, _row_renderer(fields, encode)
 
 
-_Entry = tuple[str, int, Any, drf_fields.Field, bool]
+_Entry = tuple[str, int, Any, drf_fields.Field[Any, Any, Any, Any], bool]
 
 
 def _column_entries(
-    serializer: serializers.BaseSerializer, model: type[models.Model]
+    serializer: serializers.BaseSerializer[Any], model: type[models.Model]
 ) -> tuple[list[str], list[_Entry]] | None:
     """The columns to read and, per rendered field: name, column index, conversion, field, whether related."""
     if not _plannable(serializer, model):
         return None
-    child = serializer.child
+    child = cast("serializers.Serializer[Any]", serializer.child)  # a row serializer (_plannable checked it)
     plan = [_field_plan(field, model) for field in child.fields.values() if not field.write_only]
     if any(attname is None for _, attname, _, _ in plan):
         return None
@@ -639,12 +639,12 @@ def js_safe(text: str) -> str:
 
 
 def _plannable(
-    serializer: serializers.BaseSerializer, model: type[models.Model]
-) -> TypeGuard[serializers.ListSerializer]:
+    serializer: serializers.BaseSerializer[Any], model: type[models.Model]
+) -> TypeGuard[serializers.ListSerializer[Any]]:
     """Whether a per-field plan can stand for ``serializer``'s rendering (DRF's own methods, model rows)."""
     if not isinstance(serializer, serializers.ListSerializer):
         return False
-    child = serializer.child
+    child = cast("serializers.Serializer[Any]", serializer.child)  # a row serializer's methods, checked next
     return not (
         type(serializer).to_representation is not serializers.ListSerializer.to_representation
         or type(child).to_representation is not serializers.Serializer.to_representation
@@ -653,7 +653,7 @@ def _plannable(
     )
 
 
-def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field, instance: Any) -> None:
+def _drf_field(ret: dict[str, Any], name: str, field: drf_fields.Field[Any, Any, Any, Any], instance: Any) -> None:
     """One field of one row, as ``Serializer.to_representation`` renders it."""
     try:
         attribute = field.get_attribute(instance)
@@ -714,8 +714,8 @@ def _conversion(field: drf_fields.Field[Any, Any, Any, Any]) -> Callable[[Any], 
         and not getattr(field, "coerce_to_string", api_settings.COERCE_BIGINT_TO_STRING)
     ):
         return int
-    if method is drf_fields.DecimalField.to_representation and type(field).quantize is drf_fields.DecimalField.quantize:
-        return _decimal_conversion(field)  # type: ignore[arg-type]
+    if method is drf_fields.DecimalField.to_representation and type(field).quantize is drf_fields.DecimalField.quantize:  # type: ignore[attr-defined]  # DecimalField's method: checked first
+        return _decimal_conversion(cast("drf_fields.DecimalField", field))  # DecimalField's methods (checked above)
     return field.to_representation
 
 

@@ -48,7 +48,7 @@ def validate_chunk(
     """Validate one chunk of a dry-run job without writing, and note its records' claims (same transaction)."""
     batch = operations.execute_batch(
         viewset,
-        job.operation,  # type: ignore[arg-type]
+        job.operation,  # type: ignore[arg-type]  # an ingest job's: insert, update, upsert or delete
         items,
         unique_fields=list(job.unique_fields) or None,
         partial=job.partial,

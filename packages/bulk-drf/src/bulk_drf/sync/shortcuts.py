@@ -629,7 +629,7 @@ def _row_renderer(entries: list[_Entry], encode: Callable[[Any], str] | None) ->
     else:
         lines.append("    return '{}'")
     exec("\n".join(lines), namespace)  # generated from indexes and generated names only (see above)
-    return namespace["render"]  # type: ignore[no-any-return]
+    return namespace["render"]  # type: ignore[no-any-return]  # the function exec defined above
 
 
 def js_safe(text: str) -> str:

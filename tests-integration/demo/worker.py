@@ -73,8 +73,9 @@ class WorkerProcess:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the worker exited with {self.process.returncode}:\n{text}")
             time.sleep(0.1)
+        text = ready_file.read_text(errors="replace")  # read before stop() deletes the log
         self.stop()
-        raise RuntimeError(f"the worker did not become ready in {timeout}s:\n{ready_file.read_text()}")
+        raise RuntimeError(f"the worker did not become ready in {timeout}s:\n{text}")
 
     def output(self) -> str:
         """What the worker printed so far."""

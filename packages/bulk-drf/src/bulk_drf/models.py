@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from .jobs.models import (
     BulkJob,
+    BulkJobChunk,
     BulkJobDataChunk,
     BulkJobResult,
 )
 
-__all__ = ["BulkJob", "BulkJobDataChunk", "BulkJobResult"]
+__all__ = ["BulkJob", "BulkJobChunk", "BulkJobDataChunk", "BulkJobResult"]

@@ -1,10 +1,11 @@
-"""What a worker does with a job: plain functions the Celery task calls (and tests call directly).
+"""What a worker does with a job: plain functions the Celery tasks call (and tests call directly).
 
-A job is processed ``BULK_DRF_CHUNK_SIZE`` records at a time. Each chunk is ONE transaction that
-locks the job row, checks the cursor (``processed_records``) is where this worker expects it,
-writes the rows through ``operations.execute_batch(..., all_or_nothing=False)``, stores the
-per-record results and advances the counters. A worker killed mid-chunk therefore leaves nothing of
-that chunk behind, and the redelivered task resumes at the cursor: no row lost, none written twice.
+A job is processed in chunks of ``BULK_DRF_CHUNK_SIZE`` records, planned as ``BulkJobChunk`` rows when it
+starts (``fanout``). Each chunk is ONE transaction that holds the chunk's row, writes the rows through
+``operations.execute_batch(..., all_or_nothing=False)``, stores the per-record results, marks the chunk
+done and adds its counts to the job. A worker killed mid-chunk therefore leaves nothing of that chunk
+behind, and the redelivered task runs it again: no row lost, none written twice. The chunks run one after
+another in one task (``run_job``), or, fanned out on PostgreSQL, as one task each (``run_chunk``).
 """
 
 from __future__ import annotations
@@ -33,9 +34,9 @@ from ..conf import bulk_settings
 from ..sync import operations
 from ..sync.exceptions import WriteConflict
 from ..sync.ids import InvalidId, parse_id
-from . import lifecycle, progress
+from . import fanout, lifecycle, progress
 from .errors import IllegalTransition
-from .models import BulkJob, BulkJobResult
+from .models import BulkJob, BulkJobChunk, BulkJobResult
 from .signals import JobProgress, job_progress
 from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 
@@ -49,6 +50,7 @@ __all__ = [
     "made_progress",
     "process_chunk",
     "requeue_stalled_jobs",
+    "run_chunk",
     "run_job",
 ]
 
@@ -97,18 +99,19 @@ class TimeSliceUsed(Exception):
         self.processed_records = processed_records
 
 
-class _ChunkConflict(Exception):
-    """Another worker committed this chunk first, or the job left InProgress: roll back, re-read."""
+_ChunkConflict = fanout.ChunkConflict  # another run holds or committed the chunk, or the job left InProgress
 
 
 @dataclass
 class ChunkOutcome:
-    """What one committed chunk did."""
+    """What one committed chunk did (``final``: it was the job's last, and moved the job to its end)."""
 
     start: int
     stop: int
     succeeded: int
     failed: int
+    number: int = 0
+    final: bool = False
 
 
 def method_for(job: BulkJob) -> str:
@@ -150,8 +153,13 @@ def _worker_request(method: str) -> HttpRequest:
     return request
 
 
-def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
-    """Process a queued job to its end (or until it is aborted); safe to call again after a crash.
+def run_job(job_id: Any, *, retry: bool = False, fan_out: bool = False, worker: str = "") -> BulkJob | None:
+    """Start a queued job and process it to its end (or until it is aborted); safe to call again after a crash.
+
+    ``fan_out`` (the ``bulk_drf.run_job`` task passes it): where ``fanout.parallel_enabled()``, plan the chunks
+    and queue them as ``bulk_drf.run_chunk`` tasks (``fanout.dispatch``) instead of processing them here; the
+    job is returned InProgress. Called again on such a job (the reaper), it sends the chunks whose message
+    or worker was lost again. Otherwise the chunks are processed here, one after another, in order.
 
     ``retry``: this run retries after a transient database error, so it is not counted in ``attempts``
     (which counts runs that may have died with their worker, for ``MAX_ATTEMPTS``).
@@ -163,14 +171,14 @@ def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
     it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
     """
     try:
-        return _run_job(job_id, retry)
+        return _run_job(job_id, retry, fan_out and fanout.parallel_enabled(), worker or fanout.worker_name())
     except BulkJob.DoesNotExist:
         logger.warning("bulk job %s was deleted while it ran: stopped", job_id)
         progress.forget(job_id)
         return None
 
 
-def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
+def _run_job(job_id: Any, retry: bool, parallel: bool, worker: str) -> BulkJob | None:
     limit = bulk_settings.TASK_SOFT_TIME_LIMIT
     deadline = None if limit is None else time.monotonic() + limit
     job = BulkJob.objects.filter(pk=job_id).first()
@@ -180,7 +188,9 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
         progress.publish_status(job)  # cheap repair of a cache a racing progress write left stale
         return job
-    if retry:
+    # A run that processes chunks may die with its worker (MAX_ATTEMPTS); one that only queues them does not,
+    # and the reaper may send it many times.
+    if retry or (parallel and job.state != JobState.UPLOAD_COMPLETE):
         BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
     else:
         BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
@@ -203,12 +213,16 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
         return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
     except Exception as exc:
         return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+    fanout.plan(job, viewset)
+    if parallel:
+        fanout.dispatch(job.pk, resend_after=bulk_settings.STALE_AFTER)
+        job.refresh_from_db()
+        return job
 
-    last_published = first = job.processed_records
-    while job.processed_records < job.total_records:
-        start = job.processed_records
+    committed = 0
+    while True:
         try:
-            process_chunk(job, viewset)
+            outcome = process_chunk(job, viewset, worker=worker)
         except _ChunkConflict:
             job.refresh_from_db()
             if job.state != JobState.IN_PROGRESS:
@@ -221,52 +235,94 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
             # Celery's own soft limit, mid-chunk: the chunk rolled back and the task queues the job again.
             # A run that committed nothing keeps its attempt, so a limit shorter than one chunk ends in
             # MAX_ATTEMPTS instead of re-queueing forever.
-            if job.processed_records > first:
+            if committed:
                 end_time_slice(job.pk)
             raise
         except TRANSIENT_DATABASE_ERRORS as exc:
             # The chunk rolled back; the task retries. It tells a first failure after progress (the retry
             # budget starts again) from another failure at the same cursor (the budget is spent).
-            exc.bulk_drf_progressed = job.processed_records > first  # type: ignore[union-attr]
+            exc.bulk_drf_progressed = committed > 0  # type: ignore[union-attr]
             raise
         except BulkJob.DoesNotExist:
             raise  # see run_job
         except Exception as exc:
-            logger.exception("bulk job %s failed in records %s-%s", job.pk, start, start + bulk_settings.CHUNK_SIZE)
-            job.refresh_from_db()
-            if job.state != JobState.IN_PROGRESS:
-                return job
-            stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
-            return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
-        if job.processed_records - last_published >= bulk_settings.PROGRESS_UPDATE_INTERVAL or (
-            job.processed_records >= job.total_records
-        ):
-            last_published = job.processed_records
-            progress.publish_progress(job)
-            lifecycle.send_after_commit(
-                job_progress,
-                JobProgress(
-                    job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records
-                ),
-            )
-        if deadline is not None and time.monotonic() >= deadline and job.processed_records < job.total_records:
+            return _fail_unexpected(job, exc)
+        if outcome is None:  # nothing left to claim: done, aborted, or the rest is held by other runs
+            break
+        committed += 1
+        if outcome.final:
+            break
+        if deadline is not None and time.monotonic() >= deadline:
             # Stop between chunks, well before the broker would redeliver the running task.
             end_time_slice(job.pk)
             raise TimeSliceUsed(job.pk, job.processed_records)
-    if job.succeeded_records == 0 and job.failed_records > 0:
-        return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
+    job.refresh_from_db()
+    if job.state != JobState.IN_PROGRESS:
+        progress.publish_status(job)
+    return job
+
+
+def run_chunk(job_id: Any, number: int, *, worker: str = "", retry: bool = False) -> ChunkOutcome | None:
+    """Process chunk ``number`` of a fanned-out job (the ``bulk_drf.run_chunk`` task), then queue the job's
+    next chunks. A no-op when the chunk is done, held by a live run, or the job is not InProgress.
+
+    A chunk claimed more than ``MAX_ATTEMPTS`` times without committing (its worker died each time) fails
+    the job. Transient database errors propagate (the task retries the chunk); any other error fails the job.
+    """
+    job = BulkJob.objects.filter(pk=job_id).first()
+    if job is None or job.state != JobState.IN_PROGRESS:
+        return None
     try:
-        return lifecycle.transition(job, JobState.JOB_COMPLETE)
-    except IllegalTransition:
-        job.refresh_from_db()
+        viewset = build_viewset(job)
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
+        raise
+    except APIException as exc:
+        _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+        return None
+    except Exception as exc:
+        _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+        return None
+    try:
+        outcome = process_chunk(job, viewset, number, worker=worker or fanout.worker_name(), retry=retry)
+    except (_ChunkConflict, _GaveUp):
+        outcome = None
+    except (SoftTimeLimitExceeded, BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):
+        raise
+    except Exception as exc:
+        _fail_unexpected(job, exc, number)
+        return None
+    if outcome is None or not outcome.final:
+        fanout.dispatch(job.pk)
+    return outcome
+
+
+class _GaveUp(Exception):
+    """A chunk was claimed ``MAX_ATTEMPTS`` times and never committed: the job was failed."""
+
+
+def _fail_unexpected(job: BulkJob, exc: Exception, number: int | None = None) -> BulkJob:
+    start, stop = _range_of(job, number)
+    logger.exception("bulk job %s failed in records %s-%s", job.pk, start, stop - 1)
+    job.refresh_from_db()
+    if job.state != JobState.IN_PROGRESS:
         return job
+    return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
+
+
+def _range_of(job: BulkJob, number: int | None) -> tuple[int, int]:
+    if number is not None:
+        row = BulkJobChunk.objects.filter(job_id=job.pk, number=number).values_list("start_index", "stop_index")
+        found = row.first()
+        if found is not None:
+            return found
+    return fanout.next_range(job)
 
 
 def end_time_slice(job_id: Any) -> None:
     """Bookkeeping of a run that stopped at its time limit (its job is queued again, not failed).
 
     The run is not a dead worker: its attempt is given back, or a long job would hit ``MAX_ATTEMPTS``
-    after a few slices. The cached status gets the row's cursor.
+    after a few slices. The cached status gets the row's counters.
     """
     BulkJob.objects.filter(pk=job_id, attempts__gt=0).update(attempts=F("attempts") - 1)
     job = BulkJob.objects.filter(pk=job_id).first()
@@ -279,13 +335,12 @@ def made_progress(exc: BaseException) -> bool:
     return bool(getattr(exc, "bulk_drf_progressed", False))
 
 
-def fail_after_retries(job_id: Any, exc: BaseException, retries: int) -> BulkJob | None:
-    """Fail a job whose database kept failing after ``retries`` retries of its task."""
+def fail_after_retries(job_id: Any, exc: BaseException, retries: int, number: int | None = None) -> BulkJob | None:
+    """Fail a job whose database kept failing after ``retries`` retries of its task (of chunk ``number``)."""
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None or job.state in FINAL_STATES:
         return job
-    start = job.processed_records
-    stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
+    start, stop = _range_of(job, number)
     return _fail(
         job,
         f"database error in records {start}-{stop - 1}, still failing after {retries} retries: "
@@ -301,35 +356,48 @@ def _fail(job: BulkJob, reason: str) -> BulkJob:
         return job
 
 
-def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
-    """Process and commit the next chunk of ``job`` (one transaction); updates ``job``'s counters."""
-    start = job.processed_records
-    stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
-    records = lifecycle.load_records(job, start, stop)
+def process_chunk(
+    job: BulkJob, viewset: Any, number: int | None = None, *, worker: str = "", retry: bool = False
+) -> ChunkOutcome | None:
+    """Claim and commit one chunk of ``job`` (``number``, or the first ready one in plan order); updates
+    ``job``'s counters. None when there was nothing to claim (see ``fanout.claim``).
+
+    The chunk is ONE transaction: its rows, its results, its ``done`` mark and the job's counters commit
+    together, so a run killed mid-chunk leaves nothing of it, and a chunk committed once is never run again.
+    ``_ChunkConflict`` when another run took the chunk over or the job left InProgress (rolled back).
+    """
+    if not job.chunks_total:
+        fanout.plan(job, viewset)
+    held = fanout.claim(job.pk, number, worker=worker or fanout.worker_name(), retry=retry)
+    if held is None:
+        return None
+    if number is not None and held.attempts > MAX_ATTEMPTS:
+        _fail(
+            job,
+            f"gave up on records {held.start}-{held.stop - 1} after {MAX_ATTEMPTS} attempts: "
+            "the worker died each time (out of memory?)",
+        )
+        raise _GaveUp
+    records = lifecycle.load_records(job, held.start, held.stop)
     with transaction.atomic():
-        # Lock the job row: a second worker on the same job waits here, then sees the moved cursor.
-        locked = BulkJob.objects.select_for_update().values_list("state", "processed_records").get(pk=job.pk)
-        if locked != (JobState.IN_PROGRESS, start):
-            raise _ChunkConflict
+        fanout.hold(held)  # the chunk row stays locked until the commit: a second run waits or leaves
         if job.operation == JobOperation.READ:
-            results = _read_rows(job, viewset, records, start)
+            results = _read_rows(job, viewset, records, held.start)
         else:
-            results = _write_rows(job, viewset, records, start)
+            results = _write_rows(job, viewset, records, held.start)
         store_results(job, results)
         succeeded = sum(1 for r in results if r.kind == ResultKind.SUCCEEDED)
         failed = len(results) - succeeded
-        moved = BulkJob.objects.filter(pk=job.pk, state=JobState.IN_PROGRESS, processed_records=start).update(
-            processed_records=stop,
-            succeeded_records=F("succeeded_records") + succeeded,
-            failed_records=F("failed_records") + failed,
-            heartbeat_at=timezone.now(),
+        committed = fanout.commit_chunk(job, held, succeeded, failed)
+    interval = max(1, bulk_settings.PROGRESS_UPDATE_INTERVAL)
+    if committed.final or job.processed_records // interval > committed.processed_before // interval:
+        if not committed.final:  # the final transition publishes the whole status
+            progress.publish_progress(job)
+        lifecycle.send_after_commit(
+            job_progress,
+            JobProgress(job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records),
         )
-        if moved != 1:  # the guard above makes this unreachable on databases with row locks (not SQLite)
-            raise _ChunkConflict
-    job.processed_records = stop
-    job.succeeded_records += succeeded
-    job.failed_records += failed
-    return ChunkOutcome(start, stop, succeeded, failed)
+    return ChunkOutcome(held.start, held.stop, succeeded, failed, held.number, committed.final)
 
 
 class ResultRow(NamedTuple):

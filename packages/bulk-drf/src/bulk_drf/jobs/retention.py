@@ -21,7 +21,7 @@ from django.utils import timezone
 from ..conf import bulk_settings
 from . import lifecycle
 from .errors import ResultsPurged
-from .models import BulkJob, BulkJobDataChunk, BulkJobResult
+from .models import BulkJob, BulkJobChunk, BulkJobDataChunk, BulkJobResult
 from .progress import forget_many
 from .states import FINAL_STATES, JobState
 
@@ -85,6 +85,7 @@ def purge_expired_results(
         with transaction.atomic():
             report.results += results.delete()[0]
             report.data_chunks += chunks.delete()[0]
+            BulkJobChunk.objects.filter(job_id__in=batch).delete()  # the processing plan: the facts stay on the job
             report.jobs += BulkJob.objects.filter(pk__in=batch, results_purged_at=None).update(
                 results_purged_at=timezone.now()
             )

@@ -33,6 +33,7 @@ class BulkJobSerializer(serializers.ModelSerializer):
     owner = serializers.ReadOnlyField(source="owner_id")
     target = serializers.ReadOnlyField(source="viewset")
     percentage = serializers.FloatField(read_only=True)
+    workers_used = serializers.IntegerField(read_only=True)
     status_url = serializers.SerializerMethodField()
     results_url = serializers.SerializerMethodField()
 
@@ -52,6 +53,10 @@ class BulkJobSerializer(serializers.ModelSerializer):
             "failed_records",
             "percentage",
             "attempts",
+            "retries",
+            "total_processing_ms",
+            "active_processing_ms",
+            "workers_used",
             "error_message",
             "created_at",
             "upload_complete_at",

@@ -23,7 +23,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from ..sync.storable import printable
-from . import aggregates, lifecycle, progress
+from . import aggregates, fanout, lifecycle, progress
 from .csv_io import CSVRenderer, csv_lines
 from .errors import JobNotComplete, ResultsPurged
 from .http import as_api_exception
@@ -182,10 +182,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         if as_csv:
             return self._results_csv(job, kind)
         offset, limit = self._page(request)
-        if kind == ResultKind.UNPROCESSED:
-            first = job.processed_records + offset
-            count = job.total_records - job.processed_records
-            page = lifecycle.iter_records(job, first, min(first + limit, job.total_records))
+        if kind == ResultKind.UNPROCESSED:  # the records of the chunks not committed (not a prefix: fan-out)
+            count = fanout.count_unprocessed(job)
+            page = fanout.iter_unprocessed(job, offset, limit)
             rows: list[Any] = [{"index": index, "data": record} for index, record in page]
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
@@ -206,7 +205,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
             def unprocessed() -> Any:
                 return (
                     {"index": index, **(record if isinstance(record, dict) else {"id": record})}
-                    for index, record in lifecycle.iter_records(job, job.processed_records)
+                    for index, record in fanout.iter_unprocessed(job)
                 )
 
             # Records need not share their keys: a first pass collects every column, in order of appearance.

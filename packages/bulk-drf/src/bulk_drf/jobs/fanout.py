@@ -243,9 +243,14 @@ class Claim:
 
 
 def _skip_locked(queryset: Any) -> Any:
-    """``FOR UPDATE SKIP LOCKED`` where the database has it (SQLite serialises writers instead)."""
-    if _connection().features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
+    """``FOR UPDATE OF <chunk> SKIP LOCKED`` where the database has it (SQLite serialises writers instead).
+
+    ``OF`` the chunk table only: a join to the job (an ordering by ``job``) must never lock the job row, which
+    an abort has to be able to take while chunks are in work.
+    """
+    features = _connection().features
+    if features.has_select_for_update_skip_locked:
+        return queryset.select_for_update(skip_locked=True, of=("self",) if features.has_select_for_update_of else ())
     return queryset
 
 
@@ -259,7 +264,9 @@ def claim(job_id: Any, number: int | None = None, *, worker: str = "", retry: bo
     with transaction.atomic(using=router.db_for_write(BulkJobChunk)):
         chunks = BulkJobChunk.objects.filter(job_id=job_id).exclude(state=ChunkState.DONE)
         # None: the first ready chunk, in plan order; else that chunk, ready or not (checked below).
-        chunks = chunks.filter(waiting=0).order_by("number") if number is None else chunks.filter(number=number)
+        chunks = (
+            chunks.filter(waiting=0).order_by("number") if number is None else chunks.filter(number=number).order_by()
+        )
         row = (
             _skip_locked(chunks)
             .values("pk", "number", "start_index", "stop_index", "waiting", "runs", "attempts", "dependents")
@@ -298,7 +305,8 @@ def claim(job_id: Any, number: int | None = None, *, worker: str = "", retry: bo
 
 def hold(held: Claim) -> None:
     """In the chunk's work transaction: lock its row; ``ChunkConflict`` when another run holds or took it."""
-    row = _skip_locked(BulkJobChunk.objects.filter(pk=held.chunk_id)).values_list("state", "token").first()
+    chunk = BulkJobChunk.objects.filter(pk=held.chunk_id).order_by()
+    row = _skip_locked(chunk).values_list("state", "token").first()
     if row is None or row[0] == ChunkState.DONE or row[1] != held.token:
         raise ChunkConflict
 

@@ -132,7 +132,7 @@ class BulkJobChunk(models.Model):
 
     class Meta:
         app_label = "bulk_drf"
-        ordering = ["job", "number"]
+        ordering = ["job_id", "number"]  # not "job": ordering by the relation would join (and lock) the job row
         constraints = [models.UniqueConstraint(fields=["job", "number"], name="bulk_drf_jobchunk_unique_number")]
         indexes = [models.Index(fields=["job", "state", "number"], name="bulk_drf_jobchunk_state_idx")]
 

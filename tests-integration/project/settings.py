@@ -90,10 +90,6 @@ def _database() -> dict:
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
             "TEST": {"NAME": os.environ.get("BULK_INTEGRATION_TEST_DB", "bulk_integration_test")},
-            # A fanned-out job is one short task per chunk: keep the worker's connection between them (a
-            # connection that died meanwhile is replaced at the next task, CONN_HEALTH_CHECKS).
-            "CONN_MAX_AGE": 60,
-            "CONN_HEALTH_CHECKS": True,
         }
     return {
         "ENGINE": "django.db.backends.sqlite3",

@@ -14,11 +14,12 @@ import time
 from typing import Any
 
 import pytest
-from bulk_drf.jobs import fanout, processing
+from bulk_drf.jobs import fanout, processing, progress
 from bulk_drf.jobs import lifecycle as jobs
 from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobResult
 from bulk_drf.tasks import run_bulk_job_chunk
 from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -517,7 +518,6 @@ def test_parallel_facts_sum_the_workers_time(alice: Any, broker: Broker) -> None
 
 
 def test_a_progress_write_never_moves_the_cached_counters_back(alice: Any) -> None:
-    from bulk_drf.jobs import progress
 
     job = closed_job(alice, gadgets(6))
     jobs.transition(job, "InProgress")
@@ -527,3 +527,40 @@ def test_a_progress_write_never_moves_the_cached_counters_back(alice: Any) -> No
     progress.publish_progress(ahead)
     progress.publish_progress(behind)
     assert progress.get_status(job.pk)["processed_records"] == 6
+
+
+def test_the_bookkeeping_of_a_chunk_and_of_a_dispatch_costs_a_fixed_number_of_statements(alice: Any) -> None:
+    job = closed_job(alice, gadgets(9))
+    jobs.transition(job, "InProgress")
+    viewset = processing.build_viewset(job)
+    fanout.plan(job, viewset)
+    progress.publish_status(job)  # cached: the chunk's progress write reads no row
+    relaxed = ["SET LOCAL synchronous_commit TO OFF"] if connection.vendor == "postgresql" else []
+    # The results: COPY on PostgreSQL (not a Django query), one INSERT elsewhere.
+    results = [] if connection.vendor == "postgresql" else ['INSERT INTO "bulk_drf_bulkjobresult"']
+
+    def statements(run: Any) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            run()
+        ours = [q["sql"] for q in queries.captured_queries if "bulk_drf_" in q["sql"] or q["sql"].startswith("SET")]
+        return [sql.split(" WHERE ")[0].split(" SET ")[0].split(" AS ")[0].split(" (")[0] for sql in ours]
+
+    assert statements(lambda: processing.process_chunk(job, viewset, 0)) == [
+        'SELECT "bulk_drf_bulkjobchunk"."id"',  # claim: the chunk row (FOR UPDATE SKIP LOCKED)
+        'SELECT "bulk_drf_bulkjob"."state"',  # the job's state, under its row lock
+        *relaxed,  # the claim commits without waiting for the WAL flush
+        'UPDATE "bulk_drf_bulkjobchunk"',  # token, worker, start
+        'SELECT "bulk_drf_bulkjobdatachunk"."start_index"',  # the records
+        'SELECT "bulk_drf_bulkjobchunk"."state"',  # the chunk's transaction holds its row (the rows are written)
+        *results,
+        'SELECT "bulk_drf_bulkjob"."state"',  # the job row, locked
+        'UPDATE "bulk_drf_bulkjobchunk"',  # done
+        'UPDATE "bulk_drf_bulkjob"',  # counters and facts
+    ]
+    assert statements(lambda: fanout.dispatch(job.pk)) == [
+        'SELECT "bulk_drf_bulkjob"."state"',  # the job row, locked: one dispatch of a job at a time
+        "SELECT COUNT(*)",  # chunks queued or running
+        'SELECT "bulk_drf_bulkjobchunk"."number"',  # the next ready ones (FOR UPDATE SKIP LOCKED)
+        'UPDATE "bulk_drf_bulkjobchunk"',  # queued
+        *relaxed,
+    ]

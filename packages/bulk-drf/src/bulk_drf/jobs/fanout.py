@@ -242,6 +242,19 @@ class Claim:
         return int((time.monotonic() - self.started) * 1000)
 
 
+def _bookkeeping_commit() -> None:
+    """In a claim or dispatch transaction on PostgreSQL: commit without waiting for the WAL flush.
+
+    These transactions only stamp who works on what; a database crash that loses one leaves a chunk pending
+    or claimed by nobody, which the next delivery or the reaper takes again. The chunk's own transaction (its
+    rows, results and ``done``) still commits synchronously, and flushes these records with its own.
+    """
+    connection = _connection()
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+
+
 def _skip_locked(queryset: Any) -> Any:
     """``FOR UPDATE OF <chunk> SKIP LOCKED`` where the database has it (SQLite serialises writers instead).
 
@@ -278,6 +291,7 @@ def claim(job_id: Any, number: int | None = None, *, worker: str = "", retry: bo
         state = BulkJob.objects.select_for_update(no_key=True).filter(pk=job_id).values_list("state", flat=True)
         if state.first() != JobState.IN_PROGRESS:
             return None
+        _bookkeeping_commit()
         token = uuid.uuid4().hex
         runs, attempts = row["runs"] + 1, row["attempts"] + (0 if retry else 1)
         BulkJobChunk.objects.filter(pk=row["pk"]).update(
@@ -426,6 +440,7 @@ def dispatch(job_id: Any, *, resend_after: float | None = None) -> list[int]:
                 chunks.filter(number__in=ready).update(state=ChunkState.QUEUED, queued_at=now)
         numbers = again + ready
         if numbers:
+            _bookkeeping_commit()
             transaction.on_commit(lambda: send_chunks(job_id, numbers))
     return numbers
 

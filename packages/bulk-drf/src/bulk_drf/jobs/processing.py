@@ -623,7 +623,9 @@ def requeue_stalled_jobs(stale_after: timedelta = timedelta(minutes=10)) -> list
 
     Brokers that lose an unacknowledged message with a dead worker (kombu's filesystem transport)
     need this; Redis redelivers by itself after ``visibility_timeout``. Running it while a worker is
-    still busy with a job is harmless: the chunk lock makes the second task wait and skip.
+    still busy with a job is harmless: a chunk in work is held by its row lock, so a second run skips it.
+    For a fanned-out job the queued ``bulk_drf.run_job`` sends again the chunks queued or claimed longer ago
+    than ``BULK_DRF_STALE_AFTER`` (a lost message, a dead worker's chunk) and tops the job up to its cap.
     """
     cutoff = timezone.now() - stale_after
     stalled = BulkJob.objects.filter(

@@ -564,3 +564,16 @@ def test_the_bookkeeping_of_a_chunk_and_of_a_dispatch_costs_a_fixed_number_of_st
         'UPDATE "bulk_drf_bulkjobchunk"',  # queued
         *relaxed,
     ]
+
+
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_the_chunk_messages_of_a_deleted_job_do_nothing(alice: Any, broker: Broker, caplog: Any) -> None:
+    """A job deleted while its chunks are queued (an admin, its owner deleted). Deleting it while a chunk is in
+    work waits for that chunk's commit: the delete cascades to the chunk row the chunk's transaction holds."""
+    job = start(closed_job(alice, gadgets(6)))
+    BulkJob.objects.filter(pk=job.pk).delete()
+    broker.work(2)
+    assert [n for _, n, _ in broker.ran] == [0, 1]
+    assert Gadget.objects.count() == 0 and not BulkJobChunk.objects.exists()
+    assert [r.getMessage() for r in caplog.records if r.levelno >= 30] == []

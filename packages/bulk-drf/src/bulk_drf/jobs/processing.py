@@ -268,7 +268,17 @@ def run_chunk(job_id: Any, number: int, *, worker: str = "", retry: bool = False
 
     A chunk claimed more than ``MAX_ATTEMPTS`` times without committing (its worker died each time) fails
     the job. Transient database errors propagate (the task retries the chunk); any other error fails the job.
+    A job deleted meanwhile (by an admin, with its owner) ends the run quietly.
     """
+    try:
+        return _run_chunk(job_id, number, worker, retry)
+    except BulkJob.DoesNotExist:
+        logger.warning("bulk job %s was deleted while chunk %s ran: stopped", job_id, number)
+        progress.forget(job_id)
+        return None
+
+
+def _run_chunk(job_id: Any, number: int, worker: str, retry: bool) -> ChunkOutcome | None:
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None or job.state != JobState.IN_PROGRESS:
         return None

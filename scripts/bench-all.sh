@@ -19,7 +19,7 @@ if [ -f "$results/pure.json" ] && [ -f "$results/compiled.json" ]; then
 fi
 rm -rf "$results"
 
-for name in django drf jobs; do
+for name in django drf jobs export; do
   file="tests-integration/bench/${name}_bench.py"
   printf '\n==================== bench: %s ====================\n' "$name"
   if [ -f "$file" ]; then

@@ -1,12 +1,7 @@
 #!/usr/bin/env bash
-# `make demo`: printed walkthroughs, no server needed.
+# `make demo`: printed walkthroughs, no server needed (tests-integration/demo/__main__.py):
+# 1. bulk-signals-core alone; 2. synchronous bulk requests and their signals; 3. a background job on a real
+# Celery worker. `make demo ARGS=sync` (or core, jobs, several) runs only those parts.
 set -eu
 cd "$(dirname "$0")/.."
-HATCH=.venv/bin/hatch
-
-# Part 1: bulk-signals-core on its own (standard library only).
-$HATCH run integration:python tests-integration/demo/core_walkthrough.py
-
-# Part 2: the full stack (Django models, DRF endpoints, a Celery worker) -- added by the jobs
-# walkthrough below this line.
-$HATCH run integration:demo-jobs
+exec .venv/bin/hatch run integration:demo "$@"

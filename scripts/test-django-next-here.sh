@@ -13,7 +13,7 @@ $PY -m pip install --quiet --upgrade pip
 $PY -m pip install --quiet --ignore-requires-python "django>=6.0,<6.1" \
   -e packages/bulk-signals-core -e packages/bulk-signals-django -e packages/bulk-drf \
   "pytest>=8" "pytest-django>=4.8" "pytest-asyncio>=0.23" "factory-boy>=3.3" "psycopg[binary]>=3.1" \
-  "redis>=5" "celery[redis]>=5.4" "tqdm>=4.66" "drf-spectacular>=0.27" "tblib>=3"
+  "redis>=5" "celery[redis]>=5.4" "tqdm>=4.66" "drf-spectacular>=0.27" "tblib>=3" "hypothesis>=6"
 echo "Django $($PY -c 'import django; print(django.get_version())') on $($PY -V)"
 status=0
 suite() { echo "== $1"; shift; "$@" || status=1; }

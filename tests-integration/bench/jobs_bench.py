@@ -22,6 +22,9 @@ What is measured, on the example project's ``ledger.Transaction`` (its receivers
   fanned out (``bulk_drf.run_chunk``); records/second from closing the job to JobComplete, the ratio of the
   two, and per chunk: work time (claim to commit), CPU of the worker processes and CPU of their PostgreSQL
   backends (``/proc``, PostgreSQL on this machine), from which the N-machine estimate is derived.
+- OpenTelemetry (``bulk_drf.jobs.telemetry``): insert jobs with it off, on with the API alone, and on with the
+  SDK recording every span and measurement, interleaved; and what the hooks cost per chunk when off
+  (``--only-otel`` prints just these rows).
 """
 
 from __future__ import annotations
@@ -399,6 +402,128 @@ def print_workers(n: int, repeat: int, owner: Any, accounts: list[int]) -> None:
     )
 
 
+def otel_rows(owner: Any, accounts: list[int], m: int, rounds: int) -> dict[str, float]:
+    """Insert jobs of ``m`` records with OpenTelemetry off and on, interleaved, ``rounds`` times each; medians.
+
+    - ``off``: ``BULK_DRF_OPENTELEMETRY = False`` (the hooks call through; as without ``opentelemetry-api``);
+    - ``api``: on, with the API's default no-op tracer and meter (no SDK configured);
+    - ``sdk``: on, with the SDK recording every span (a ``BatchSpanProcessor`` into an in-memory exporter) and
+      every measurement (an in-memory metric reader) -- a real exporter's network cost is not counted.
+    """
+    import statistics
+
+    from bulk_drf.jobs import lifecycle as jobs
+    from bulk_drf.jobs import processing
+    from django.conf import settings
+    from opentelemetry import metrics, trace
+    from opentelemetry.sdk.metrics import MeterProvider
+    from opentelemetry.sdk.metrics.export import InMemoryMetricReader
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    records = make_records(m, accounts, seed=5, memo="otel")
+    cpu: dict[str, list[float]] = defaultdict(list)
+
+    def job_seconds(enabled: bool, name: str = "") -> float:
+        """Wall seconds of one run; its CPU seconds (this process: where the spans are made) go to ``cpu``."""
+        settings.BULK_DRF_OPENTELEMETRY = enabled
+        reset()
+        job = jobs.create_job(owner=owner, viewset="ledger.views.TransactionViewSet", operation="insert")
+        jobs.add_records(job, records)
+        jobs.transition(job, "UploadComplete")
+        wall, used = time.perf_counter(), time.process_time()
+        assert processing.run_job(job.pk).state == "JobComplete"
+        wall, used = time.perf_counter() - wall, time.process_time() - used
+        if name:
+            cpu[name].append(used)
+        return wall
+
+    times: dict[str, list[float]] = defaultdict(list)
+    job_seconds(False)  # warm-up: imports, the first queries' plans
+    for _ in range(rounds):
+        times["off"].append(job_seconds(False, "off"))
+        times["api"].append(job_seconds(True, "api"))
+    hook_cost = {"off": chunk_hook_cost(False), "api": chunk_hook_cost(True)}
+    exporter = InMemorySpanExporter()
+    tracer_provider = TracerProvider()
+    tracer_provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(tracer_provider)
+    metrics.set_meter_provider(MeterProvider(metric_readers=[InMemoryMetricReader()]))
+    for _ in range(rounds):
+        times["off, next to sdk"].append(job_seconds(False, "off, next to sdk"))
+        times["sdk"].append(job_seconds(True, "sdk"))
+    tracer_provider.force_flush()
+    spans = len(exporter.get_finished_spans())
+    hook_cost["sdk"] = chunk_hook_cost(True)  # and BULK_DRF_OPENTELEMETRY back to its default
+
+    median = {name: statistics.median(values) for name, values in times.items()}
+    cpu_median = {name: statistics.median(values) for name, values in cpu.items()}
+    print(
+        f"\n-- OpenTelemetry: insert jobs of {m:,} records, off and on interleaved, median of {rounds}; "
+        "CPU = this process's CPU seconds (the worker's side, where spans are made: steadier than wall time "
+        "on a busy machine) --"
+    )
+    print(f"  {'':48}{'wall':>34}{'vs off':>9}{'CPU':>10}{'vs off':>9}")
+    rows = [
+        ("OTel off (BULK_DRF_OPENTELEMETRY=False)", "off", "off"),
+        ("OTel on, API only (no SDK)", "api", "off"),
+        ("OTel off (next to the SDK runs)", "off, next to sdk", "off, next to sdk"),
+        (f"OTel on, SDK recording ({spans // rounds} spans/job)", "sdk", "off, next to sdk"),
+    ]
+    for label, name, baseline in rows:
+        print(
+            f"  {label:<48}{rate(m, median[name]):>34}{100 * (median[name] / median[baseline] - 1):>+8.1f} %"
+            f"{cpu_median[name]:>9.2f}s{100 * (cpu_median[name] / cpu_median[baseline] - 1):>+8.1f} %"
+        )
+    print(f"  all runs, wall s: {'; '.join(f'{k} ' + '/'.join(f'{v:.2f}' for v in vs) for k, vs in times.items())}")
+    print(f"  all runs, CPU s:  {'; '.join(f'{k} ' + '/'.join(f'{v:.2f}' for v in vs) for k, vs in cpu.items())}")
+    chunk = median["off"] / max(1, m // 1000)
+    for label, name in (("off", "off"), ("on, API only", "api"), ("on, SDK recording", "sdk")):
+        print(
+            f"  the hooks {label + ':':<19}{hook_cost[name] * 1e6:8.1f} us per chunk more than a bare call "
+            f"({100 * hook_cost[name] / chunk:.3f} % of a {chunk * 1000:.0f} ms chunk)"
+        )
+    return {
+        "api": cpu_median["api"] / cpu_median["off"] - 1,
+        "sdk": cpu_median["sdk"] / cpu_median["off, next to sdk"] - 1,
+    }
+
+
+def chunk_hook_cost(enabled: bool, calls: int = 20_000) -> float:
+    """Seconds ``telemetry.process_chunk`` adds to one chunk (with ``enabled``), against calling the chunk bare:
+    the job and the chunk are stand-ins, so only the hook's own work (span, attributes, metrics) is timed."""
+    from datetime import UTC, datetime
+    from types import SimpleNamespace
+
+    from bulk_drf.jobs import telemetry
+    from django.conf import settings
+
+    now = datetime.now(UTC)
+    job = SimpleNamespace(pk="0", operation="insert", processed_records=0, started_at=now, upload_complete_at=now)
+    viewset = SimpleNamespace(_bulk_drf_model_label="ledger.Transaction")
+    outcome = SimpleNamespace(start=0, stop=1000, succeeded=999, failed=1)
+
+    def chunk(job: Any, viewset: Any) -> Any:
+        return outcome
+
+    settings.BULK_DRF_OPENTELEMETRY = enabled
+    try:
+        best = float("inf")
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(calls):
+                telemetry.process_chunk(chunk, job, viewset)
+            hooked = time.perf_counter() - start
+            start = time.perf_counter()
+            for _ in range(calls):
+                chunk(job, viewset)
+            best = min(best, (hooked - (time.perf_counter() - start)) / calls)
+        return best
+    finally:
+        del settings.BULK_DRF_OPENTELEMETRY
+
+
 def print_phases(operation: str, m: int, seconds: float, phases: dict[str, float]) -> None:
     batch_total = phases.pop("_write_rows")
     chunk_total = phases.pop("process_chunk")
@@ -427,6 +552,9 @@ def main() -> int:
     parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions")
     parser.add_argument("--worker-records", type=int, default=200_000, help="records of the workers' job (0: skip)")
     parser.add_argument("--repeat", type=int, default=2, help="runs of each worker count")
+    parser.add_argument("--otel-records", type=int, default=10_000, help="records of each OpenTelemetry off/on job")
+    parser.add_argument("--otel-rounds", type=int, default=5, help="off/on pairs of jobs, interleaved")
+    parser.add_argument("--only-otel", action="store_true", help="only the OpenTelemetry off/on rows")
     args = parser.parse_args()
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     if not urlparse(url).scheme.startswith("postgres"):
@@ -458,6 +586,11 @@ def main() -> int:
         "processing.run_job called in-process (no broker hop; the Celery task only calls it)"
     )
     print("every job record is validated by TransactionSerializer; bulk_create validates nothing\n")
+
+    if args.only_otel:
+        otel_rows(owner, accounts, args.otel_records, args.otel_rounds)
+        reset()
+        return 0
 
     raw_insert = raw_bulk_create(owner, inserts, upsert=False)
     raw_upsert = raw_bulk_create(owner, upserts, upsert=True)
@@ -508,6 +641,7 @@ def main() -> int:
         print_workers(args.worker_records, args.repeat, owner, accounts)
     elif args.worker_records:
         print("\n-- workers: skipped (set REDIS_URL: the workers' broker) --")
+    otel_rows(owner, accounts, args.otel_records, args.otel_rounds)  # last: it sets the global providers
     reset()
     return 0 if all(verdicts) and polled["queries"] == 0 else 1
 

@@ -1,6 +1,6 @@
 """Full-stack demo: a real Celery worker processes a 20,000-record bulk job submitted through the API.
 
-Run with ``make demo`` (after the core walkthrough) or ``hatch run integration:demo-jobs``. With no
+Run with ``make demo`` (after the core and synchronous walkthroughs) or ``hatch run integration:demo jobs``. With no
 servers it uses SQLite, kombu's filesystem broker and a file cache in a temporary directory; with
 ``REDIS_URL`` set, Redis is the broker and the cache (``DATABASE_URL`` switches to PostgreSQL).
 """
@@ -10,28 +10,38 @@ from __future__ import annotations
 import os
 import random
 import sys
-import tempfile
 import time
 from decimal import Decimal
-from pathlib import Path
+from typing import Any
+
+from demo.common import setup_django, title
 
 RECORDS = int(os.environ.get("BULK_DEMO_RECORDS", 20_000))
+FINAL_STATES = ("JobComplete", "Failed", "Aborted")
+
+
+class PlainProgress:
+    """What stands in for the tqdm bar when stdout is not a terminal (a log, a pipe, CI): one line per
+    change of state and per quarter of the records, instead of a bar redrawn with carriage returns."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        self.last: tuple[str, int] | None = None
+
+    def update(self, status: dict[str, Any]) -> None:
+        quarter = status["processed_records"] * 4 // max(self.total, 1)
+        if (status["state"], quarter) != self.last or status["state"] in FINAL_STATES:
+            self.last = (status["state"], quarter)
+            print(
+                f"  {status['state']:<14} {status['processed_records']:>7,} / {self.total:,} records "
+                f"processed, {status['failed_records']:,} failed",
+                flush=True,
+            )
 
 
 def main() -> int:
-    state = Path(tempfile.mkdtemp(prefix="bulk-demo-"))
-    os.environ.setdefault("BULK_STATE_DIR", str(state))
-    os.environ.setdefault("BULK_QUEUE", f"bulk-demo-{os.getpid()}")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
-    os.environ.setdefault("BULK_REDIS_BROKER_DB", "5")  # with REDIS_URL: a db the test suites never use
-    os.environ.setdefault("BULK_REDIS_CACHE_DB", "5")
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-
-    django.setup()
-    from django.conf import settings
+    settings = setup_django()
     from django.contrib.auth.models import User
-    from django.core.management import call_command
     from ledger.models import Account, AuditEntry, Transaction
     from rest_framework.test import APIClient
     from tqdm import tqdm
@@ -39,14 +49,12 @@ def main() -> int:
     from demo.worker import WorkerProcess
 
     db = settings.DATABASES["default"]
-    print("== bulk-drf jobs: a real Celery worker, end to end ==")
     print(f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db['NAME']}")
     print(f"broker:   {settings.CELERY_BROKER_URL}  (queue {settings.CELERY_TASK_DEFAULT_QUEUE})")
     cache = settings.CACHES["default"]
     print(f"cache:    {cache['BACKEND'].rsplit('.', 1)[-1]} {cache['LOCATION']}")
     if db["ENGINE"].endswith("postgresql"):
         print("(PostgreSQL: the demo's rows are deleted before it starts)")
-    call_command("migrate", verbosity=0)
     Transaction.objects.all().delete()
     AuditEntry.objects.all().delete()
     User.objects.filter(username="demo").delete()
@@ -81,7 +89,8 @@ def main() -> int:
         client.force_authenticate(user)
         created = client.post("/api/transactions/bulk/jobs/", {"operation": "insert"}, format="json").json()
         job_id = created["id"]
-        print(f"\nPOST /api/transactions/bulk/jobs/  -> {created['state']} job {job_id}")
+        title("Staging a job: create it, upload JSON and CSV, close it")
+        print(f"POST /api/transactions/bulk/jobs/  -> {created['state']} job {job_id}")
         half = RECORDS // 2
         r1 = client.put(f"/api/bulk-jobs/{job_id}/data/", records[:half], format="json").json()
         print(f"PUT  /api/bulk-jobs/{{id}}/data/ (JSON, {half} records) -> total {r1['total_records']}")
@@ -93,29 +102,40 @@ def main() -> int:
         closed = client.patch(f"/api/bulk-jobs/{job_id}/", {"state": "UploadComplete"}, format="json").json()
         print(
             f"PATCH /api/bulk-jobs/{{id}}/ state=UploadComplete -> {closed['state']}"
-            " (queued: only the job id goes to the broker)\n"
+            " (queued: only the job id goes to the broker)"
         )
 
+        title(f"Processing: the worker writes {RECORDS:,} records in chunks; the client polls the status")
         started = time.monotonic()
-        with tqdm(total=RECORDS, unit="rec", desc="processing", ncols=90) as bar:
+        # A bar redrawn in place only on a terminal; a log or a pipe gets a few plain lines.
+        bar = tqdm(total=RECORDS, unit="rec", desc="processing", ncols=90) if sys.stdout.isatty() else None
+        plain = PlainProgress(RECORDS)
+        try:
             while True:
                 status = client.get(f"/api/bulk-jobs/{job_id}/").json()
-                bar.update(status["processed_records"] - bar.n)
-                bar.set_postfix(state=status["state"], failed=status["failed_records"])
-                if status["state"] in ("JobComplete", "Failed", "Aborted"):
+                if bar is not None:
+                    bar.update(status["processed_records"] - bar.n)
+                    bar.set_postfix(state=status["state"], failed=status["failed_records"])
+                else:
+                    plain.update(status)
+                if status["state"] in FINAL_STATES:
                     break
                 if time.monotonic() - started > 600:
                     raise SystemExit("the job did not finish in 10 minutes")
                 time.sleep(0.2)
+        finally:
+            if bar is not None:
+                bar.close()
         elapsed = time.monotonic() - started
+        title("The outcome, from the job resource")
         print(
-            f"\n{status['state']}: {status['succeeded_records']} succeeded, {status['failed_records']} failed "
+            f"{status['state']}: {status['succeeded_records']} succeeded, {status['failed_records']} failed "
             f"of {status['total_records']} in {elapsed:.1f}s ({RECORDS / elapsed:,.0f} records/s incl. polling)"
         )
         if status["error_message"]:
             print(f"error: {status['error_message']}")
 
-        print("\nstate history:")
+        print("state history:")
         for state, field in [
             ("Open", "created_at"),
             ("UploadComplete", "upload_complete_at"),
@@ -128,21 +148,23 @@ def main() -> int:
                 print(f"  {state:<15} {status[field]}")
 
         failed = client.get(f"/api/bulk-jobs/{job_id}/results/?kind=failed").json()
-        print(f"\nfailed records ({failed['count']}), GET /api/bulk-jobs/{{id}}/results/?kind=failed:")
+        title("Failed records: each with its index and DRF's structured errors")
+        print(f"failed records ({failed['count']}), GET /api/bulk-jobs/{{id}}/results/?kind=failed:")
         for row in failed["results"]:
             print(f"  #{row['index']:<6} {row['errors']}")
 
         aggregates = client.get(
             f"/api/bulk-jobs/{job_id}/aggregates/?sum=amount&avg=amount&min=amount&max=amount&count=*&custom=top_accounts"
         ).json()["aggregates"]
+        title("Aggregates over the rows the job wrote")
         print(
-            "\naggregates, GET /api/bulk-jobs/{id}/aggregates/?sum=amount&avg=amount&min=amount&max=amount"
+            "aggregates, GET /api/bulk-jobs/{id}/aggregates/?sum=amount&avg=amount&min=amount&max=amount"
             "&count=*&custom=top_accounts:"
         )
         for key, value in aggregates.items():
             print(f"  {key:<12} {value}")
 
-        print("\nwhat the receivers wrote:")
+        title("What the receivers wrote (bulk-signals-django, inside the worker)")
         audit = list(AuditEntry.objects.all())
         print(
             f"  audit receiver: {len(audit)} AuditEntry rows (one per committed bulk write), "

@@ -8,7 +8,7 @@ from typing import Any
 from bulk_drf import BulkViewSetMixin
 from bulk_drf.jobs.aggregates import register_aggregate
 from django.db.models import Count, Sum
-from rest_framework import viewsets
+from rest_framework import filters, viewsets
 
 from .models import Account, Transaction
 from .serializers import AccountSerializer, TransactionSerializer
@@ -23,6 +23,10 @@ class AccountViewSet(BulkViewSetMixin, viewsets.ModelViewSet):
 
 class TransactionViewSet(BulkViewSetMixin, viewsets.ModelViewSet):
     serializer_class = TransactionSerializer
+    # The list (and so an export job: POST /api/transactions/bulk/export/) filters with ?search= and ?ordering=.
+    filter_backends = [filters.SearchFilter, filters.OrderingFilter]
+    search_fields = ["reference", "memo"]
+    ordering_fields = ["id", "amount", "reference"]
 
     def get_queryset(self) -> Any:
         return Transaction.objects.filter(owner=self.request.user).order_by("id")

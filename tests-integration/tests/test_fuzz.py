@@ -21,9 +21,9 @@ from typing import Any
 
 import pytest
 import schemathesis
+from bulk_drf.jobs import export, processing
 from bulk_drf.jobs import lifecycle as jobs
-from bulk_drf.jobs import processing
-from bulk_drf.models import BulkJob, BulkJobDataChunk, BulkJobResult
+from bulk_drf.models import BulkJob, BulkJobDataChunk, BulkJobKeyClaim, BulkJobResult, BulkJobResultPage
 from django.contrib.auth.models import User
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
@@ -37,7 +37,17 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 EXAMPLES = int(os.environ.get("BULK_FUZZ_EXAMPLES", "25"))
 USERS = ("alice", "bob")
-WRITTEN_TABLES = (Account, Transaction, AuditEntry, BulkJob, BulkJobDataChunk, BulkJobResult, User)
+WRITTEN_TABLES = (
+    Account,
+    Transaction,
+    AuditEntry,
+    BulkJob,
+    BulkJobDataChunk,
+    BulkJobResult,
+    BulkJobResultPage,
+    BulkJobKeyClaim,
+    User,
+)
 
 # Known ids the generated path parameters are swapped for half of the time: random integers and UUIDs
 # would almost never name a row, and the interesting answers (another user's row, an Open job, a
@@ -95,7 +105,19 @@ def world(django_user_model: Any, settings: Any) -> dict[str, str]:
         aborted = jobs.create_job(owner=user, viewset="ledger.views.AccountViewSet", operation="delete")
         jobs.add_records(aborted, [accounts[2].pk])
         jobs.abort(aborted)
-        KNOWN["job"] += [open_job.pk, done.pk, aborted.pk]
+        exported = jobs.create_job(
+            owner=user,
+            viewset="ledger.views.TransactionViewSet",
+            operation="query",
+            query={"filters": [["ordering", "-amount"]], "fields": [], "columns": ["id", "reference"], "ids": None},
+        )
+        jobs.transition(exported, "UploadComplete")
+        export.run_export(exported.pk)
+        dry = jobs.create_job(owner=user, viewset="ledger.views.TransactionViewSet", operation="insert", dry_run=True)
+        jobs.add_records(dry, records)
+        jobs.transition(dry, "UploadComplete")
+        processing.run_job(dry.pk)
+        KNOWN["job"] += [open_job.pk, done.pk, aborted.pk, exported.pk, dry.pk]
         KNOWN["account"] += [a.pk for a in accounts]
         KNOWN["transaction"] += [t.pk for t in rows]
         headers[name] = "Basic " + base64.b64encode(f"{name}:pw".encode()).decode()

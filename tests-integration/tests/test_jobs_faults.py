@@ -112,7 +112,7 @@ def own_redis() -> Iterator[RedisServer]:
 def post_job(client: Any, accounts: Any, total: int, prefix: str) -> str:
     response = client.post("/api/transactions/bulk/", transactions(accounts, total, prefix), format="json")
     assert response.status_code == 202, response.content
-    return str(response.json()["job_id"])
+    return str(response.json()["id"])
 
 
 def processed(job_id: str) -> int:

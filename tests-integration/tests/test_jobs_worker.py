@@ -42,13 +42,13 @@ def test_a_job_runs_on_a_real_worker_with_per_record_errors(start_worker: Any) -
     records[10]["amount"] = "lots"
     response = client.post("/api/transactions/bulk/", records, format="json")
     assert response.status_code == 202
-    job = final_job(response.json()["job_id"], 60)
+    job = final_job(response.json()["id"], 60)
     assert (job.state, job.succeeded_records, job.failed_records) == ("JobComplete", 999, 1)
     failed = client.get(f"/api/bulk-jobs/{job.pk}/results/?kind=failed").json()["results"]
     assert failed == [
         {
             "index": 10,
-            "pk": "",
+            "pk": None,
             "created": False,
             "data": None,
             "errors": {"amount": [{"message": "A valid number is required.", "code": "invalid"}]},
@@ -65,7 +65,7 @@ def test_a_worker_killed_mid_job_loses_and_duplicates_nothing(start_worker: Any)
     worker = start_worker()
     user, accounts, client = make_user("alice")
     total = 10_000
-    job_id = client.post("/api/transactions/bulk/", transactions(accounts, total, "K"), format="json").json()["job_id"]
+    job_id = client.post("/api/transactions/bulk/", transactions(accounts, total, "K"), format="json").json()["id"]
     wait_for(lambda: BulkJob.objects.get(pk=job_id).processed_records >= 1000, 60, "the first chunks")
     worker.kill()  # SIGKILL to the worker and its pool child: no warm shutdown, the task is not acked
     at_kill = BulkJob.objects.get(pk=job_id)
@@ -91,7 +91,7 @@ def test_abort_stops_the_job_between_chunks(start_worker: Any) -> None:
     # Large enough that the worker cannot finish it between our poll and our PATCH (SQLite is fast):
     # the abort comes after the first chunk, so the size costs only the upload.
     total = 30_000
-    job_id = client.post("/api/transactions/bulk/", transactions(accounts, total, "B"), format="json").json()["job_id"]
+    job_id = client.post("/api/transactions/bulk/", transactions(accounts, total, "B"), format="json").json()["id"]
     wait_for(lambda: BulkJob.objects.get(pk=job_id).processed_records >= 200, 60, "the first chunk")
     response = client.patch(f"/api/bulk-jobs/{job_id}/", {"state": "Aborted"}, format="json")
     assert response.status_code == 200 and response.json()["state"] == "Aborted", (response.json(), _state(job_id))
@@ -133,7 +133,7 @@ def test_two_users_jobs_run_concurrently_and_stay_apart(start_worker: Any) -> No
         format="json",
     ).json()
     assert bob_client.get(f"/api/bulk-jobs/{a['job_id']}/").status_code == 404
-    jobs = [final_job(j["job_id"], 120) for j in (a, b, sneaky)]
+    jobs = [final_job(j["id"], 120) for j in (a, b, sneaky)]
     assert [j.state for j in jobs] == ["JobComplete", "JobComplete", "Failed"]
     if os.environ.get("REDIS_URL"):
         # Overlapped. Only promised with Redis: kombu's filesystem broker polls its folder once a second,

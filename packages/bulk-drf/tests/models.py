@@ -7,6 +7,7 @@ import itertools
 
 from bulk_signals_django import BulkSignalModelMixin
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 
 
 class Thing(BulkSignalModelMixin, models.Model):
@@ -115,3 +116,28 @@ class Voucher(BulkSignalModelMixin, models.Model):
 
     value = models.DecimalField(max_digits=8, decimal_places=2, unique=True)
     label = models.CharField(max_length=20, default="")
+
+
+class UpperDescriptor(DeferredAttribute):
+    """A column descriptor that converts what it is given (as encrypting or normalising fields do)."""
+
+    def __set__(self, instance: models.Model, value: object) -> None:
+        instance.__dict__[self.field.attname] = value.upper() if isinstance(value, str) else value
+
+
+class UpperCharField(models.CharField):
+    descriptor_class = UpperDescriptor
+
+
+class Shouted(BulkSignalModelMixin, models.Model):
+    """A column whose descriptor converts its default too: ``Model()`` stores ``"ABC"``."""
+
+    name = models.CharField(max_length=20)
+    code = UpperCharField(max_length=10, default="abc")
+
+
+class Attachment(BulkSignalModelMixin, models.Model):
+    """A ``FileField`` (its attribute is a ``FileDescriptor``)."""
+
+    name = models.CharField(max_length=20)
+    upload = models.FileField(default="", blank=True)

@@ -484,3 +484,117 @@ def test_an_upsert_key_the_column_cannot_hold_is_a_400(api: APIClient, value: st
     assert response.status_code == 400
     assert list(response.json()["errors"][0]["errors"]) == ["value"]
     assert Voucher.objects.count() == 0
+
+
+# -- issue 12's routes: exports, cursors, CSV options, list filters, dry runs ----------------------------------
+
+
+@jobs_urls
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"ids": [1, 2.5]}',
+        '{"ids": [1e400]}',
+        '{"ids": [true]}',
+        '{"ids": ["\\u0661"]}',
+        '{"ids": [99999999999999999999]}',
+        '{"ids": [{"id": 1}]}',
+        '{"fields": {"a": 1}}',
+        '{"fields": ["sku\\u0000"]}',
+        '{"fields": ["\\ud800"]}',
+        '{"column_delimiter": ["COMMA"]}',
+        '"COMMA"',
+        "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+    ],
+)
+def test_bad_export_bodies_are_a_400_and_no_job_exists(alice: Any, body: str) -> None:
+    response = raw(client_for(alice), "post", "/searchable-gadgets/bulk/export/", body)
+    assert response.status_code == 400, response.content
+    assert BulkJob.objects.count() == 0
+
+
+@jobs_urls
+@pytest.mark.parametrize(
+    "query",
+    ["search=%00", "search=a%00", "ordering=%00", "%00=1", "fields=%00", "ids=1,%D9%A1", "column_delimiter=%00"],
+)
+def test_bad_export_parameters_are_a_400_and_no_job_exists(alice: Any, query: str) -> None:
+    response = client_for(alice).post(f"/searchable-gadgets/bulk/export/?{query}")
+    assert response.status_code == 400, response.content
+    assert BulkJob.objects.count() == 0
+
+
+@jobs_urls
+def test_an_ordering_outside_ordering_fields_is_ignored_not_run(alice: Any) -> None:
+    JobGadget.objects.create(owner=alice, sku="A", name="a", price=1)
+    response = client_for(alice).post("/searchable-gadgets/bulk/export/?ordering=owner__password")
+    assert response.status_code == 202
+    job = processing_export(response.json()["id"])
+    assert job.state == "JobComplete" and job.succeeded_records == 1
+
+
+def processing_export(job_id: str) -> BulkJob:
+    from bulk_drf.jobs import runner
+
+    done = runner.run_job(job_id)
+    assert done is not None
+    return done
+
+
+@jobs_urls
+@pytest.mark.parametrize(
+    "query",
+    [
+        "locator=%00",
+        "locator=%D9%A1",
+        "locator=" + "A" * 5000,
+        "locator=czAuMDAwMDAwMDA",
+        "max_records=99999999999999999999",
+        "max_records=1e3",
+        "max_records=%D9%A1",
+        "format=%00",
+        "kind=%00",
+        "offset=1&locator=x",
+    ],
+)
+def test_bad_result_parameters_are_a_400(alice: Any, query: str) -> None:
+    job = processing.run_job(closed_job(alice, gadgets(2)).pk)
+    assert job is not None
+    response = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/?{query}")
+    assert response.status_code == 400, response.content
+
+
+@jobs_urls
+@pytest.mark.parametrize(
+    "query",
+    [
+        "state=%00",
+        "operation=%C3%A9",
+        "created_after=%00",
+        "created_after=99999-01-01",
+        "created_before=2026-13-01",
+        "created_before=2026-01-01T25:00:00",
+        "created_after=1e400",
+    ],
+)
+def test_bad_job_list_filters_are_a_400(alice: Any, query: str) -> None:
+    for url in ("/api/bulk-jobs/", "/gadgets/bulk/jobs/"):
+        response = client_for(alice).get(f"{url}?{query}")
+        assert response.status_code == 400, (url, response.content)
+
+
+@jobs_urls
+def test_a_dry_run_writes_nothing_even_with_bad_records(alice: Any) -> None:
+    records = [{"sku": "A\u0000", "name": "x", "price": "1"}, {"sku": "B", "name": "y", "price": "1e400"}]
+    response = raw(client_for(alice), "post", "/gadgets/bulk/?dry_run=1", json.dumps(records))
+    assert response.status_code == 400  # unstorable values: refused at upload, as for a real job
+    assert BulkJob.objects.count() == 0 and JobGadget.objects.count() == 0
+
+
+@jobs_urls
+def test_someone_elses_export_is_not_there(alice: Any, bob: Any) -> None:
+    response = client_for(bob).post("/gadgets/bulk/export/")
+    job_id = response.json()["id"]
+    processing_export(job_id)
+    for url in (f"/api/bulk-jobs/{job_id}/", f"/api/bulk-jobs/{job_id}/results/?format=csv"):
+        assert client_for(alice).get(url).status_code == 404

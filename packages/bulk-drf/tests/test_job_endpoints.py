@@ -39,20 +39,43 @@ def test_one_shot_post_answers_202_and_the_queued_job_runs(
         response = client_for(alice).post("/gadgets/bulk/", gadgets(7), format="json")
     assert response.status_code == 202
     body = response.json()
-    job = BulkJob.objects.get(pk=body["job_id"])
-    assert body == {
-        "job_id": str(job.pk),
-        "state": "UploadComplete",
-        "operation": "insert",
-        "total_records": 7,
-        "status_url": f"http://testserver/api/bulk-jobs/{job.pk}/",
-    }
-    assert response["Location"] == f"/api/bulk-jobs/{job.pk}/"
+    job = BulkJob.objects.get(pk=body["id"])
+    # The job's status document, as the staged route and the job resource answer it, plus the deprecated job_id.
+    assert body["job_id"] == body["id"] == str(job.pk)
+    assert (body["state"], body["operation"], body["total_records"]) == ("UploadComplete", "insert", 7)
+    assert body["dry_run"] is False
+    assert body["status_url"] == f"http://testserver/api/bulk-jobs/{job.pk}/"
+    assert body["results_url"] == f"http://testserver/api/bulk-jobs/{job.pk}/results/"
+    assert response["Location"] == body["status_url"]
     chunks = BulkJobDataChunk.objects.filter(job=job).values_list("start_index", "count")
     assert list(chunks) == [(0, 3), (3, 3), (6, 1)]
     assert job.state == "JobComplete" and Gadget.objects.filter(owner=alice).count() == 7
     status = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/").json()
     assert (status["state"], status["succeeded_records"], status["percentage"]) == ("JobComplete", 7, 100.0)
+
+
+def test_every_job_response_names_the_job_id_and_gives_an_absolute_status_url(
+    alice: Any, eager_celery: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    """One spelling across /bulk/, /bulk/jobs/ and the job resource: "id" and absolute URLs."""
+    client = client_for(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        one_shot = client.post("/gadgets/bulk/", gadgets(2), format="json")
+    staged = client.post("/gadgets/bulk/jobs/", {"operation": "insert"}, format="json")
+    job_id = staged.json()["id"]
+    uploaded = client.put(f"/api/bulk-jobs/{job_id}/data/", gadgets(2, start=10), format="json")
+    closed = client.patch(f"/api/bulk-jobs/{job_id}/", {"state": "Aborted"}, format="json")
+    done = one_shot.json()["id"]
+    status_from_row = client.get(f"/api/bulk-jobs/{job_id}/")  # the cache holds paths, the answer absolute URLs
+    listed = client.get("/api/bulk-jobs/").json()["results"]
+    aggregated = client.get(f"/api/bulk-jobs/{done}/aggregates/?count=*")
+    documents = [one_shot.json(), staged.json(), closed.json(), status_from_row.json(), *listed]
+    for document in documents:
+        assert document["status_url"] == f"http://testserver/api/bulk-jobs/{document['id']}/", document
+        assert document["results_url"] == f"http://testserver/api/bulk-jobs/{document['id']}/results/", document
+    assert staged["Location"] == staged.json()["status_url"]
+    assert uploaded.json()["id"] == job_id
+    assert aggregated.json() == {"id": done, "aggregates": {"count__*": 2}, "job_id": done}  # job_id: deprecated
 
 
 @pytest.mark.parametrize(
@@ -64,17 +87,17 @@ def test_one_shot_methods_pick_the_operation(
 ) -> None:
     response = getattr(client_for(alice), method)(f"/gadgets/bulk/{query}", [{"id": 1, "sku": "x"}], format="json")
     assert response.status_code == 202
-    job = BulkJob.objects.get(pk=response.json()["job_id"])
+    job = BulkJob.objects.get(pk=response.json()["id"])
     assert (job.operation, job.partial, job.state) == (operation, partial, "UploadComplete")
 
 
 def test_one_shot_delete_and_read_take_ids(alice: Any) -> None:
     client = client_for(alice)
-    read = client.get("/gadgets/bulk/?ids=3,1,2")
-    assert read.status_code == 202
-    assert jobs.load_records(BulkJob.objects.get(pk=read.json()["job_id"]), 0, 3) == ["3", "1", "2"]
+    read = client.get("/gadgets/bulk/?ids=3,1,2,1")
+    assert read.status_code == 202 and read.json()["operation"] == "query"  # an export of those rows
+    assert BulkJob.objects.get(pk=read.json()["id"]).query["ids"] == ["3", "1", "2"]
     delete = client.delete("/gadgets/bulk/", [5, 6], format="json")
-    assert delete.status_code == 202 and BulkJob.objects.get(pk=delete.json()["job_id"]).operation == "delete"
+    assert delete.status_code == 202 and BulkJob.objects.get(pk=delete.json()["id"]).operation == "delete"
     assert client.get("/gadgets/bulk/").json() == {"ids": ["give the ids, e.g. ?ids=1,2,3"]}
 
 
@@ -310,7 +333,7 @@ def test_results_by_kind_paginated(alice: Any) -> None:
     assert failed["results"] == [
         {
             "index": 2,
-            "pk": "",
+            "pk": None,  # JSON null: a failed record has no row (it used to be "")
             "created": False,
             "data": None,
             "errors": {"price": [{"message": "A valid number is required.", "code": "invalid"}]},
@@ -339,10 +362,12 @@ def test_results_as_csv(alice: Any) -> None:
     job = _run(alice, records)
     response = client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/?kind=failed", HTTP_ACCEPT="text/csv")
     assert response.status_code == 200 and response["Content-Type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    text = b"".join(response.streaming_content).decode()
+    rows = list(csv.DictReader(io.StringIO(text)))
     assert [(r["index"], json.loads(r["errors"])) for r in rows] == [
         ("1", {"price": [{"message": "A valid number is required.", "code": "invalid"}]})
     ]
+    assert text.splitlines()[1].startswith("1,,False,")  # no row: an empty pk cell
 
 
 def _csv(response: Any) -> str:
@@ -455,23 +480,27 @@ def test_a_worker_that_finds_its_job_aborted_republishes_the_status(
     assert progress.get_status(job.pk)["state"] == "Aborted"
 
 
-def test_a_broker_that_is_down_leaves_a_queued_job_for_the_sweeper_not_a_500(
+def test_a_broker_that_dies_between_the_check_and_the_publish_leaves_the_job_for_the_sweeper_not_a_500(
     alice: Any, django_capture_on_commit_callbacks: Any, caplog: Any
 ) -> None:
-    """The job is committed before the broker is called: answer 202 and log; requeue_stalled_jobs sends it later."""
+    """The broker answered the submission's check (test_job_plumbing.py: one that does not is a 503), then died
+    before the publish at commit: the job is committed, so answer 202 and log; requeue_stalled_jobs sends it."""
     from celery import current_app
 
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client_for(alice).post("/gadgets/bulk/", gadgets(2), format="json")
+    assert response.status_code == 202
     conf = current_app.conf
     saved = conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options
     conf.broker_url, conf.task_publish_retry, conf.task_always_eager = "amqp://guest@127.0.0.1:1//", False, False
     conf.broker_transport_options = {"max_retries": 1, "interval_start": 0, "interval_step": 0}  # fail fast
     current_app._pool = current_app.amqp._producer_pool = None  # new producers for the broker_url set here
     try:
-        with django_capture_on_commit_callbacks(execute=True):
-            response = client_for(alice).post("/gadgets/bulk/", gadgets(2), format="json")
+        for callback in callbacks:  # the commit: the status, the signal, then the publish
+            callback()
     finally:
         conf.broker_url, conf.task_publish_retry, conf.task_always_eager, conf.broker_transport_options = saved
         current_app._pool = current_app.amqp._producer_pool = None  # and back to the saved one
     assert response.status_code == 202
-    assert BulkJob.objects.get(pk=response.json()["job_id"]).state == "UploadComplete"
+    assert BulkJob.objects.get(pk=response.json()["id"]).state == "UploadComplete"
     assert any("requeue_stalled_jobs" in r.getMessage() for r in caplog.records if r.levelname == "ERROR")

@@ -8,15 +8,16 @@ runs the same path on real Celery workers and Redis (tests-integration/tests/tes
 
 from __future__ import annotations
 
+import json
 import queue
 import threading
 import time
 from typing import Any
 
 import pytest
-from bulk_drf.jobs import fanout, processing, progress
+from bulk_drf.jobs import dryrun, fanout, processing, progress, views
 from bulk_drf.jobs import lifecycle as jobs
-from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobResult
+from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobKeyClaim, BulkJobResult
 from bulk_drf.tasks import run_bulk_job_chunk
 from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
@@ -273,6 +274,42 @@ def test_a_repeated_upsert_key_is_applied_in_record_order_across_parallel_chunks
     assert numbers == sorted(numbers), "each chunk waited for the one before (they share the key)"
 
 
+@needs_postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_dry_run_fans_out_and_the_last_chunk_settles_its_claims_once(
+    alice: Any, broker: Broker, monkeypatch: Any
+) -> None:
+    finished: list[str] = []
+    settle = dryrun.finish
+
+    def counted(job: BulkJob, viewset: Any) -> int:
+        finished.append(str(job.pk))
+        return settle(job, viewset)
+
+    monkeypatch.setattr(dryrun, "finish", counted)
+    records, kwargs = scenario("upsert", alice)
+    before = sorted(Gadget.objects.values_list("sku", "name", "price", "qty"))
+    sku_of = {str(g.pk): g.sku for g in Gadget.objects.all()}
+    runs = {}
+    for mode in ("serial", "parallel"):
+        job = closed_job(alice, records, operation="upsert", viewset=SLOW, dry_run=True, **kwargs)
+        if mode == "serial":
+            processing.run_job(job.pk)
+        else:
+            assert start(job).state == "InProgress"
+            broker.work(4)
+        runs[mode] = outcome(job, sku_of)
+        assert finished.count(str(job.pk)) == 1  # the barrier's transaction, exactly once
+        assert BulkJobKeyClaim.objects.filter(job=job).count() == 0
+    assert most_at_once(job) > 1, "the chunks should have overlapped"
+    assert runs["parallel"] == runs["serial"]
+    (state, _, succeeded, failed), rows, results = runs["parallel"]
+    assert (state, rows) == ("JobComplete", before)  # nothing written
+    assert succeeded and failed
+    # Record 7 repeats record 1's new key in a later chunk: only the settling sees it becomes an update.
+    assert [(kind, created) for index, kind, _, created, _ in results if index == 7] == [("succeeded", False)]
+
+
 # -- the cap, fairness ---------------------------------------------------------------------------------------
 
 
@@ -394,6 +431,15 @@ def test_unprocessed_records_are_those_of_the_chunks_not_committed(alice: Any) -
         api.get(f"/api/bulk-jobs/{job.pk}/results/?kind=unprocessed", HTTP_ACCEPT="text/csv").streaming_content
     )
     assert [line.split(",")[0] for line in csv.decode().splitlines()[1:]] == ["0", "1", "2", "6", "7", "8"]
+    # Paged by locator over the committed chunk's gap: the first page ends where the gap begins.
+    url = f"/api/bulk-jobs/{job.pk}/results/?kind=unprocessed&max_records=3&format=ndjson"
+    first = api.get(url)
+    second = api.get(f"{url}&locator={first['Bulk-Locator']}")
+    assert [json.loads(line)["index"] for line in b"".join(first.streaming_content).splitlines()] == [0, 1, 2]
+    assert [json.loads(line)["index"] for line in b"".join(second.streaming_content).splitlines()] == [6, 7, 8]
+    assert second["Bulk-Locator"] == "null"
+    whole = b"".join(views.results_csv(job, "unprocessed").streaming_content).decode().splitlines()  # the admin's
+    assert [line.split(",")[0] for line in whole[1:]] == ["0", "1", "2", "6", "7", "8"]
 
 
 def test_a_job_started_by_the_cursor_version_resumes_after_its_cursor(alice: Any) -> None:

@@ -27,7 +27,7 @@ def test_the_sync_mixin_brings_no_job_routes():
 
 def test_the_convenience_class_is_both_and_routes_bulk():
     assert BulkViewSetMixin.__mro__[1:3] == (BulkJobsMixin, BulkOperationsMixin)
-    assert _url_names(ThingViewSet) == {"x-list", "x-detail", "x-bulk", "x-bulk-jobs"}
+    assert _url_names(ThingViewSet) == {"x-list", "x-detail", "x-bulk", "x-bulk-jobs", "x-bulk-export"}
 
 
 def test_the_root_exports_the_three_mixins_and_the_old_paths_still_import():

@@ -103,7 +103,18 @@ def test_the_job_routes_document_their_bodies_and_answers(schema):
     assert set(one_shot["post"]["responses"]) == {"202", "400", "413"}
     assert "ids" in params(one_shot["get"]) and "requestBody" not in one_shot["get"]
     started = one_shot["post"]["responses"]["202"]["content"]["application/json"]["schema"]
-    assert set(started["required"]) == {"job_id", "state", "operation", "total_records", "status_url"}
+    assert set(started["required"]) == {
+        "id",
+        "state",
+        "operation",
+        "dry_run",
+        "total_records",
+        "status_url",
+        "results_url",
+        "job_id",
+    }
+    assert started["properties"]["job_id"]["deprecated"] is True
+    assert {"dry_run", "column_delimiter", "line_ending"} <= params(one_shot["post"])
     staged = schema["paths"]["/things/bulk/jobs/"]["post"]
     assert body(staged) == {"$ref": "#/components/schemas/BulkJobCreate"}
     assert staged["responses"]["201"]["content"]["application/json"]["schema"] == {
@@ -122,12 +133,27 @@ def test_the_job_resource_documents_each_action():
     assert set(uploaded["schema"]["required"]) == {"id", "state", "received", "total_records"}
     results = paths["/api/bulk-jobs/{id}/results/"]["get"]
     assert {"kind", "offset", "limit"} <= params(results)
+    assert {"locator", "max_records", "format"} <= params(results)
     page = results["responses"]["200"]["content"]["application/json"]["schema"]
-    assert set(page["required"]) == {"count", "next", "previous", "results"}
-    assert "text/csv" in results["responses"]["200"]["content"]
+    assert set(page["required"]) == {"count", "next", "results"}
+    assert {"previous", "locator", "next_locator"} <= set(page["properties"])
+    assert {"text/csv", "application/x-ndjson"} <= set(results["responses"]["200"]["content"])
+    assert "Bulk-Locator" in results["responses"]["200"]["headers"]
+    assert {"state", "operation", "created_after", "created_before"} <= params(paths["/api/bulk-jobs/"]["get"])
+    # an export documents the viewset's own filters, the field selection, the ids and the CSV options
+    export = paths["/searchable-gadgets/bulk/export/"]["post"]
+    assert {"search", "ordering", "fields", "ids", "column_delimiter", "line_ending"} <= params(export)
+    assert set(export["responses"]) == {"202", "413"} and export["requestBody"]["required"] is False
+    listed = paths["/gadgets/bulk/jobs/"]["get"]
+    assert {"state", "operation", "created_after", "created_before", "limit", "offset"} <= params(listed)
+    assert listed["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["results"] == {
+        "type": "array",
+        "items": {"$ref": "#/components/schemas/BulkJob"},
+    }
     aggregates = paths["/api/bulk-jobs/{id}/aggregates/"]
     answer = aggregates["post"]["responses"]["200"]["content"]["application/json"]["schema"]
-    assert set(answer["required"]) == {"job_id", "aggregates"}
+    assert set(answer["required"]) == {"id", "aggregates", "job_id"}
+    assert answer["properties"]["job_id"]["deprecated"] is True
     # a viewset whose get_queryset() needs a signed-in user: the anonymous schema request still works
     scoped = body(paths["/scoped-gadgets/"]["patch"])["items"]
     assert scoped["properties"]["id"] == {"type": "integer"} and "id" in scoped["required"]

@@ -7,8 +7,9 @@ import uuid
 from typing import Any
 
 import pytest
+from bulk_drf.jobs.export import row_encoder
 from bulk_drf.mixins import BulkOperationsMixin
-from bulk_drf.sync.rendering import _field_plan, use_render_plan
+from bulk_drf.sync.rendering import _field_plan, column_json_plan, column_plan, use_render_plan
 from django.urls import include, path
 from rest_framework import serializers, viewsets
 from rest_framework.renderers import JSONRenderer
@@ -161,6 +162,58 @@ def test_the_plan_reads_columns_and_leaves_other_fields_to_drf():
         "thing_sku",
         "initial",
     }
+
+
+class ColumnsSerializer(serializers.ModelSerializer):
+    """Every field reads one column: ``column_plan`` renders it from ``values_list`` alone."""
+
+    alias = serializers.CharField(source="name", read_only=True)
+    thing_pk = serializers.ReadOnlyField(source="thing_id")
+    loud = UpperCharField(source="sku", read_only=True)
+    price_float = serializers.FloatField(source="price", read_only=True)
+    count_text = serializers.CharField(source="count", read_only=True)
+    everything = serializers.HiddenField(default="x")
+
+    class Meta:
+        model = Gadget
+        fields = "__all__"
+
+
+def test_the_column_plan_renders_the_columns_values_as_drf_renders_the_rows():
+    stored = [obj for obj in gadgets()[:3] if obj.pk is not None]
+    Gadget.objects.filter(pk=stored[2].pk).update(count=True)
+    rows = list(Gadget.objects.filter(pk__in=[g.pk for g in stored]).order_by("pk"))
+    serializer = ColumnsSerializer([], many=True)
+    plan = column_plan(serializer, Gadget)
+    assert plan is not None
+    attnames, render = plan
+    assert "everything" not in attnames and "thing_id" in attnames and attnames.count("name") == 1
+
+    values = Gadget.objects.filter(pk__in=[g.pk for g in stored]).order_by("pk").values_list(*attnames)
+    rendered = [render(row) for row in values]
+
+    drf = ColumnsSerializer(rows, many=True).data
+    assert JSONRenderer().render(rendered) == JSONRenderer().render(drf)
+    assert [list(row) for row in rendered] == [list(row) for row in drf]
+
+
+def test_the_json_column_plan_writes_drfs_json_text_row_for_row():
+    stored = [obj for obj in gadgets()[:3] if obj.pk is not None]
+    Gadget.objects.filter(pk=stored[0].pk).update(name='naïve "quoted" \n line', weight=float("1e300"))
+    Gadget.objects.filter(pk=stored[2].pk).update(count=True)
+    rows = list(Gadget.objects.filter(pk__in=[g.pk for g in stored]).order_by("pk"))
+    plan = column_json_plan(ColumnsSerializer([], many=True), Gadget, row_encoder())
+    assert plan is not None
+    attnames, render = plan
+    values = Gadget.objects.filter(pk__in=[g.pk for g in stored]).order_by("pk").values_list(*attnames)
+    texts = [render(row) for row in values]
+    assert texts == [JSONRenderer().render(row).decode() for row in ColumnsSerializer(rows, many=True).data]
+
+
+def test_no_column_plan_where_a_field_is_not_a_column():
+    assert column_plan(GadgetSerializer([], many=True), Gadget) is None  # method fields, properties, dotted sources
+    assert column_plan(CustomRowSerializer([], many=True), Gadget) is None
+    assert column_plan(ColumnsSerializer(), Gadget) is None  # one row's serializer: not a list
 
 
 def test_a_serializer_overriding_to_representation_keeps_its_own():

@@ -298,8 +298,24 @@ def test_a_receiver_taking_one_argument_is_rejected_naming_it() -> None:
 
     def only_sender(sender: Any) -> None: ...
 
-    with pytest.raises(InvalidReceiver, match=r"receiver .*only_sender cannot take \(sender, payload\)"):
+    with pytest.raises(
+        InvalidReceiver,
+        match=r"receiver .*only_sender takes only one positional argument \(sender\), but a receiver is called "
+        r"with two, \(sender, payload\)",
+    ):
         signal.connect(only_sender)  # type: ignore[call-overload]
+
+
+def test_a_receiver_taking_no_argument_is_told_what_is_wrong() -> None:
+    """A lambda with no arguments: the message says it takes none and how a receiver is called."""
+    signal: Signal[int] = Signal("s")
+    with pytest.raises(InvalidReceiver) as caught:
+        signal.connect(lambda: None, weak=False)  # type: ignore[call-overload]
+    assert str(caught.value) == (
+        f"receiver {__name__}.test_a_receiver_taking_no_argument_is_told_what_is_wrong.<locals>.<lambda> "
+        "takes no arguments, but a receiver is called with two, (sender, payload): define it as "
+        "`def receiver(sender, payload)` (or Django-style `def receiver(sender, **kwargs)`)"
+    )
 
 
 def test_a_receiver_requiring_three_arguments_is_rejected() -> None:
@@ -307,7 +323,7 @@ def test_a_receiver_requiring_three_arguments_is_rejected() -> None:
 
     def three(sender: Any, payload: int, extra: str) -> None: ...
 
-    with pytest.raises(InvalidReceiver, match=r"three cannot take .*requires 3"):
+    with pytest.raises(InvalidReceiver, match=r"three requires 3 positional arguments \(sender, payload, extra\)"):
         signal.connect(three)  # type: ignore[call-overload]
 
 
@@ -325,7 +341,7 @@ def test_a_callable_object_with_the_wrong_signature_is_rejected() -> None:
         def __call__(self) -> None: ...
 
     signal: Signal[int] = Signal("s")
-    with pytest.raises(InvalidReceiver, match=r"Bad cannot take \(sender, payload\)"):
+    with pytest.raises(InvalidReceiver, match=r"Bad takes no arguments, but a receiver is called with two"):
         signal.connect(Bad())  # type: ignore[call-overload]
 
 
@@ -343,7 +359,7 @@ def test_a_bound_method_with_the_wrong_signature_is_rejected() -> None:
         def handle(self, sender: Any) -> None: ...
 
     signal: Signal[int] = Signal("s")
-    with pytest.raises(InvalidReceiver, match=r"Listener.handle cannot take"):
+    with pytest.raises(InvalidReceiver, match=r"Listener.handle takes only one positional argument \(sender\)"):
         signal.connect(Listener().handle)  # type: ignore[call-overload]
 
 

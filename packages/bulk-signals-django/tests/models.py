@@ -1,6 +1,7 @@
 """Models of the test app (label ``tests``, no migrations: created by syncdb)."""
 
 from bulk_signals_django import BulkSignalManager, BulkSignalModelMixin, BulkSignalQuerySet
+from django.contrib.contenttypes.fields import GenericForeignKey
 from django.db import models
 from django.db.models.expressions import Col
 
@@ -176,3 +177,93 @@ class Guard(models.Model):
     """Protects its vault from deletion (ProtectedError before any delete receiver)."""
 
     vault = models.ForeignKey(Vault, on_delete=models.PROTECT, related_name="guards")
+
+
+class Flagged:
+    """A mixin after ``Model`` in the MRO: ``Model.__init__`` ends with ``super().__init__()``, which runs this."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.flagged = True
+
+
+class InitAfterModel(BulkSignalModelMixin, models.Model, Flagged):
+    """``InitAfterModel.__init__ is Model.__init__``, yet building it without ``__init__`` would skip ``Flagged``."""
+
+    name = models.CharField(max_length=100)
+    level = models.IntegerField(default=0)
+
+
+class NewOwned(BulkSignalModelMixin, models.Model):
+    """Its own ``__new__``: ``Model.from_db`` (``cls(*values)``) runs it."""
+
+    name = models.CharField(max_length=100)
+
+    def __new__(cls, *args, **kwargs):
+        obj = super().__new__(cls)
+        obj.made_by_new = True
+        return obj
+
+
+class SetAttrOwned(BulkSignalModelMixin, models.Model):
+    """Its own ``__setattr__``: every attribute ``Model.__init__`` sets goes through it."""
+
+    name = models.CharField(max_length=100)
+
+    def __setattr__(self, name, value):
+        if name == "name" and isinstance(value, str):
+            value = value.upper()
+        super().__setattr__(name, value)
+
+
+class FromDbOwned(BulkSignalModelMixin, models.Model):
+    """Its own ``from_db``."""
+
+    name = models.CharField(max_length=100)
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        obj = super().from_db(db, field_names, values)
+        obj.loaded = True
+        return obj
+
+
+class Attachment(BulkSignalModelMixin, models.Model):
+    """A ``FileField``: its attribute is a ``FileDescriptor``, not a plain ``DeferredAttribute``."""
+
+    name = models.CharField(max_length=100)
+    upload = models.FileField(default="", blank=True)
+
+
+class Tag(BulkSignalModelMixin, models.Model):
+    """A ``GenericForeignKey`` (a private field: ``__init__`` sets it only when given one)."""
+
+    label = models.CharField(max_length=40)
+    # db_constraint=False: this app is created by syncdb, before contenttypes' migrations make their table.
+    content_type = models.ForeignKey(
+        "contenttypes.ContentType",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,
+    )
+    object_id = models.PositiveIntegerField(null=True, blank=True)
+    target = GenericForeignKey("content_type", "object_id")
+    weight = models.FloatField(default=1.0)
+
+
+class Kinds(BulkSignalModelMixin, models.Model):
+    """One column of each common kind (the property tests generate values for every one)."""
+
+    account = models.ForeignKey(Account, on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+")
+    title = models.CharField(max_length=20, default="")
+    count = models.IntegerField(default=0)
+    ratio = models.FloatField(null=True)
+    amount = models.DecimalField(max_digits=8, decimal_places=2, default=0)
+    day = models.DateField(null=True)
+    stamp = models.DateTimeField(null=True)
+    active = models.BooleanField(default=True)
+    color = models.CharField(max_length=5, choices=[("red", "Red"), ("green", "Green")], default="red")
+    data = models.JSONField(default=dict)
+    token = models.UUIDField(null=True)

@@ -31,6 +31,8 @@ DEFAULTS: dict[str, Any] = {
     "JOB_CREATE_RATE": "120/minute",  # default rate of the bulk_drf_jobs throttle scope; None: not throttled
     "OPEN_JOB_TTL": 86_400,  # seconds an Open job may sit without an upload before the purge aborts it
     "MAX_PARALLEL_CHUNKS": 4,  # chunks of one job queued or running at once on PostgreSQL (1: one after another)
+    "EXPORT_PAGE_SIZE": 5000,  # rows a query (export) job reads, renders and stores per transaction
+    "OPENTELEMETRY": True,  # spans and metrics of job runs, when opentelemetry-api is installed (bulk-drf[otel])
 }
 
 
@@ -117,6 +119,14 @@ class BulkDRFSettings:
     @property
     def MAX_PARALLEL_CHUNKS(self) -> int:
         return max(1, int(self._get("MAX_PARALLEL_CHUNKS")))
+
+    @property
+    def EXPORT_PAGE_SIZE(self) -> int:
+        return int(self._get("EXPORT_PAGE_SIZE"))
+
+    @property
+    def OPENTELEMETRY(self) -> bool:
+        return bool(self._get("OPENTELEMETRY"))
 
 
 bulk_settings = BulkDRFSettings()

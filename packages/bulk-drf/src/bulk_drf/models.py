@@ -6,7 +6,9 @@ from .jobs.models import (
     BulkJob,
     BulkJobChunk,
     BulkJobDataChunk,
+    BulkJobKeyClaim,
     BulkJobResult,
+    BulkJobResultPage,
 )
 
-__all__ = ["BulkJob", "BulkJobChunk", "BulkJobDataChunk", "BulkJobResult"]
+__all__ = ["BulkJob", "BulkJobChunk", "BulkJobDataChunk", "BulkJobKeyClaim", "BulkJobResult", "BulkJobResultPage"]

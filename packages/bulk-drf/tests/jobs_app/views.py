@@ -7,7 +7,8 @@ from typing import Any
 from bulk_drf.jobs.mixins import BulkJobsMixin
 from bulk_drf.mixins import BulkOperationsMixin
 from django.db import OperationalError
-from rest_framework import permissions, serializers, viewsets
+from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework import filters, permissions, serializers, viewsets
 
 from .models import Gadget, Meter
 
@@ -118,3 +119,36 @@ class UserScopedGadgetViewSet(BulkOperationsMixin, viewsets.ModelViewSet):
 
     def get_queryset(self) -> Any:
         return Gadget.objects.filter(owner=self.request.user)
+
+
+class SearchableGadgetViewSet(GadgetViewSet):
+    """The gadget list as DRF filters it: ``?search=`` (sku, name) and ``?ordering=`` (price, sku, id, qty)."""
+
+    filter_backends = [filters.SearchFilter, filters.OrderingFilter]
+    search_fields = ["sku", "name"]
+    ordering_fields = ["price", "sku", "id", "qty"]
+
+
+class LabelledGadgetSerializer(serializers.ModelSerializer):
+    """A method field: rendered by DRF's own code, per row (no column plan)."""
+
+    owner = serializers.HiddenField(default=serializers.CurrentUserDefault())
+    label = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Gadget
+        fields = ["id", "owner", "sku", "label", "price"]
+
+    def get_label(self, gadget: Gadget) -> str:
+        return f"{gadget.name} ({gadget.sku})"
+
+
+class LabelledGadgetViewSet(SearchableGadgetViewSet):
+    serializer_class = LabelledGadgetSerializer
+
+
+class FilteredGadgetViewSet(GadgetViewSet):
+    """django-filter's backend: ``?price__gte=&price__lte=&sku=&qty=``; a bad value is its own 400."""
+
+    filter_backends = [DjangoFilterBackend]
+    filterset_fields = {"price": ["gte", "lte"], "sku": ["exact"], "qty": ["exact", "in"]}

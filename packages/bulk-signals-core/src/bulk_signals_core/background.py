@@ -235,7 +235,7 @@ class BackgroundEmitter(Generic[T]):
 
     # -- emitting -------------------------------------------------------------------------------
 
-    def emit(self, sender: Any, payload: T = None) -> bool:  # type: ignore[assignment]
+    def emit(self, sender: Any, payload: T = None) -> bool:  # type: ignore[assignment]  # no payload: None, whatever T is
         """Queue ``send(sender, payload)`` for a worker and return at once.
 
         Returns False (and queues nothing) when the signal would deliver to nobody now: no

@@ -129,6 +129,7 @@ def inspect_receiver(receiver: object) -> int:
         code = func.__code__
         flags = code.co_flags
         capacity = code.co_argcount - skip
+        names = list(code.co_varnames[skip : code.co_argcount])
         required = capacity - len(func.__defaults__ or ())
         kwonly = code.co_varnames[code.co_argcount : code.co_argcount + code.co_kwonlyargcount]
         required_kwonly = [n for n in kwonly if n not in (func.__kwdefaults__ or {})]
@@ -143,6 +144,7 @@ def inspect_receiver(receiver: object) -> int:
         params = list(sig.parameters.values())
         positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
         capacity = len(positional)
+        names = [p.name for p in positional]
         required = sum(1 for p in positional if p.default is p.empty)
         required_kwonly = [p.name for p in params if p.kind is p.KEYWORD_ONLY and p.default is p.empty]
         var_positional = any(p.kind is p.VAR_POSITIONAL for p in params)
@@ -164,12 +166,22 @@ def inspect_receiver(receiver: object) -> int:
     elif var_keywords and required <= 1:
         kind = CallKind.KEYWORDS if capacity >= 1 else CallKind.ONLY_KEYWORDS
     else:
-        raise InvalidReceiver(
-            f"receiver {describe(receiver)} cannot take (sender, payload): it accepts {capacity} positional "
-            f"argument(s) and requires {required}; define it as `def receiver(sender, payload)` "
-            f"(or Django-style `def receiver(sender, **kwargs)`)"
-        )
+        raise InvalidReceiver(signature_problem(describe(receiver), names, capacity, required))
     return kind | CallKind.ASYNC if is_async else kind
+
+
+def signature_problem(name: str, names: list[str], capacity: int, required: int) -> str:
+    """Why a receiver with these positional parameters cannot be called as ``(sender, payload)``."""
+    if capacity == 0:
+        what = "takes no arguments"
+    elif capacity < 2:
+        what = f"takes only one positional argument ({names[0]})"
+    else:
+        what = f"requires {required} positional arguments ({', '.join(names[:required])})"
+    return (
+        f"receiver {name} {what}, but a receiver is called with two, (sender, payload): define it as "
+        f"`def receiver(sender, payload)` (or Django-style `def receiver(sender, **kwargs)`)"
+    )
 
 
 def make_ref(obj: Any, weak: bool, callback: Callable[[Any], None] | None) -> Callable[[], Any]:

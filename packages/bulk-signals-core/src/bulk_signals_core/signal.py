@@ -589,7 +589,7 @@ class Signal(Generic[T]):
     def send(
         self,
         sender: Any,
-        payload: T = None,  # type: ignore[assignment]
+        payload: T = None,  # type: ignore[assignment]  # no payload: None, whatever T is
         /,
         errors: ErrorStrategy | None = None,
     ) -> list[tuple[Callable[..., Any], Any]]:
@@ -672,7 +672,7 @@ class Signal(Generic[T]):
     async def send_async(
         self,
         sender: Any,
-        payload: T = None,  # type: ignore[assignment]
+        payload: T = None,  # type: ignore[assignment]  # no payload: None, whatever T is
         /,
         *,
         errors: ErrorStrategy | None = None,
@@ -702,19 +702,8 @@ class Signal(Generic[T]):
                 continue
             kind = slot[1]
             try:
-                if kind == _ASYNC_POSITIONAL:
-                    if timeout is None:
-                        value = await fn(sender, payload)
-                    else:
-                        async with asyncio.timeout(timeout):
-                            value = await fn(sender, payload)
-                elif kind & _ASYNC:
-                    coro = self._invoke(fn, kind & ~_ASYNC, sender, payload)
-                    if timeout is None:
-                        value = await coro
-                    else:
-                        async with asyncio.timeout(timeout):
-                            value = await coro
+                if kind & _ASYNC:
+                    value = await self._await_receiver(fn, kind, sender, payload, timeout)
                 elif not kind:
                     value = fn(sender, payload)
                 else:
@@ -733,6 +722,21 @@ class Signal(Generic[T]):
         if failures and strategy is _GROUP:
             raise ReceiversFailed(f"{len(failures)} receiver(s) of signal {self.name!r} failed", failures)
         return results
+
+    async def _await_receiver(
+        self, fn: Callable[..., Any], kind: int, sender: Any, payload: Any, timeout: float | None
+    ) -> Any:
+        """One async receiver's result for :meth:`send_async`, within ``timeout`` seconds when given."""
+        if kind == _ASYNC_POSITIONAL:
+            if timeout is None:
+                return await fn(sender, payload)
+            async with asyncio.timeout(timeout):
+                return await fn(sender, payload)
+        coro = self._invoke(fn, kind & ~_ASYNC, sender, payload)
+        if timeout is None:
+            return await coro
+        async with asyncio.timeout(timeout):
+            return await coro
 
 
 def _is_sender(slot: Slot, sender: object) -> bool:

@@ -1,4 +1,4 @@
-"""The Django app (label ``bulk_signals_django``): registers the system checks."""
+"""The Django app (label ``bulk_signals_django``): registers the system checks, reads the span setting."""
 
 from __future__ import annotations
 
@@ -14,4 +14,9 @@ class BulkSignalsDjangoConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import checks  # noqa: F401 - registers the checks
+        from . import (
+            checks,  # noqa: F401 - registers the checks
+            telemetry,
+        )
+
+        telemetry.refresh()  # BULK_SIGNALS_OTEL_SPANS: a span per dispatch, off by default

@@ -1,11 +1,14 @@
-"""Record builders: model instances built as ``Model.from_db`` would build them, without ``__init__``.
+"""Record builders: model instances built without ``__init__``, as Django itself would build them.
 
-Contract: for a model that :func:`plain_select` accepts (Django's own ``__init__``/``from_db``, no
-pre_init/post_init receivers, plain field descriptors), :func:`fetch_rows` and :func:`record_loop` build
-the same instances as Django (same attributes, ``_state.adding=False``, ``_state.db``), with a slotted
-:class:`RecordState`. The loops and row converters are generated source (``exec``) compiled once per
-model and layout; only positions and checked identifiers are interpolated. Any other model or queryset
-goes through Django's own iteration. Differential tests: tests/test_fast_records.py.
+Contract: one rule, :func:`can_build_without_init`, says when an instance of a model may be built by filling
+its ``__dict__`` instead of through the class (``Model(...)``, ``Model.from_db``). For a model it accepts,
+:func:`new_record_factory` builds the same new instances as ``Model(**values)`` (``_state.adding=True``), and
+:func:`fetch_rows` and :func:`record_loop` the same loaded instances as Django (same attributes,
+``_state.adding=False``, ``_state.db``, with a slotted :class:`RecordState`) for a queryset
+:func:`plain_select` accepts. The loops and row converters are generated source (``exec``) compiled once per
+model and layout; only positions and checked identifiers are interpolated. Any other model or queryset goes
+through Django's own construction. Differential tests: tests/test_builders.py (property-based, against
+``Model(**values)`` and ``list(queryset)``) and tests/test_fast_records.py.
 """
 
 from __future__ import annotations
@@ -13,11 +16,11 @@ from __future__ import annotations
 import inspect
 import keyword
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from django.db import models
-from django.db.models.base import ModelState
+from django.db.models.base import DEFERRED, ModelState
 from django.db.models.fields.related_descriptors import ForeignKeyDeferredAttribute
 from django.db.models.query import ModelIterable
 from django.db.models.query_utils import DeferredAttribute
@@ -29,8 +32,10 @@ from .values import _IMMUTABLE, own_value
 
 __all__ = [
     "RecordState",
+    "can_build_without_init",
     "clone_record",
     "fetch_rows",
+    "new_record_factory",
     "plain_select",
     "record_loop",
     "select_blocks",
@@ -41,10 +46,10 @@ __all__ = [
 _PLAIN_DESCRIPTORS = frozenset({DeferredAttribute, ForeignKeyDeferredAttribute})
 
 
-_PLAIN_BUILD: dict[type, bool] = {}
+_BUILDS_PLAINLY: dict[type, bool] = {}
 
 
-_CONVERTERS: dict[Any, Callable[..., Any]] = {}
+_CONVERTERS: dict[Any, Callable[..., Callable[[Sequence[Any]], Any]]] = {}
 
 
 _LOOPS: dict[tuple[type, tuple[tuple[tuple[str, int], ...], ...]], Callable[..., None]] = {}
@@ -60,11 +65,11 @@ class RecordState(ModelState):
         self.db = db
         self.adding = adding
 
-    @property  # type: ignore[override]
+    @property
     def fields_cache(self) -> dict[str, Any]:
         """Django's related-object cache of the instance, created on first use (as ``ModelState`` does)."""
         try:
-            return self._fields_cache  # type: ignore[no-any-return]
+            return self._fields_cache
         except AttributeError:
             self._fields_cache: dict[str, Any] = {}
             return self._fields_cache
@@ -96,23 +101,134 @@ def clone_record(obj: Any) -> Any:
     return copy
 
 
-def _builds_like_django(model: type[models.Model]) -> bool:
-    """Whether an instance of ``model`` can be built by filling its ``__dict__``, exactly as ``from_db``
-    would build it: Django's own ``__init__``/``from_db``, no pre_init/post_init receivers, and plain
-    field attributes (a custom descriptor may convert what it is given)."""
-    cached = _PLAIN_BUILD.get(model)
+def can_build_without_init(model: type[models.Model]) -> bool:
+    """Whether instances of ``model`` may be built by filling their ``__dict__`` instead of through the class.
+
+    The one rule for every builder here (new records, loaded rows) and for bulk-drf's new rows. True when
+    nothing Django's own construction runs could tell the difference:
+
+    - ``model`` is concrete (not abstract), with a primary key that is one concrete field (not a
+      ``CompositePrimaryKey``);
+    - its construction is Django's: no class of its MRO but ``Model`` defines ``__init__`` (a mixin placed
+      after ``Model`` counts: ``Model.__init__`` ends with ``super().__init__()``), none but ``object``
+      defines ``__new__`` or ``__setattr__``, and ``from_db`` is ``Model.from_db``;
+    - every concrete field's attribute is a plain ``DeferredAttribute`` (``ForeignKeyDeferredAttribute`` for
+      a foreign key's ``<name>_id``): a property, a ``FileField``'s or any other descriptor may convert what
+      it is given, so ``setattr`` must run it;
+    - no ``pre_init``/``post_init`` receiver for ``model`` or for every sender (they would miss the instance;
+      an ``ImageField`` with dimension fields connects one).
+
+    Multi-table inheritance qualifies (the parent links and the parents' columns are concrete fields, set
+    like any other), and so do ``GenericForeignKey`` and other private fields (``__init__`` sets them only
+    when given one; :func:`new_record_factory` sets them with ``setattr``). Deferred loading is a queryset's
+    matter (:func:`plain_select`). The class-level part is worked out once per model; receivers are checked
+    on every call, as they can connect at any time.
+    """
+    cached = _BUILDS_PLAINLY.get(model)
     if cached is None:
-        cached = (
-            model.__init__ is models.Model.__init__  # type: ignore[comparison-overlap]
-            and model._meta.pk in model._meta.concrete_fields  # not a composite primary key
-            and model.from_db.__func__ is models.Model.from_db.__func__  # type: ignore[attr-defined]
-            and all(
-                type(inspect.getattr_static(model, f.attname, None)) in _PLAIN_DESCRIPTORS
-                for f in model._meta.concrete_fields
-            )
-        )
-        _PLAIN_BUILD[model] = cached
+        cached = _BUILDS_PLAINLY[model] = _constructed_like_model(model)
     return cached and not pre_init.has_listeners(model) and not post_init.has_listeners(model)
+
+
+def _constructed_like_model(model: type[models.Model]) -> bool:
+    """The class-level part of :func:`can_build_without_init`."""
+    opts = model._meta
+    if opts.abstract or opts.pk is None or opts.pk not in opts.concrete_fields:
+        return False
+    for cls in model.__mro__:
+        own = vars(cls)
+        if cls is not object and ("__new__" in own or "__setattr__" in own):
+            return False
+        if cls not in (models.Model, object) and "__init__" in own:
+            return False
+    return model.from_db.__func__ is models.Model.from_db.__func__ and all(  # type: ignore[attr-defined]  # a classmethod's function
+        type(inspect.getattr_static(model, f.attname, None)) in _PLAIN_DESCRIPTORS for f in opts.concrete_fields
+    )
+
+
+def new_record_factory(model: type[models.Model]) -> Callable[[Mapping[str, Any]], models.Model]:
+    """``build(values)``: a new, unsaved instance of ``model`` with ``values`` set, the instance
+    ``obj = model(); for name, value in values.items(): setattr(obj, name, value)`` gives, which is field
+    for field what ``model(**values)`` gives when ``values`` names each field once.
+
+    When :func:`can_build_without_init` accepts ``model`` (asked once, here), ``build`` fills the instance's
+    ``__dict__`` as ``Model.__init__`` would (a fresh ``ModelState``, then every concrete column's default in
+    field order: constant defaults worked out once, callable and database defaults per instance) and stores
+    plain column values directly; foreign keys, private fields, properties and other names go through
+    ``setattr``. Otherwise ``build`` is exactly ``model()`` plus ``setattr``. The functions are named
+    ``build`` and ``plain`` (the tests tell them apart by name).
+    """
+    if not can_build_without_init(model):
+
+        def plain(values: Mapping[str, Any]) -> models.Model:
+            obj = model()
+            for name, value in values.items():
+                setattr(obj, name, value)
+            return obj
+
+        return plain
+    template, per_row, direct = _new_record_plan(model)
+    new = object.__new__
+
+    def build(values: Mapping[str, Any]) -> models.Model:
+        obj = new(model)
+        attrs = obj.__dict__
+        attrs.update(template)
+        attrs["_state"] = ModelState()
+        for attname, default in per_row:
+            value = default()
+            if value is DEFERRED:
+                del attrs[attname]
+            else:
+                attrs[attname] = value
+        for name, value in values.items():
+            if name in direct:
+                attrs[name] = value
+            else:
+                setattr(obj, name, value)
+        return obj
+
+    return build
+
+
+def _new_record_plan(
+    model: type[models.Model],
+) -> tuple[dict[str, Any], list[tuple[str, Callable[[], Any]]], frozenset[str]]:
+    """``(template, per_row, direct)`` for :func:`new_record_factory`: the ``__dict__`` every new instance starts
+    from (``_state`` first, then each column's constant default, in field order), the columns whose default is
+    computed per instance, and the attributes a value is stored into directly (plain columns: ``setattr`` on a
+    plain ``DeferredAttribute`` stores into ``__dict__``)."""
+    template: dict[str, Any] = {"_state": None}
+    per_row: list[tuple[str, Callable[[], Any]]] = []
+    direct: set[str] = set()
+    for f in model._meta.concrete_fields:
+        if f.column is None or getattr(f, "generated", False):  # Model.__init__ skips these too
+            continue
+        if type(inspect.getattr_static(model, f.attname, None)) is DeferredAttribute:
+            direct.add(f.attname)
+        if _constant_default(f):
+            value = f.get_default()
+            if value is not DEFERRED:
+                template[f.attname] = value
+        else:
+            template[f.attname] = None  # keeps the field's place; set per instance
+            per_row.append((f.attname, f.get_default))
+    return template, per_row, frozenset(direct)
+
+
+def _constant_default(f: models.Field[Any, Any]) -> bool:
+    """``f.get_default()`` returns the same value every time: ``Field.get_default`` with a non-callable
+    default, or with no default at all (``None`` or ``""``); not a callable or a database default."""
+    cls = type(f)
+    if (
+        cls.get_default is not models.Field.get_default
+        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]  # private, not in the stubs
+        or cls.has_default is not models.Field.has_default
+    ):
+        return False
+    if getattr(f, "has_db_default", lambda: False)():
+        return False
+    return not (f.has_default() and callable(f.default))
 
 
 def plain_select(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> bool:
@@ -121,12 +237,12 @@ def plain_select(queryset: models.QuerySet[Any], extra: Sequence[str] = ()) -> b
     :func:`record_loop` can build exactly as Django does."""
     query = queryset.query
     return (
-        queryset._iterable_class is ModelIterable  # type: ignore[attr-defined]
+        queryset._iterable_class is ModelIterable
         and not query.select_related
         and query.deferred_loading == (frozenset(), True)
         and not query.extra
         and set(query.annotations) == set(extra)
-        and _builds_like_django(queryset.model)
+        and can_build_without_init(queryset.model)
     )
 
 
@@ -189,7 +305,7 @@ def _row_converter(width: int, converters: dict[int, Any], connection: Any) -> C
         _CONVERTERS[shape] = make
     functions = {pos: convs for pos, (convs, _) in converters.items()}
     expressions = {pos: expression for pos, (_, expression) in converters.items()}
-    return make(functions, expressions, connection)  # type: ignore[no-any-return]
+    return make(functions, expressions, connection)
 
 
 def record_loop(model: type[models.Model], layouts: Sequence[Sequence[tuple[str, int]]]) -> Callable[..., None]:

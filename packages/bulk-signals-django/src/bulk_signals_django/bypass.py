@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import cast
 
 __all__ = ["bypass_signals", "is_bypassed"]
 
@@ -39,4 +40,4 @@ def is_bypassed(model: type) -> bool:
         return False
     if value is _ALL:
         return True
-    return any(issubclass(model, bypassed) for bypassed in value)  # type: ignore[attr-defined]
+    return any(issubclass(model, bypassed) for bypassed in cast("frozenset[type]", value))  # neither None nor _ALL

@@ -22,6 +22,7 @@ from bulk_signals_core import ANY, Priority, Signal
 from bulk_signals_core.receivers import describe
 from django.db.models.signals import class_prepared
 
+from . import telemetry
 from .bypass import is_bypassed
 from .events import BulkEvent
 
@@ -55,6 +56,8 @@ def wants(model: type, *signals: Signal[BulkEvent]) -> bool:
 
 def emit(signal: Signal[BulkEvent], event: BulkEvent) -> None:
     """Send ``event`` with ``event.model`` as the sender; a receiver's exception propagates."""
+    if telemetry.SPANS:  # BULK_SIGNALS_OTEL_SPANS: the send in a span (off by default)
+        return telemetry.dispatch(signal, event)
     signal.send(event.model, event)
 
 
@@ -115,7 +118,7 @@ class ModelSignal(Signal[BulkEvent]):
     receiver for every model inheriting from ``Model`` (multi-table children and proxies, now and later),
     and whose ``disconnect`` undoes that. Sends are the core's, unchanged."""
 
-    def connect(  # type: ignore[override]
+    def connect(
         self,
         receiver: Callable[..., Any] | None = None,
         *,

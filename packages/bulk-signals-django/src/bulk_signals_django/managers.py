@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 
 from .queryset import BulkSignalQuerySet
@@ -9,7 +11,11 @@ from .queryset import BulkSignalQuerySet
 __all__ = ["BulkSignalManager"]
 
 
-class BulkSignalManager(models.Manager.from_queryset(BulkSignalQuerySet)):  # type: ignore[misc]
+# Named at module level: the form django-stubs' plugin reads (it gives the manager the queryset's methods).
+_BulkSignalManagerBase = models.Manager.from_queryset(BulkSignalQuerySet)
+
+
+class BulkSignalManager(_BulkSignalManagerBase[Any]):
     """A manager whose querysets send the bulk signals on every write.
 
     For custom querysets: ``MyQuerySet(BulkSignalQuerySet).as_manager()`` or

@@ -56,28 +56,28 @@ class BulkSignalModelMixin(models.Model):
         """Django's ``save()``: a create or an update (``update_fields`` honoured; otherwise the
         event's ``update_fields`` are the fields that changed). An update loads the old row (one SELECT)."""
         if _parses_save_params(self, args, kwargs):
-            kwargs = _named(self._parse_save_params(*args, method_name="save", **{**_SAVE_DEFAULTS, **kwargs}))
+            kwargs = _named(self._parse_save_params(*args, method_name="save", **{**_SAVE_DEFAULTS, **kwargs}))  # type: ignore[attr-defined]  # Django 5.x only; checked above
             args = ()
         if bypass_signals:
             with _bypass_block(type(self)):
                 return super().save(*args, **kwargs)
         return super().save(*args, **kwargs)
 
-    save.alters_data = True  # type: ignore[attr-defined]
+    save.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     async def asave(
         self, *args: Any, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any
     ) -> None:
         """Django's ``asave()`` (which runs ``save()`` in a thread: the bypass travels in the context)."""
         if _parses_save_params(self, args, kwargs):
-            kwargs = _named(self._parse_save_params(*args, method_name="asave", **{**_SAVE_DEFAULTS, **kwargs}))
+            kwargs = _named(self._parse_save_params(*args, method_name="asave", **{**_SAVE_DEFAULTS, **kwargs}))  # type: ignore[attr-defined]  # Django 5.x only; checked above
             args = ()
         if bypass_signals:
             with _bypass_block(type(self)):
                 return await super().asave(*args, **kwargs)
         return await super().asave(*args, **kwargs)
 
-    asave.alters_data = True  # type: ignore[attr-defined]
+    asave.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def save_base(
         self,
@@ -135,7 +135,7 @@ class BulkSignalModelMixin(models.Model):
             emit(s.bulk_post_update, event)
         return None
 
-    save_base.alters_data = True  # type: ignore[attr-defined]
+    save_base.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def _stored_row(self, using: str) -> Any:
         """The row as stored, or None when this save will insert (no pk, or a new row with a default pk)."""
@@ -187,7 +187,7 @@ class BulkSignalModelMixin(models.Model):
             emit(s.bulk_post_delete, event)
         return result
 
-    delete.alters_data = True  # type: ignore[attr-defined]
+    delete.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     async def adelete(
         self,
@@ -203,7 +203,7 @@ class BulkSignalModelMixin(models.Model):
                 return await super().adelete(using, keep_parents)
         return await super().adelete(using, keep_parents)
 
-    adelete.alters_data = True  # type: ignore[attr-defined]
+    adelete.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def clean(self) -> None:
         """Django's ``clean()``, then the validate signals for this record (create or update)."""

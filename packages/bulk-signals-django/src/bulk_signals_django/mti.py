@@ -8,7 +8,7 @@ key one by one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db import connections, models
 from django.db.models import AutoField
@@ -24,7 +24,8 @@ def has_parent_tables(model: type[models.Model]) -> bool:
 
 def table_chain(model: type[models.Model]) -> list[type[models.Model]]:
     """The concrete models whose tables hold a row of ``model``, root first."""
-    chain = [model._meta.concrete_model]
+    # concrete_model is None only on abstract models, which have no rows.
+    chain = [cast("type[models.Model]", model._meta.concrete_model)]
     while True:
         parents = chain[-1]._meta.parents
         if not parents:
@@ -54,19 +55,20 @@ def mti_bulk_create(model: type[models.Model], objs: list[Any], using: str, batc
         if level:
             # This table's parent link takes the parent's freshly known key.
             parent = tables[level - 1]
-            link = opts.parents[parent]
+            link = cast("models.Field[Any, Any]", opts.parents[parent])  # a parent link is a OneToOneField
             for obj in objs:
                 setattr(obj, link.attname, getattr(obj, parent._meta.pk.attname))
         pk = opts.pk
         fields = [f for f in opts.local_concrete_fields if not getattr(f, "generated", False)]
         for obj in objs:
             if getattr(obj, pk.attname) is None:
-                value = pk.get_pk_value_on_save(obj)
+                value = pk.get_pk_value_on_save(obj)  # type: ignore[attr-defined]  # Django's Field method, not in django-stubs
                 if value is not None:
                     setattr(obj, pk.attname, value)
         with_pk = [o for o in objs if getattr(o, pk.attname) is not None]
         without_pk = [o for o in objs if getattr(o, pk.attname) is None]
-        queryset = models.QuerySet(model=table, using=using)
+        # Any: the private QuerySet API used below (_for_write, _batched_insert, _insert) is not in django-stubs.
+        queryset: Any = models.QuerySet(model=table, using=using)
         queryset._for_write = True
         returning = opts.db_returning_fields
         if with_pk:

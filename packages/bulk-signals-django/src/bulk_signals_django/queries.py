@@ -13,7 +13,7 @@ from django.db.models.expressions import Col
 from django.db.models.sql import Query, UpdateQuery
 from django.db.models.sql.where import AND, ExtraWhere
 
-from .builders import _builds_like_django, _row_converter, fetch_rows, record_loop, whole_row
+from .builders import _row_converter, can_build_without_init, fetch_rows, record_loop, whole_row
 from .changes import writable_fields
 from .conf import settings
 from .mti import has_parent_tables
@@ -150,7 +150,7 @@ def load_one(model: type[models.Model], using: str, pk: Any) -> Any:
     converters = connection.ops.compiler("SQLCompiler")(query, connection, using).get_converters(columns)
     if converters:
         row = _row_converter(len(columns), converters, connection)(row)
-    if _builds_like_django(model):
+    if can_build_without_init(model):
         found: list[Any] = []
         record_loop(model, [whole_row(model)])((row,), (), using, found)
         return found[0]
@@ -159,7 +159,7 @@ def load_one(model: type[models.Model], using: str, pk: Any) -> Any:
 
 def pk_in(model: type[models.Model], connection: Any, values: Iterable[Any]) -> ExtraWhere:
     """``pk IN (...)``: see :func:`column_in`."""
-    return column_in(model, model._meta.pk, connection, values)  # type: ignore[arg-type]
+    return column_in(model, model._meta.pk, connection, values)
 
 
 def column_in(
@@ -182,7 +182,8 @@ def column_in(
         prepare = field.get_db_prep_value
         params = [prepare(value, connection) for value in values]
     if connection.vendor == "postgresql":
-        return ExtraWhere([f"{column} = ANY(%s)"], [params])
+        # django-stubs types ExtraWhere's params as flat str/int lists; Django hands them to the driver as they are.
+        return ExtraWhere([f"{column} = ANY(%s)"], [params])  # type: ignore[arg-type]  # one list parameter
     return ExtraWhere([f"{column} IN ({', '.join(['%s'] * len(params))})"], params)
 
 
@@ -215,7 +216,7 @@ def update_by_pks(
     count = 0
     columns = [pk, *returning]
     for chunk in chunks(pks):
-        target = queryset._chain()  # type: ignore[attr-defined]
+        target = queryset._chain()  # type: ignore[attr-defined]  # private QuerySet method, not in django-stubs
         target.query.where.add(pk_in(model, connection, chunk), AND)
         if not returning:
             count += target.update(**kwargs)
@@ -227,11 +228,13 @@ def update_by_pks(
         sql += " RETURNING " + ", ".join(quote(f.column) for f in columns)
         with connection.cursor() as cursor:
             cursor.execute(sql, sql_params)
-            rows: Iterable[Any] = cursor.fetchall()
-        count += len(rows)  # type: ignore[arg-type]
+            fetched = cursor.fetchall()
+        count += len(fetched)
+        rows: Iterable[Any] = fetched
         converters = compiler.get_converters([f.get_col(model._meta.db_table) for f in columns])
         if converters:
             rows = map(_row_converter(len(columns), converters, connection), rows)
+        assert receive is not None, "update_by_pks(returning=...) needs receive"
         for row in rows:
             receive(row)
     return count

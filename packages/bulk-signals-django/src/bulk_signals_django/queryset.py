@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterable, Sequence
 from contextvars import ContextVar
 from operator import attrgetter, itemgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from asgiref.sync import sync_to_async
 from django.db import connections, models
@@ -77,16 +77,26 @@ def _own_argument(value: Any) -> Any:
     return own_value(value)
 
 
-class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
+class BulkSignalQuerySet(models.QuerySet[Any]):
     """A QuerySet whose writes send the bulk signals. Signatures and return values are Django's;
     the extras ``bypass_signals`` and ``bypass_validation`` are keyword-only."""
 
+    if TYPE_CHECKING:
+        # Django's private QuerySet state, used as Django's own write methods use it (django-stubs leaves it out).
+        _db: str | None
+        _hints: dict[str, Any]
+        _fields: tuple[str, ...] | None
+
+        def _chain(self) -> Self: ...
+
     # -- helpers ------------------------------------------------------------------------------
 
-    def _vanilla(self) -> models.QuerySet:  # type: ignore[type-arg]
+    def _vanilla(self) -> models.QuerySet[Any]:
         """The same query as a plain Django QuerySet: Django's own write methods, no signals, no recursion."""
-        clone = models.QuerySet(model=self.model, query=self.query.chain(), using=self._db, hints=self._hints)
-        clone._for_write = self._for_write
+        clone: models.QuerySet[Any] = models.QuerySet(
+            model=self.model, query=self.query.chain(), using=self._db, hints=self._hints
+        )
+        clone._for_write = self._for_write  # type: ignore[attr-defined]  # private QuerySet state, not in django-stubs
         return clone
 
     def _signals_on(self, signal_set: tuple[Any, ...], bypass_signals: bool, bypass_validation: bool) -> bool:
@@ -114,7 +124,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         finally:
             SAVE_SOURCE.reset(token)
 
-    create.alters_data = True  # type: ignore[attr-defined]
+    create.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def bulk_create(
         self,
@@ -197,7 +207,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             _send(s.bulk_post_update, updated)
         return objs
 
-    bulk_create.alters_data = True  # type: ignore[attr-defined]
+    bulk_create.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def _check_bulk_create(
         self,
@@ -212,7 +222,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         using = self._write_db()
         if has_parent_tables(self.model):
             # Django refuses MTI children outright (we don't): its batch size check, on the root table.
-            root = models.QuerySet(model=table_chain(self.model)[0], using=using)
+            root: models.QuerySet[Any] = models.QuerySet(model=table_chain(self.model)[0], using=using)
             django_refuses(lambda: root.bulk_create([], batch_size), using)
             return
         vanilla = self._vanilla()
@@ -224,7 +234,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             ),
             using,
         )
-        vanilla._prepare_for_bulk_create(objs)
+        vanilla._prepare_for_bulk_create(objs)  # type: ignore[attr-defined]  # Django's private step, not in django-stubs
 
     def _check_bulk_update(self, objs: Sequence[Any], fields: list[str] | None, batch_size: int | None) -> None:
         """Django's own checks of a ``bulk_update()`` call, before any receiver or query. Without ``fields``
@@ -274,7 +284,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             bypass_validation=bypass_validation,
         )
 
-    abulk_create.alters_data = True  # type: ignore[attr-defined]
+    abulk_create.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     # -- update -------------------------------------------------------------------------------
 
@@ -343,7 +353,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             emit(s.bulk_post_update, event)
         return count
 
-    bulk_update.alters_data = True  # type: ignore[attr-defined]
+    bulk_update.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def _bulk_update_changed(self, objs: tuple[Any, ...], batch_size: int | None) -> int:
         """``bulk_update(objs)`` without receivers: write the fields that differ from the stored rows."""
@@ -370,7 +380,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             objs, fields, batch_size, bypass_signals=bypass_signals, bypass_validation=bypass_validation
         )
 
-    abulk_update.alters_data = True  # type: ignore[attr-defined]
+    abulk_update.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def update(self, *, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any) -> int:
         """Django's ``update()``. Values may be plain, ``F()``, ``Subquery``, ``Case/When``...
@@ -474,7 +484,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         self._result_cache = None
         return count
 
-    update.alters_data = True  # type: ignore[attr-defined]
+    update.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     async def aupdate(self, *, bypass_signals: bool = False, bypass_validation: bool = False, **kwargs: Any) -> int:
         """Async ``update()``."""
@@ -482,7 +492,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             bypass_signals=bypass_signals, bypass_validation=bypass_validation, **kwargs
         )
 
-    aupdate.alters_data = True  # type: ignore[attr-defined]
+    aupdate.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def _returning(self, expressions: dict[str, Any], fields: dict[str, Any], connection: Any) -> list[Any]:
         """The fields whose written values the UPDATE returns (``UPDATE ... RETURNING``), or none: then
@@ -511,8 +521,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         own instances and the new records copies of them (:meth:`_pending`)."""
         pending_names = [_PENDING + name for name in expressions]
         if not plain_select(loader, pending_names):
-            old = tuple(loader)
-            return old, self._pending(old, kwargs, fields, expressions), False
+            loaded = tuple(loader)
+            return loaded, self._pending(loaded, kwargs, fields, expressions), False
         model = self.model
         attnames = [f.attname for f in model._meta.concrete_fields]
         position = {attname: i for i, attname in enumerate(attnames)}
@@ -610,7 +620,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         writer._for_write = True
         using = writer.db
         as_django = writer._vanilla()
-        as_django._fields = self._fields  # Django refuses delete() after values()
+        # Django refuses delete() after values().
+        as_django._fields = self._fields  # type: ignore[attr-defined]  # private QuerySet state, not in django-stubs
         django_refuses(as_django.delete, using)  # Django's checks, before any receiver
         loader = writer._vanilla()
         loader.query.select_for_update = False
@@ -620,8 +631,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         self._result_cache = None
         return result
 
-    delete.alters_data = True  # type: ignore[attr-defined]
-    delete.queryset_only = True  # type: ignore[attr-defined]
+    delete.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
+    delete.queryset_only = True  # type: ignore[attr-defined]  # Django's marker: not on managers
 
     async def adelete(
         self, *, bypass_signals: bool = False, bypass_validation: bool = False
@@ -629,8 +640,8 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
         """Async ``delete()``."""
         return await sync_to_async(self.delete)(bypass_signals=bypass_signals, bypass_validation=bypass_validation)
 
-    adelete.alters_data = True  # type: ignore[attr-defined]
-    adelete.queryset_only = True  # type: ignore[attr-defined]
+    adelete.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
+    adelete.queryset_only = True  # type: ignore[attr-defined]  # Django's marker: not on managers
 
     def bulk_delete(
         self, objs: Iterable[Any], *, bypass_signals: bool = False, bypass_validation: bool = False
@@ -654,7 +665,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             old = tuple(found[pk] for pk in pks if pk in found)
             return self._delete_rows(old, Source.BULK_DELETE, bypass_validation, using)
 
-    bulk_delete.alters_data = True  # type: ignore[attr-defined]
+    bulk_delete.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     async def abulk_delete(
         self, objs: Iterable[Any], *, bypass_signals: bool = False, bypass_validation: bool = False
@@ -664,7 +675,7 @@ class BulkSignalQuerySet(models.QuerySet):  # type: ignore[type-arg]
             objs, bypass_signals=bypass_signals, bypass_validation=bypass_validation
         )
 
-    abulk_delete.alters_data = True  # type: ignore[attr-defined]
+    abulk_delete.alters_data = True  # type: ignore[attr-defined]  # Django's write-method marker
 
     def _delete_rows(
         self, old: tuple[Any, ...], source: Source, bypass_validation: bool, using: str

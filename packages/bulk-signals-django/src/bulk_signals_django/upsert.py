@@ -22,7 +22,7 @@ __all__ = ["classify", "split_ignored"]
 
 def _key_fields(model: type[models.Model], unique_fields: Sequence[str]) -> list[models.Field[Any, Any]]:
     opts = model._meta
-    return [opts.get_field(opts.pk.name if name == "pk" else name) for name in unique_fields]  # type: ignore[misc]
+    return [opts.get_field(opts.pk.name if name == "pk" else name) for name in unique_fields]  # type: ignore[misc]  # unique keys name concrete fields: get_field gives Fields
 
 
 def classify(
@@ -76,7 +76,7 @@ def _unique_keys(model: type[models.Model]) -> list[list[models.Field[Any, Any]]
         for c in opts.total_unique_constraints  # unconditional ones only
         if c.fields and not getattr(c, "expressions", ())
     ]
-    keys += [[opts.get_field(name) for name in group] for group in names]  # type: ignore[misc]
+    keys += [[opts.get_field(name) for name in group] for group in names]  # type: ignore[misc]  # unique keys name concrete fields: get_field gives Fields
     return list({tuple(k): k for k in keys}.values())
 
 
@@ -95,7 +95,9 @@ def split_ignored(model: type[models.Model], using: str, objs: Sequence[Any]) ->
         return found
 
     per_obj = [values_of(obj) for obj in objs]
-    lock_keys(model, using, [(fields, [v[i] for v in per_obj if v[i] is not None]) for i, fields in enumerate(keys)])
+    lock_keys(
+        model, using, [(fields, [key for v in per_obj if (key := v[i]) is not None]) for i, fields in enumerate(keys)]
+    )
     taken: list[set[tuple[Any, ...]]] = [set() for _ in keys]
     manager = model._base_manager.db_manager(using)
     width = sum(len(fields) for fields in keys)
@@ -104,7 +106,7 @@ def split_ignored(model: type[models.Model], using: str, objs: Sequence[Any]) ->
         chunk = per_obj[start : start + size]
         where = models.Q()
         for i, fields in enumerate(keys):
-            wanted = [v[i] for v in chunk if v[i] is not None]
+            wanted = [key for v in chunk if (key := v[i]) is not None]
             if wanted:
                 where |= models.Q(**{f"{f.attname}__in": {w[j] for w in wanted} for j, f in enumerate(fields)})
         if not where:

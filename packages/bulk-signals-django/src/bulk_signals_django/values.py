@@ -118,7 +118,7 @@ def holds_immutable_values(field: models.Field[Any, Any]) -> bool:
     without a check."""
     kind = type(field)
     if kind is models.ForeignKey or kind is models.OneToOneField:
-        return holds_immutable_values(field.target_field)  # type: ignore[attr-defined]
+        return holds_immutable_values(field.target_field)  # type: ignore[attr-defined]  # a ForeignKey's
     return kind in _IMMUTABLE_FIELDS
 
 

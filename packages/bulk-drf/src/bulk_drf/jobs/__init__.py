@@ -3,9 +3,10 @@
 - ``models``, ``states``: the job, its data chunks and results, the state machine; ``errors``: its rules' errors;
 - ``lifecycle``: create, fill, move between states, queue (by task name); ``uploads``, ``csv_io``: the data;
 - ``processing`` (the worker's loop), ``tasks`` (the Celery tasks), ``progress`` (the cached status),
-  ``retention``, ``aggregates``, ``schedule``, ``wiring`` (the Celery app), ``signals``;
+  ``retention``, ``aggregates``, ``schedule``, ``wiring`` (the Celery app), ``signals``, ``telemetry``
+  (OpenTelemetry spans and metrics of the worker);
 - ``mixins``: ``BulkJobsMixin`` (the ``/bulk/`` routes) and ``BulkViewSetMixin`` (both wings); ``views``,
-  ``serializers``, ``openapi``, ``http``, ``throttles``, ``admin``: the job API.
+  ``serializers``, ``openapi``, ``http``, ``throttles``: the job API; ``admin``: the job admin and its imports.
 
 Names are exported lazily: Django imports ``bulk_drf.jobs.models`` (through ``bulk_drf.models``) while its app
 registry is loading, before any view could be.

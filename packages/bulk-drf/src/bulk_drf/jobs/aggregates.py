@@ -36,7 +36,7 @@ BUILTIN: dict[str, type[models.Aggregate]] = {"sum": Sum, "count": Count, "avg":
 _NUMERIC_ONLY = frozenset({"sum", "avg"})
 _NUMERIC_FIELDS = (models.IntegerField, models.FloatField, models.DecimalField, models.DurationField)
 
-AggregateFunction = Callable[[models.QuerySet, BulkJob], Any]
+AggregateFunction = Callable[[models.QuerySet[Any], BulkJob], Any]
 _registry: dict[str, AggregateFunction] = {}
 
 
@@ -55,12 +55,12 @@ def registered() -> list[str]:
     return sorted(_registry)
 
 
-def job_rows(job: BulkJob, queryset: models.QuerySet) -> models.QuerySet:
+def job_rows(job: BulkJob, queryset: models.QuerySet[Any]) -> models.QuerySet[Any]:
     """``queryset`` limited to the rows the job succeeded on (a subquery, whatever the job's size)."""
     pk_field = queryset.model._meta.pk
     internal = pk_field.get_internal_type()
     if internal in INTEGER_TYPES:
-        cast: models.Field = models.BigIntegerField()
+        cast: models.Field[Any, Any] = models.BigIntegerField()
     elif internal == "UUIDField":
         cast = models.UUIDField()
     else:
@@ -83,7 +83,7 @@ def check_spec(spec: Mapping[str, Any]) -> None:
         raise ValidationError(errors)
 
 
-def compute(job: BulkJob, queryset: models.QuerySet, spec: Mapping[str, list[str]]) -> dict[str, Any]:
+def compute(job: BulkJob, queryset: models.QuerySet[Any], spec: Mapping[str, list[str]]) -> dict[str, Any]:
     """Evaluate ``spec`` (``{"sum": ["amount"], "count": ["*"], "custom": ["net_total"]}``) over the job's rows.
 
     Built-ins run in ONE query; answers are keyed ``"<function>__<field>"`` and ``"<custom name>"``.

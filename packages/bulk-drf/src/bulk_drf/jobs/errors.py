@@ -7,6 +7,7 @@
      ├── JobNotComplete       aggregates asked of a job that is not JobComplete
      ├── TooManyOpenJobs      the user has BULK_DRF_MAX_OPEN_JOBS unfinished jobs already
      ├── JobQueueUnavailable  no Celery app is configured: a submitted job could never run
+     │    └── BrokerUnreachable    the Celery broker did not answer when the job was to be queued
      └── ResultsPurged        the job's per-record results were deleted after BULK_DRF_RESULTS_TTL
 
 The job views (``BulkJobViewSet``, ``BulkJobsMixin``) answer them with the status of
@@ -23,7 +24,21 @@ from ..conf import bulk_settings
 if TYPE_CHECKING:
     from .models import BulkJob
 
-__all__ = ["IllegalTransition", "JobError", "JobNotComplete", "JobQueueUnavailable", "ResultsPurged", "TooManyOpenJobs"]
+__all__ = [
+    "BrokerUnreachable",
+    "IllegalTransition",
+    "JobError",
+    "JobNotComplete",
+    "JobQueueUnavailable",
+    "ResultsPurged",
+    "TooManyOpenJobs",
+]
+
+JOB_STAYS_OPEN = "the job was not queued and stays Open: close it again once this is fixed"
+"""What a refused close leaves behind (``PATCH /api/bulk-jobs/{id}/ {"state": "UploadComplete"}``)."""
+
+NOTHING_STORED = "nothing was stored: send the request again once this is fixed"
+"""What a refused one-shot ``bulk/`` request leaves behind (its job is rolled back with its data)."""
 
 
 class JobError(Exception):
@@ -48,13 +63,15 @@ class IllegalTransition(JobError):
 
 
 class JobNotComplete(JobError):
-    """The job has not reached ``JobComplete`` yet (aggregates are only computed then)."""
+    """The job has not reached ``JobComplete`` yet (aggregates are only computed then), or a query job has not
+    finished yet (its rows are read then)."""
 
     code = "job_not_complete"
 
-    def __init__(self, state: str) -> None:
+    def __init__(self, state: str, what: str = "aggregates are") -> None:
         self.state = state
-        super().__init__(f"aggregates are available once the job is JobComplete; it is {state}")
+        final = "JobComplete" if what.startswith("aggregates") else "finished (JobComplete, Failed or Aborted)"
+        super().__init__(f"{what} available once the job is {final}; it is {state}")
 
 
 class TooManyOpenJobs(JobError):
@@ -72,15 +89,35 @@ class TooManyOpenJobs(JobError):
 
 
 class JobQueueUnavailable(JobError):
-    """No Celery app is configured (and tasks do not run eagerly): a submitted job could never run."""
+    """No Celery app is configured (and tasks do not run eagerly): a submitted job could never run.
+
+    ``outcome`` says what became of the job (``JOB_STAYS_OPEN`` or ``NOTHING_STORED``).
+    """
 
     code = "job_queue_unavailable"
 
-    def __init__(self) -> None:
+    def __init__(self, outcome: str = JOB_STAYS_OPEN, detail: str | None = None) -> None:
+        self.outcome = outcome
         super().__init__(
-            "background jobs are not available: no Celery app is configured on the server (system check "
-            "bulk_drf.W003), so no worker would run this job; it was left Open"
+            detail
+            or (
+                "background jobs are not available: no Celery app is configured on the server (system check "
+                f"bulk_drf.W003), so no worker would run this job; {outcome}"
+            )
         )
+
+
+class BrokerUnreachable(JobQueueUnavailable):
+    """The Celery broker did not answer when a job was to be queued; ``broker`` is its URL, password masked.
+
+    Same code (``job_queue_unavailable``) and status (503) as a missing Celery app: either way no worker can
+    get the job now, and the client's remedy is the same (try again later).
+    """
+
+    def __init__(self, broker: str, reason: str, outcome: str = JOB_STAYS_OPEN) -> None:
+        self.broker = broker
+        self.reason = reason
+        super().__init__(outcome, f"the Celery broker {broker} could not be reached ({reason}); {outcome}")
 
 
 class ResultsPurged(JobError):

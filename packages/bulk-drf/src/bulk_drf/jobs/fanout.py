@@ -15,8 +15,9 @@ after another. Either way a chunk is processed the same way (``processing.proces
    this one, lock the job row (``FOR NO KEY UPDATE``), refuse to commit into a job that left InProgress
    (the chunk rolls back: an aborted job keeps exactly the chunks committed before the abort), mark the
    chunk ``done`` and add its counts and facts to the job. The transaction that commits the last chunk moves
-   the job to JobComplete (or Failed: every record failed): the barrier is a counter on the job row, no
-   Celery chord, and exactly one chunk sees ``chunks_done == chunks_total``.
+   the job to JobComplete (or Failed: every record failed; a dry run first settles its claims,
+   ``dryrun.finish``): the barrier is a counter on the job row, no Celery chord, and exactly one chunk sees
+   ``chunks_done == chunks_total``.
 
 **Ordering.** Records of different chunks that touch the same row or the same unique value depend on each
 other's order (an upsert key repeated in two chunks: the later one updates what the earlier one wrote). At
@@ -35,7 +36,7 @@ import socket
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import pairwise
@@ -333,9 +334,12 @@ class Committed:
     final: bool
 
 
-def commit_chunk(job: BulkJob, held: Claim, succeeded: int, failed: int) -> Committed:
+def commit_chunk(
+    job: BulkJob, held: Claim, succeeded: int, failed: int, *, end: Callable[[BulkJob], None]
+) -> Committed:
     """The end of a chunk's work transaction: release its dependents, add its counts and facts to the job
-    row, and, for the last chunk, move the job to its final state. Updates ``job`` in memory.
+    row, and, for the last chunk, call ``end(job)`` (``processing._complete``), which moves the job to its final
+    state: exactly one chunk's transaction does, under the job row's lock. Updates ``job`` in memory.
 
     ``ChunkConflict`` (the caller rolls the chunk back) when the job left InProgress meanwhile.
     """
@@ -392,12 +396,7 @@ def commit_chunk(job: BulkJob, held: Claim, succeeded: int, failed: int) -> Comm
         setattr(job, name, value)
     final = job.chunks_done >= job.chunks_total
     if final:
-        if job.succeeded_records == 0 and job.failed_records > 0:
-            lifecycle.transition(
-                job, JobState.FAILED, error_message=f"all {job.failed_records} records failed (see results?kind=failed)"
-            )
-        else:
-            lifecycle.transition(job, JobState.JOB_COMPLETE)
+        end(job)
     return Committed(processed_before=locked["processed_records"], final=final)
 
 

@@ -25,7 +25,8 @@ from ..conf import bulk_settings
 from ..sync.exceptions import PayloadTooLarge
 from ..sync.storable import check_records
 from . import progress, wiring
-from .errors import IllegalTransition, JobQueueUnavailable, TooManyOpenJobs
+from .csv_options import ColumnDelimiter, LineEnding
+from .errors import JOB_STAYS_OPEN, BrokerUnreachable, IllegalTransition, JobQueueUnavailable, TooManyOpenJobs
 from .models import BulkJob, BulkJobDataChunk
 from .signals import JobStateChanged, job_state_changed
 from .states import FINAL_STATES, STATE_TIMESTAMPS, JobOperation, JobState, can_transition
@@ -37,6 +38,7 @@ __all__ = [
     "add_records",
     "add_upload",
     "check_open_jobs",
+    "check_queue",
     "close",
     "create_job",
     "enqueue",
@@ -56,8 +58,16 @@ def create_job(
     operation: str,
     unique_fields: Sequence[str] = (),
     partial: bool = True,
+    dry_run: bool = False,
+    column_delimiter: str = ColumnDelimiter.COMMA,
+    line_ending: str = LineEnding.CRLF,
+    query: dict[str, Any] | None = None,
 ) -> BulkJob:
-    """Create an ``Open`` job of ``owner`` against ``viewset`` (a class or its dotted path)."""
+    """Create an ``Open`` job of ``owner`` against ``viewset`` (a class or its dotted path).
+
+    ``dry_run``: validate the records, write none (``jobs.dryrun``); ``column_delimiter``, ``line_ending``: its CSV
+    (``csv_options``); ``query``: a query job's spec (``jobs.export.export_spec``).
+    """
     path = viewset if isinstance(viewset, str) else f"{viewset.__module__}.{viewset.__qualname__}"
     job = BulkJob.objects.create(
         owner=owner,
@@ -65,6 +75,10 @@ def create_job(
         operation=JobOperation(operation),
         unique_fields=list(unique_fields),
         partial=partial,
+        dry_run=dry_run,
+        column_delimiter=ColumnDelimiter(column_delimiter),
+        line_ending=LineEnding(line_ending),
+        query=query,
     )
     send_after_commit(job_state_changed, JobStateChanged(job.pk, "", JobState.OPEN, job.created_at))
     return job
@@ -281,14 +295,30 @@ def _publish_on_commit(job: BulkJob) -> None:
     transaction.on_commit(lambda: progress.set_status(job.pk, snapshot))
 
 
-def close(job: BulkJob) -> BulkJob:
+def check_queue(outcome: str = JOB_STAYS_OPEN) -> None:
+    """Refuse a job no worker could get now (:class:`JobQueueUnavailable`, 503): no Celery app is configured,
+    or (:class:`BrokerUnreachable`) its broker does not answer. Nothing to check when tasks run eagerly.
+
+    ``outcome`` ends the message: what the refusal left behind (``errors.JOB_STAYS_OPEN``, ``NOTHING_STORED``).
+    """
+    if wiring.runs_eagerly():
+        return
+    if not wiring.celery_is_configured():
+        raise JobQueueUnavailable(outcome)
+    problem = wiring.broker_problem()
+    if problem is not None:
+        raise BrokerUnreachable(*problem, outcome=outcome)
+
+
+def close(job: BulkJob, *, queue_checked: bool = False) -> BulkJob:
     """``Open -> UploadComplete``, then queue the job for a worker once the transaction commits.
 
-    Refused (:class:`JobQueueUnavailable`, 503; the job stays Open) when no Celery app is configured and tasks
-    do not run eagerly: Celery's fallback app would send it to a broker no worker of the project reads."""
-    legal = can_transition(JobState(job.state), JobState.UPLOAD_COMPLETE)  # an illegal one stays a 409
-    if legal and not wiring.runs_eagerly() and not wiring.celery_is_configured():
-        raise JobQueueUnavailable()
+    Refused before the move (503 :class:`JobQueueUnavailable`; the job stays Open and can be closed again)
+    when no worker could get it: no Celery app configured, or a broker that does not answer (``check_queue``;
+    skipped when the caller ran it, ``queue_checked``). A broker that dies between that check and the publish
+    at commit is logged; the job stays UploadComplete and the reaper (``requeue_stalled_jobs``) sends it."""
+    if not queue_checked and can_transition(JobState(job.state), JobState.UPLOAD_COMPLETE):  # illegal: a 409
+        check_queue()
     transition(job, JobState.UPLOAD_COMPLETE)
     enqueue(job)
     return job

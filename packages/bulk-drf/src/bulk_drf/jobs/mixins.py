@@ -5,10 +5,14 @@ Compose it with a ``GenericViewSet``/``ModelViewSet``; with ``bulk_drf.sync.Bulk
 becomes a 202 job when ``BULK_DRF_AUTO_ASYNC`` is on (``bulk_too_large``).
 Combined by hand, it goes first: ``class V(BulkJobsMixin, BulkOperationsMixin, ModelViewSet)``.
 
-- ``POST/PATCH/PUT/DELETE /things/bulk/`` with data, ``GET /things/bulk/?ids=``: one-shot -- creates
-  a job, stores the data, queues it, answers 202 ``{job_id, state, status_url}``.
+- ``POST/PATCH/PUT/DELETE /things/bulk/`` with data: one-shot -- creates a job, stores the data, queues it,
+  answers 202 with the job's status document (``id``, ``state``, ``status_url``, ...) (``?dry_run=true``:
+  validate only; ``?column_delimiter=``, ``?line_ending=``).
+- ``POST /things/bulk/export/`` (and ``GET /things/bulk/?ids=``): a query job exporting the viewset's list as
+  its filter backends filter it (``jobs.export``); 202 with the job's status document.
 - ``POST /things/bulk/jobs/`` ``{"operation": ..., "unique_fields": [...]}``: a staged ``Open`` job;
   upload with ``PUT /api/bulk-jobs/{id}/data/``, then close with ``PATCH ... {"state": "UploadComplete"}``.
+  ``GET /things/bulk/jobs/``: the caller's jobs of this viewset (the filters of ``jobs.listing``).
 
 The viewset's authentication, permissions and throttles run on these routes as on any action; the
 permissions are checked for the HTTP method the job's records will be written with.
@@ -18,10 +22,10 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotAuthenticated, ParseError, ValidationError
 from rest_framework.request import Request
@@ -32,10 +36,14 @@ from ..sync import operations
 from ..sync.exceptions import BulkValidationError, PayloadTooLarge
 from ..sync.ids import InvalidId, id_parser
 from ..sync.mixins import BulkOperationsMixin
-from . import lifecycle
+from . import export, lifecycle
+from .csv_options import DELIMITERS, ColumnDelimiter, LineEnding
+from .errors import NOTHING_STORED
 from .http import as_api_exception
+from .listing import BulkJobPagination, filter_jobs
+from .models import BulkJob
 from .openapi import BulkJobRoutesSchema
-from .serializers import BulkJobCreateSerializer, BulkJobSerializer, job_url
+from .serializers import BulkExportSerializer, BulkJobCreateSerializer, BulkJobSerializer, job_url
 from .states import JobOperation
 from .throttles import BulkJobCreateThrottle
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
@@ -43,7 +51,17 @@ from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 __all__ = ["BulkJobsMixin", "BulkViewSetMixin", "check_record_ids"]
 
 # The actions (method handlers) that create a job: throttled with the bulk_drf_jobs scope.
-_CREATES_JOBS = frozenset({"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bulk_read", "bulk_jobs"})
+_CREATES_JOBS = frozenset({"bulk", "bulk_patch", "bulk_put", "bulk_delete", "bulk_read", "bulk_jobs", "bulk_export"})
+# The actions whose permission is the one of what the job does, not of the request's method (check_permissions).
+_PERMISSION_OF_THE_JOB = frozenset({"bulk_jobs", "bulk_export"})
+
+if TYPE_CHECKING:
+    # What the mixin is composed with, for the type checker only (at runtime a mixin stays a plain class).
+    from rest_framework.viewsets import GenericViewSet
+
+    _ViewSet = GenericViewSet[Any]
+else:
+    _ViewSet = object
 
 _METHOD_OF = {
     JobOperation.INSERT: "POST",
@@ -53,7 +71,7 @@ _METHOD_OF = {
 }
 
 
-class BulkJobsMixin:
+class BulkJobsMixin(_ViewSet):
     """Adds the background-job routes (``bulk/`` and ``bulk/jobs/``) to a viewset."""
 
     schema = BulkJobRoutesSchema()
@@ -66,7 +84,8 @@ class BulkJobsMixin:
         parser_classes=[JSONStreamParser, CSVStreamParser],
     )
     def bulk(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        """One-shot job: the method picks the operation (POST insert, PATCH/PUT update, DELETE, GET read)."""
+        """One-shot job: the method picks the operation (POST insert, PATCH/PUT update, DELETE; GET ``?ids=``: a
+        query job of those rows)."""
         return self.start_bulk_job(request)
 
     @bulk.mapping.patch
@@ -103,22 +122,94 @@ class BulkJobsMixin:
                 operation=operation,
                 unique_fields=body.validated_data["unique_fields"],
                 partial=partial,
+                dry_run=body.validated_data["dry_run"],
+                column_delimiter=body.validated_data["column_delimiter"],
+                line_ending=body.validated_data["line_ending"],
             )
-        return Response(BulkJobSerializer(job).data, status=status.HTTP_201_CREATED, headers=self._location(job))
+        return Response(
+            BulkJobSerializer(job, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+            headers=self._location(request, job),
+        )
+
+    @bulk_jobs.mapping.get
+    def bulk_jobs_list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """The caller's jobs of this viewset, newest first: ``?state=&operation=&created_after=&created_before=``
+        (``jobs.listing``), ``?limit=&offset=``."""
+        owner = self._job_owner(request)
+        path = f"{type(self).__module__}.{type(self).__qualname__}"
+        jobs = filter_jobs(BulkJob.objects.filter(owner_id=owner.pk, viewset=path), request.query_params)
+        paginator = BulkJobPagination()
+        page = paginator.paginate_queryset(jobs.order_by("-created_at", "-pk"), request, view=self)
+        return paginator.get_paginated_response(BulkJobSerializer(page, many=True, context={"request": request}).data)
+
+    @action(detail=False, methods=["post"], url_path="bulk/export", url_name="bulk-export")
+    def bulk_export(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        """Query job: this viewset's list, filtered by the query parameters (its ``filter_backends``), exported by a
+        worker; ``?fields=a,b`` / ``?ids=1,2`` or a body ``{"fields": [...], "ids": [...]}``; 202."""
+        self._job_owner(request)
+        self._check_job_permissions(request, "GET")  # an export reads (see check_permissions)
+        body = request.data
+        if not body:
+            body = {}
+        if not isinstance(body, dict):
+            raise ParseError('expected a JSON object such as {"fields": ["id", "name"]}, or no body')
+        options = BulkExportSerializer(data=body)
+        options.is_valid(raise_exception=True)
+        given = options.validated_data
+        params = request.query_params
+        fields = given["fields"] if "fields" in given else self._names(params.getlist("fields"))
+        ids = given["ids"] if "ids" in given else (self._ids(request, True) if "ids" in params else None)
+        for index, pk in enumerate(ids or ()):
+            if isinstance(pk, bool | dict | list) or pk is None:  # numbers and text: the id syntax judges them
+                raise ValidationError({"ids": [f"item {index}: a primary key is a string or an integer"]})
+        csv_options = self._csv_options(request)
+        csv_options.update({k: given[k] for k in ("column_delimiter", "line_ending") if k in given})
+        return self.start_export_job(request, fields=fields, ids=ids, **csv_options)
+
+    def start_export_job(
+        self, request: Request, *, fields: Sequence[str] = (), ids: Sequence[Any] | None = None, **options: Any
+    ) -> Response:
+        """Create and queue a query job exporting this viewset's list as ``request`` filters it; answers 202.
+
+        ``ids``: only the rows with these primary keys (the ones not found are its failed results); ``options``:
+        ``column_delimiter``, ``line_ending``.
+        """
+        owner = self._job_owner(request)
+        if ids is not None:
+            check_record_ids(self, JobOperation.READ, ids)
+        spec = export.export_spec(self, request, fields=fields, ids=ids)
+        lifecycle.check_queue(NOTHING_STORED)  # 503 when no worker could get the job now: nothing is stored
+        with transaction.atomic():
+            lifecycle.check_open_jobs(owner)
+            job = lifecycle.create_job(
+                owner=owner, viewset=type(self), operation=JobOperation.QUERY, query=spec, **options
+            )
+            lifecycle.close(job, queue_checked=True)
+        return self._accepted(request, job)
 
     def start_bulk_job(self, request: Request) -> Response:
-        """Create, fill and queue a job from this request; answers 202."""
+        """Create, fill and queue a job from this request; answers 202. A ``GET`` (``?ids=``) is a query job.
+
+        503 (``job_queue_unavailable``) before the body is read when no worker could get the job now (no Celery
+        app, a broker that does not answer): nothing is stored, the client sends the request again."""
         owner = self._job_owner(request)
         method = request.method
-        unique_fields = [f for f in request.query_params.get("unique_fields", "").split(",") if f]
+        options = self._csv_options(request)
         if method == "GET":
-            operation, records = JobOperation.READ, self._ids(request, required=True)
-        elif method == "DELETE":
+            return self.start_export_job(request, ids=self._ids(request, required=True), **options)
+        lifecycle.check_queue(NOTHING_STORED)
+        records: list[Any] | RecordStream
+        dry_run = self._flag(request, "dry_run")
+        # The body (CSV) is parsed when first read, below: with the job's delimiter.
+        request.parser_context["csv_delimiter"] = DELIMITERS[options.get("column_delimiter", ColumnDelimiter.COMMA)]
+        unique_fields = [f for f in request.query_params.get("unique_fields", "").split(",") if f]
+        if method == "DELETE":
             operation = JobOperation.DELETE
             body = request.data
             records = body if isinstance(body, list | RecordStream) and body else self._ids(request, True)
         else:
-            records = request.data
+            records = request.data  # type: ignore[assignment]  # any parsed body (the stubs say dict), checked next
             if not isinstance(records, list | RecordStream):
                 raise ParseError("expected a JSON array of records (or text/csv)")
             operation = (
@@ -139,6 +230,8 @@ class BulkJobsMixin:
                 operation=operation,
                 unique_fields=unique_fields,
                 partial=method != "PUT",
+                dry_run=dry_run,
+                **options,
             )
             # A body parsed whole (the synchronous route with AUTO_ASYNC): its size is the upload's (not so for
             # ?ids=, which add_records measures).
@@ -149,23 +242,18 @@ class BulkJobsMixin:
                 size=body_size if isinstance(records, list) and body_size > 0 else None,
                 check=lambda chunk, first: check_record_ids(self, operation, chunk, first_index=first),
             )
-            lifecycle.close(job)
-        status_url = job_url(job.pk)
-        return Response(
-            {
-                "job_id": str(job.pk),
-                "state": job.state,
-                "operation": job.operation,
-                "total_records": job.total_records,
-                "status_url": request.build_absolute_uri(status_url) if status_url else None,
-            },
-            status=status.HTTP_202_ACCEPTED,
-            headers=self._location(job),
-        )
+            lifecycle.close(job, queue_checked=True)
+        return self._accepted(request, job)
+
+    def _accepted(self, request: Request, job: BulkJob) -> Response:
+        # The job's status document, as GET status_url answers it; "job_id" is the 0.1 spelling of "id", kept
+        # for one release (deprecated).
+        document = {**BulkJobSerializer(job, context={"request": request}).data, "job_id": str(job.pk)}
+        return Response(document, status=status.HTTP_202_ACCEPTED, headers=self._location(request, job))
 
     def get_throttles(self) -> list[Any]:
         """The viewset's throttles, plus ``BulkJobCreateThrottle`` (``bulk_drf_jobs``) on the job-creating routes."""
-        throttles = list(super().get_throttles())  # type: ignore[misc]
+        throttles = list(super().get_throttles())
         if getattr(self, "action", None) in _CREATES_JOBS:
             throttles.append(BulkJobCreateThrottle())
         return throttles
@@ -186,24 +274,24 @@ class BulkJobsMixin:
     def handle_exception(self, exc: Exception) -> Response:
         """DRF's, with the job errors answered with their status (``jobs.http``: 409, 429, 503, ...) and a
         too deeply nested JSON body answered 400."""
-        return super().handle_exception(as_api_exception(exc))  # type: ignore[misc,no-any-return]
+        return super().handle_exception(as_api_exception(exc))
 
     def check_permissions(self, request: Request) -> None:
-        """DRF's check, except on ``POST bulk/jobs/``: that request's method says nothing of the job.
+        """DRF's check, except on ``POST bulk/jobs/`` and ``POST bulk/export/``: their method says nothing of the job.
 
         A staged job's permission is the one of its operation (``read`` is a ``GET``, ``delete`` a
         ``DELETE``, ...), known once the body is parsed: ``bulk_jobs`` checks it then, through
         ``_check_job_permissions``. A user who may read but not write can stage a read job, as they can
-        run ``GET bulk/?ids=``.
+        run ``GET bulk/?ids=``. An export is a ``GET``.
         """
-        if getattr(self, "action", None) == "bulk_jobs" and not getattr(self, "_bulk_job_method", None):
+        if getattr(self, "action", None) in _PERMISSION_OF_THE_JOB and not getattr(self, "_bulk_job_method", None):
             return
-        super().check_permissions(request)  # type: ignore[misc]
+        super().check_permissions(request)
 
     def _check_unique_fields(self, unique_fields: list[str]) -> None:
         """The same 400 as the synchronous endpoints for ``unique_fields`` that are not a unique key."""
         if unique_fields:
-            operations.upsert_key(self.get_queryset().model, unique_fields)  # type: ignore[attr-defined]
+            operations.upsert_key(self.get_queryset().model, unique_fields)
 
     @staticmethod
     def _job_owner(request: Request) -> Any:
@@ -211,6 +299,35 @@ class BulkJobsMixin:
         if not getattr(user, "is_authenticated", False):
             raise NotAuthenticated("background jobs belong to a user: authenticate first")
         return user
+
+    @staticmethod
+    def _names(values: list[str]) -> list[str]:
+        return [part.strip() for value in values for part in value.split(",") if part.strip()]
+
+    @staticmethod
+    def _flag(request: Request, name: str) -> bool:
+        """A boolean query parameter (``true``/``false``, ``1``/``0``, ...); 400 naming it otherwise."""
+        raw = request.query_params.get(name)
+        if raw is None:
+            return False
+        try:
+            return bool(serializers.BooleanField().run_validation(raw))
+        except ValidationError as exc:
+            raise ValidationError({name: exc.detail}) from None
+
+    @staticmethod
+    def _csv_options(request: Request) -> dict[str, str]:
+        """``?column_delimiter=`` and ``?line_ending=`` (Salesforce's names); 400 naming a bad one."""
+        options = {}
+        for name, choices in (("column_delimiter", ColumnDelimiter), ("line_ending", LineEnding)):
+            raw = request.query_params.get(name)
+            if raw is None:
+                continue
+            try:
+                options[name] = serializers.ChoiceField(choices=choices.choices).run_validation(raw)
+            except ValidationError as exc:
+                raise ValidationError({name: exc.detail}) from None
+        return options
 
     @staticmethod
     def _ids(request: Request, required: bool) -> list[str]:
@@ -231,9 +348,9 @@ class BulkJobsMixin:
         self.check_permissions(request)
 
     @staticmethod
-    def _location(job: Any) -> dict[str, str]:
+    def _location(request: Request, job: Any) -> dict[str, str]:
         url = job_url(job.pk)
-        return {"Location": url} if url else {}
+        return {"Location": request.build_absolute_uri(url)} if url else {}
 
 
 class BulkViewSetMixin(BulkJobsMixin, BulkOperationsMixin):

@@ -15,9 +15,10 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from .csv_options import ColumnDelimiter, LineEnding
 from .states import STATE_TIMESTAMPS, ChunkState, JobOperation, JobState, ResultKind
 
-__all__ = ["BulkJob", "BulkJobChunk", "BulkJobDataChunk", "BulkJobResult"]
+__all__ = ["BulkJob", "BulkJobChunk", "BulkJobDataChunk", "BulkJobKeyClaim", "BulkJobResult", "BulkJobResultPage"]
 
 
 class BulkJob(models.Model):
@@ -30,6 +31,16 @@ class BulkJob(models.Model):
     state = models.CharField(max_length=16, choices=JobState.choices, default=JobState.OPEN, db_index=True)
     unique_fields = models.JSONField(default=list, blank=True)
     partial = models.BooleanField(default=True, help_text="update: PATCH semantics (else PUT)")
+    dry_run = models.BooleanField(default=False, help_text="validate every record, write none (ingest jobs)")
+    column_delimiter = models.CharField(
+        max_length=10, choices=ColumnDelimiter.choices, default=ColumnDelimiter.COMMA, help_text="CSV in and out"
+    )
+    line_ending = models.CharField(
+        max_length=4, choices=LineEnding.choices, default=LineEnding.CRLF, help_text="CSV downloads"
+    )
+    query = models.JSONField(
+        null=True, blank=True, help_text="query jobs: the filter (query parameters), ids, fields and columns"
+    )
 
     total_records = models.PositiveIntegerField(default=0)
     processed_records = models.PositiveIntegerField(default=0, help_text="records of the committed chunks")
@@ -68,6 +79,8 @@ class BulkJob(models.Model):
         app_label = "bulk_drf"  # defined in bulk_drf.jobs, loaded by Django from bulk_drf.models
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["owner", "-created_at"], name="bulk_drf_job_owner_idx")]
+        # The admin shows a staff user their own jobs; this permission shows them everyone's (docs/jobs.md#admin).
+        permissions = [("view_all_jobs", "Can see every user's bulk jobs in the admin")]
 
     def __str__(self) -> str:
         return f"{self.operation} job {self.id} ({self.state})"
@@ -157,3 +170,38 @@ class BulkJobResult(models.Model):
         ordering = ["job", "index"]
         constraints = [models.UniqueConstraint(fields=["job", "index"], name="bulk_drf_result_unique_index")]
         indexes = [models.Index(fields=["job", "kind", "index"], name="bulk_drf_result_kind_idx")]
+
+
+class BulkJobResultPage(models.Model):
+    """Rows of a query (export) job, rendered: ``rows`` holds ``count`` JSON documents, one a line, the first
+    being row number ``start_index`` of the export."""
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="result_pages")
+    start_index = models.PositiveIntegerField()
+    count = models.PositiveIntegerField()
+    rows = models.TextField()
+    resume = models.CharField(
+        max_length=255, blank=True, default="", help_text="the primary key of the page's last row (keyset resume)"
+    )
+
+    class Meta:
+        app_label = "bulk_drf"
+        ordering = ["job", "start_index"]
+        constraints = [models.UniqueConstraint(fields=["job", "start_index"], name="bulk_drf_page_unique_start")]
+
+
+class BulkJobKeyClaim(models.Model):
+    """A dry run's note that record ``index`` would give the row ``row`` the value ``value`` of the unique key
+    ``key``: records of different chunks that claim one value for different rows clash (``jobs.dryrun``)."""
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="key_claims")
+    index = models.PositiveIntegerField()
+    key = models.CharField(max_length=255, help_text="the key's field names, comma-separated")
+    value = models.CharField(max_length=64, help_text="a digest of the key's value as the database stores it")
+    row = models.CharField(max_length=255, help_text="which row: 'pk:<pk>' or 'new:<...>'")
+
+    class Meta:
+        app_label = "bulk_drf"
+        indexes = [models.Index(fields=["job", "key", "value"], name="bulk_drf_claim_key_idx")]

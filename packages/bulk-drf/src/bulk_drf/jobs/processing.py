@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -34,7 +35,7 @@ from ..conf import bulk_settings
 from ..sync import operations
 from ..sync.exceptions import WriteConflict
 from ..sync.ids import InvalidId, parse_id
-from . import fanout, lifecycle, progress
+from . import dryrun, fanout, lifecycle, progress, telemetry
 from .errors import IllegalTransition
 from .models import BulkJob, BulkJobChunk, BulkJobResult
 from .signals import JobProgress, job_progress
@@ -170,8 +171,14 @@ def run_job(job_id: Any, *, retry: bool = False, fan_out: bool = False, worker: 
     Returns None when the job does not exist, also when it is deleted while it runs (an admin deleted
     it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
     """
+    parallel = fan_out and fanout.parallel_enabled()
+    name = worker or fanout.worker_name()
+
+    def run(pk: Any, again: bool) -> BulkJob | None:
+        return _run_job(pk, again, parallel, name)
+
     try:
-        return _run_job(job_id, retry, fan_out and fanout.parallel_enabled(), worker or fanout.worker_name())
+        return telemetry.run_job(run, job_id, retry, pauses=(TimeSliceUsed, SoftTimeLimitExceeded))
     except BulkJob.DoesNotExist:
         logger.warning("bulk job %s was deleted while it ran: stopped", job_id)
         progress.forget(job_id)
@@ -179,8 +186,6 @@ def run_job(job_id: Any, *, retry: bool = False, fan_out: bool = False, worker: 
 
 
 def _run_job(job_id: Any, retry: bool, parallel: bool, worker: str) -> BulkJob | None:
-    limit = bulk_settings.TASK_SOFT_TIME_LIMIT
-    deadline = None if limit is None else time.monotonic() + limit
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None:
         logger.warning("bulk job %s does not exist (deleted?): nothing to do", job_id)
@@ -189,40 +194,31 @@ def _run_job(job_id: Any, retry: bool, parallel: bool, worker: str) -> BulkJob |
         progress.publish_status(job)  # cheap repair of a cache a racing progress write left stale
         return job
     # A run that processes chunks may die with its worker (MAX_ATTEMPTS); one that only queues them does not,
-    # and the reaper may send it many times.
-    if retry or (parallel and job.state != JobState.UPLOAD_COMPLETE):
-        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
-    else:
-        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
-        job.attempts += 1
-    if job.attempts > MAX_ATTEMPTS:
-        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
-    if job.state == JobState.UPLOAD_COMPLETE:
-        if job.total_records == 0:
-            return _fail(job, "the job has no records")
-        try:
-            lifecycle.transition(job, JobState.IN_PROGRESS)
-        except IllegalTransition:  # aborted meanwhile
-            job.refresh_from_db()
-            return job
-    try:
-        viewset = build_viewset(job)
-    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
-        raise
-    except APIException as exc:
-        return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
-    except Exception as exc:
-        return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+    # and the reaper may send it many times: it is not counted either.
+    ended = _begin_attempt(job, retry or (parallel and job.state != JobState.UPLOAD_COMPLETE))
+    if ended is not None:
+        return ended
+    viewset, ended = _job_viewset(job)
+    if ended is not None:
+        return ended
     fanout.plan(job, viewset)
     if parallel:
         fanout.dispatch(job.pk, resend_after=bulk_settings.STALE_AFTER)
         job.refresh_from_db()
         return job
+    return _process_serially(job, viewset, worker)
 
+
+def _process_serially(job: BulkJob, viewset: Any, worker: str) -> BulkJob:
+    """Process the job's chunks here, one after another in plan order, until the last one moved the job to its
+    end (or it was aborted, or the rest is held by other runs)."""
+    limit = bulk_settings.TASK_SOFT_TIME_LIMIT
+    deadline = None if limit is None else time.monotonic() + limit
+    process = partial(process_chunk, worker=worker)
     committed = 0
     while True:
         try:
-            outcome = process_chunk(job, viewset, worker=worker)
+            outcome = telemetry.process_chunk(process, job, viewset)
         except _ChunkConflict:
             job.refresh_from_db()
             if job.state != JobState.IN_PROGRESS:
@@ -240,18 +236,16 @@ def _run_job(job_id: Any, retry: bool, parallel: bool, worker: str) -> BulkJob |
             raise
         except TRANSIENT_DATABASE_ERRORS as exc:
             # The chunk rolled back; the task retries. It tells a first failure after progress (the retry
-            # budget starts again) from another failure at the same cursor (the budget is spent).
-            exc.bulk_drf_progressed = committed > 0  # type: ignore[union-attr]
+            # budget starts again) from another failure at the same chunk (the budget is spent).
+            exc.bulk_drf_progressed = committed > 0  # type: ignore[attr-defined]  # our marker, see made_progress()
             raise
         except BulkJob.DoesNotExist:
             raise  # see run_job
         except Exception as exc:
             return _fail_unexpected(job, exc)
-        if outcome is None:  # nothing left to claim: done, aborted, or the rest is held by other runs
+        if outcome is None or outcome.final:  # None: done, aborted, or the rest is held by other runs
             break
         committed += 1
-        if outcome.final:
-            break
         if deadline is not None and time.monotonic() >= deadline:
             # Stop between chunks, well before the broker would redeliver the running task.
             end_time_slice(job.pk)
@@ -260,6 +254,68 @@ def _run_job(job_id: Any, retry: bool, parallel: bool, worker: str) -> BulkJob |
     if job.state != JobState.IN_PROGRESS:
         progress.publish_status(job)
     return job
+
+
+def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
+    """Count this run's attempt (a retry is not one) and move an UploadComplete job to InProgress.
+
+    Returns the job when the run ends here (too many attempts, no records, aborted meanwhile), else None.
+    """
+    if retry:
+        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
+    else:
+        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
+        job.attempts += 1
+    if job.attempts > MAX_ATTEMPTS:
+        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
+    if job.state == JobState.UPLOAD_COMPLETE:
+        if job.total_records == 0:
+            return _fail(job, "the job has no records")
+        try:
+            lifecycle.transition(job, JobState.IN_PROGRESS)
+        except IllegalTransition:  # aborted meanwhile
+            job.refresh_from_db()
+            return job
+    return None
+
+
+def _job_viewset(job: BulkJob) -> tuple[Any, BulkJob | None]:
+    """``(viewset, None)``, or ``(None, the failed job)`` when the job's viewset cannot be set up for its owner."""
+    try:
+        return build_viewset(job), None
+    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):  # type: ignore[misc]  # mypy reads no starred except tuple
+        raise
+    except APIException as exc:
+        return None, _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+    except Exception as exc:
+        return None, _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+
+
+def _publish_progress(job: BulkJob, processed_before: int, final: bool) -> None:
+    """After a chunk committed: publish the job's progress (cache and ``job_progress``) each time its counters
+    cross a multiple of ``PROGRESS_UPDATE_INTERVAL``, and at the end."""
+    interval = max(1, bulk_settings.PROGRESS_UPDATE_INTERVAL)
+    if final or job.processed_records // interval > processed_before // interval:
+        if not final:  # the final transition publishes the whole status
+            progress.publish_progress(job)
+        lifecycle.send_after_commit(
+            job_progress,
+            JobProgress(job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records),
+        )
+
+
+def _complete(job: BulkJob, viewset: Any) -> None:
+    """The end of a job, in the transaction of its last chunk (``fanout.commit_chunk``, the job row locked, so
+    it runs once): JobComplete, or Failed when every record failed (a dry run is a report: it completes, after
+    ``dryrun.finish`` found the clashes between its chunks, which may have run in any order)."""
+    if job.dry_run:
+        dryrun.finish(job, viewset)
+    elif job.succeeded_records == 0 and job.failed_records > 0:
+        lifecycle.transition(
+            job, JobState.FAILED, error_message=f"all {job.failed_records} records failed (see results?kind=failed)"
+        )
+        return
+    lifecycle.transition(job, JobState.JOB_COMPLETE)
 
 
 def run_chunk(job_id: Any, number: int, *, worker: str = "", retry: bool = False) -> ChunkOutcome | None:
@@ -282,18 +338,12 @@ def _run_chunk(job_id: Any, number: int, worker: str, retry: bool) -> ChunkOutco
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None or job.state != JobState.IN_PROGRESS:
         return None
-    try:
-        viewset = build_viewset(job)
-    except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):
-        raise
-    except APIException as exc:
-        _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+    viewset, ended = _job_viewset(job)
+    if ended is not None:
         return None
-    except Exception as exc:
-        _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
-        return None
+    process = partial(process_chunk, number=number, worker=worker or fanout.worker_name(), retry=retry)
     try:
-        outcome = process_chunk(job, viewset, number, worker=worker or fanout.worker_name(), retry=retry)
+        outcome = telemetry.process_chunk(process, job, viewset)
     except (_ChunkConflict, _GaveUp):
         outcome = None
     except (SoftTimeLimitExceeded, BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):
@@ -398,22 +448,15 @@ def process_chunk(
         store_results(job, results)
         succeeded = sum(1 for r in results if r.kind == ResultKind.SUCCEEDED)
         failed = len(results) - succeeded
-        committed = fanout.commit_chunk(job, held, succeeded, failed)
-    interval = max(1, bulk_settings.PROGRESS_UPDATE_INTERVAL)
-    if committed.final or job.processed_records // interval > committed.processed_before // interval:
-        if not committed.final:  # the final transition publishes the whole status
-            progress.publish_progress(job)
-        lifecycle.send_after_commit(
-            job_progress,
-            JobProgress(job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records),
-        )
+        committed = fanout.commit_chunk(job, held, succeeded, failed, end=partial(_complete, viewset=viewset))
+    _publish_progress(job, committed.processed_before, committed.final)
     return ChunkOutcome(held.start, held.stop, succeeded, failed, held.number, committed.final)
 
 
 class ResultRow(NamedTuple):
     """One record's outcome before it is stored (a tuple: a chunk builds a thousand of them)."""
 
-    index: int
+    index: int  # type: ignore[assignment]  # the field shadows tuple.index, as BulkJobResult.index is named
     kind: str
     object_pk: str = ""
     created: bool = False
@@ -437,7 +480,7 @@ def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
         from psycopg.types.json import Jsonb
 
         opts, quote = BulkJobResult._meta, connection.ops.quote_name
-        columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)
+        columns = ", ".join(quote(opts.get_field(name).column) for name in _RESULT_FIELDS)  # type: ignore[union-attr, arg-type]  # concrete fields
         with (
             connection.cursor() as cursor,
             cursor.cursor.copy(f"COPY {quote(opts.db_table)} ({columns}) FROM STDIN") as copy,
@@ -459,7 +502,8 @@ def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
 
 
 def _psycopg3() -> bool:
-    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # imports the driver: only on PostgreSQL
+    # Imports the driver: only on PostgreSQL. django-stubs has no psycopg_any.
+    from django.db.backends.postgresql.psycopg_any import is_psycopg3  # type: ignore[import-untyped]  # see above
 
     return bool(is_psycopg3)
 
@@ -468,9 +512,12 @@ def _write_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) 
     items: list[Any] = list(records)
     if job.operation == JobOperation.DELETE:
         items = [_pk_of(record) for record in records]
-    succeeded, failed = _write_isolating(job, viewset, items, start)
+    if job.dry_run:
+        succeeded, failed = dryrun.validate_chunk(job, viewset, items, start)
+    else:
+        succeeded, failed = _write_isolating(job, viewset, items, start)
     succeeded_kind, failed_kind = str(ResultKind.SUCCEEDED), str(ResultKind.FAILED)
-    results = [ResultRow(s.index, succeeded_kind, str(s.pk), s.created) for s in succeeded]
+    results = [ResultRow(s.index, succeeded_kind, "" if s.pk is None else str(s.pk), s.created) for s in succeeded]
     results += [ResultRow(e.index, failed_kind, errors=e.errors) for e in failed]
     return results
 
@@ -495,7 +542,7 @@ def _write_isolating(
         with transaction.atomic():
             batch = operations.execute_batch(
                 viewset,
-                job.operation,  # type: ignore[arg-type]
+                job.operation,  # type: ignore[arg-type]  # a write operation: read jobs never get here
                 items,
                 unique_fields=list(job.unique_fields) or None,
                 partial=job.partial,
@@ -569,7 +616,7 @@ def _field_of(viewset: Any, exc: BaseException) -> str:
         return "non_field_errors"
     table = model._meta.db_table
     columns: list[str] = []
-    diag = getattr(exc.__cause__, "diag", None)  # psycopg's error behind Django's wrapper (PostgreSQL)
+    diag: Any = getattr(exc.__cause__, "diag", None)  # psycopg's error behind Django's wrapper (PostgreSQL)
     if getattr(diag, "column_name", None):
         columns = [diag.column_name]
     elif getattr(diag, "constraint_name", None):

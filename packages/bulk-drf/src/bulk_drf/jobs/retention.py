@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 from django.db import transaction
 from django.db.models import Q
@@ -21,9 +22,9 @@ from django.utils import timezone
 from ..conf import bulk_settings
 from . import lifecycle
 from .errors import ResultsPurged
-from .models import BulkJob, BulkJobChunk, BulkJobDataChunk, BulkJobResult
+from .models import BulkJob, BulkJobChunk, BulkJobDataChunk, BulkJobKeyClaim, BulkJobResult, BulkJobResultPage
 from .progress import forget_many
-from .states import FINAL_STATES, JobState
+from .states import FINAL_STATES, JobOperation, JobState
 
 __all__ = [
     "PurgeReport",
@@ -46,20 +47,27 @@ class PurgeReport:
     """What a purge deleted."""
 
     jobs: int = 0
-    results: int = 0
+    results: int = 0  # result rows, and an export's result pages
     data_chunks: int = 0
 
 
 def expired_jobs(ttl: timedelta | None = None, *, now: datetime | None = None) -> list[str]:
     """Ids of the finished, not yet purged jobs whose final state is older than ``ttl`` (default: the setting)."""
+    return [pk for pk, _, _ in _expired(ttl, now)]
+
+
+def _expired(ttl: timedelta | None, now: datetime | None) -> list[tuple[str, str, bool]]:
+    """``(id, operation, dry_run)`` of the expired jobs (see ``expired_jobs``)."""
     ttl = timedelta(seconds=bulk_settings.RESULTS_TTL) if ttl is None else ttl
     cutoff = (now or timezone.now()) - ttl
     finished_before = Q(completed_at__lt=cutoff) | Q(failed_at__lt=cutoff) | Q(aborted_at__lt=cutoff)
     return [
-        str(pk)
-        for pk in BulkJob.objects.filter(finished_before, state__in=FINAL_STATES, results_purged_at=None)
+        (str(pk), operation, dry_run)
+        for pk, operation, dry_run in BulkJob.objects.filter(
+            finished_before, state__in=FINAL_STATES, results_purged_at=None
+        )
         .order_by()
-        .values_list("pk", flat=True)
+        .values_list("pk", "operation", "dry_run")
     ]
 
 
@@ -71,26 +79,35 @@ def purge_expired_results(
     Safe to run concurrently with workers: only jobs in a final state are touched, and those never
     move again. ``dry_run`` counts without deleting.
     """
-    ids = expired_jobs(ttl, now=now)
+    expired = _expired(ttl, now)
     report = PurgeReport()
-    for first in range(0, len(ids), _JOBS_PER_TRANSACTION):
-        batch = ids[first : first + _JOBS_PER_TRANSACTION]
+    for first in range(0, len(expired), _JOBS_PER_TRANSACTION):
+        jobs = expired[first : first + _JOBS_PER_TRANSACTION]
+        batch = [pk for pk, _, _ in jobs]
         results = BulkJobResult.objects.filter(job_id__in=batch)
         chunks = BulkJobDataChunk.objects.filter(job_id__in=batch)
+        # An export's rows; a dry run's claims (left when it never finished): queried only for such jobs.
+        exports = [pk for pk, operation, _ in jobs if operation == JobOperation.QUERY]
+        dry_runs = [pk for pk, _, is_dry_run in jobs if is_dry_run]
+        pages = BulkJobResultPage.objects.filter(job_id__in=exports)
         if dry_run:
             report.jobs += len(batch)
-            report.results += results.count()
+            report.results += results.count() + (pages.count() if exports else 0)
             report.data_chunks += chunks.count()
             continue
         with transaction.atomic():
             report.results += results.delete()[0]
+            if exports:
+                report.results += pages.delete()[0]
+            if dry_runs:
+                BulkJobKeyClaim.objects.filter(job_id__in=dry_runs).delete()
             report.data_chunks += chunks.delete()[0]
             BulkJobChunk.objects.filter(job_id__in=batch).delete()  # the processing plan: the facts stay on the job
             report.jobs += BulkJob.objects.filter(pk__in=batch, results_purged_at=None).update(
                 results_purged_at=timezone.now()
             )
             # Cached status documents predate the purge: drop them so the next poll shows results_purged_at.
-            transaction.on_commit(lambda batch=batch: _forget(batch))
+            transaction.on_commit(partial(_forget, batch))
     return report
 
 
@@ -135,7 +152,7 @@ def purge_abandoned_jobs(ttl: timedelta | None = None, *, now: datetime | None =
                 JobState.ABORTED,
                 error_message=f"abandoned: Open with no upload for {int(ttl.total_seconds())}s (BULK_DRF_OPEN_JOB_TTL)",
             )
-            report.data_chunks += BulkJobDataChunk.objects.filter(job_id=pk).delete()[0]
+            report.data_chunks += BulkJobDataChunk.objects.filter(job_id=job.pk).delete()[0]
             BulkJob.objects.filter(pk=pk).update(results_purged_at=timezone.now())
             report.jobs += 1
     return report

@@ -42,6 +42,7 @@ class JobOperation(models.TextChoices):
     UPSERT = "upsert"
     DELETE = "delete"
     READ = "read"
+    QUERY = "query"
 
 
 class ResultKind(models.TextChoices):

@@ -19,7 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init, worker_ready
 
 from ..conf import bulk_settings
-from . import fanout, processing, retention
+from . import fanout, processing, retention, runner
 from .lifecycle import enqueue
 from .models import BulkJob
 from .wiring import job_plumbing_problems
@@ -67,7 +67,7 @@ def run_bulk_job(self: Any, job_id: str, failures: int = 0) -> None:
     try:
         # Run in the caller's process (apply(), task_always_eager): no worker would take the chunk tasks.
         fan_out = not self.request.is_eager
-        processing.run_job(job_id, retry=failures > 0, fan_out=fan_out, worker=self.request.hostname or "")
+        runner.run_job(job_id, retry=failures > 0, fan_out=fan_out, worker=self.request.hostname or "")
     except processing.TimeSliceUsed:
         _queue_again(job_id)
     except SoftTimeLimitExceeded:

@@ -39,7 +39,7 @@ class BulkJobCreateThrottle(ScopedRateThrottle):
 
     def get_rate(self) -> str | None:
         rate = api_settings.DEFAULT_THROTTLE_RATES.get(SCOPE)
-        return rate if rate is not None else bulk_settings.JOB_CREATE_RATE
+        return rate if rate is not None else bulk_settings.JOB_CREATE_RATE  # type: ignore[return-value]  # a rate string
 
     def allow_request(self, request: Any, view: Any) -> bool:
         self.rate = self.get_rate()

@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-import ijson
+import ijson  # type: ignore[import-untyped]  # ijson ships no type information
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import BaseParser
 
@@ -298,11 +298,15 @@ class CSVStreamParser(BaseParser):
     Every error names the line: a row with more or fewer cells than the header, bytes that are not
     in the request's charset (utf-8 by default; a byte order mark, as Excel writes, is skipped), a
     header with an unnamed or repeated column. Empty cells are left out of the record.
+
+    The cells are separated by ``parser_context["csv_delimiter"]`` (a comma by default): the job views put
+    the job's ``column_delimiter`` there before reading the body. Lines may end in LF or CRLF.
     """
 
     media_type = "text/csv"
 
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
+        delimiter = (parser_context or {}).get("csv_delimiter") or ","
         encoding = (parser_context or {}).get("encoding") or "utf-8"
         try:
             codec = codecs.lookup(encoding).name
@@ -310,7 +314,7 @@ class CSVStreamParser(BaseParser):
             raise ParseError(f"unknown charset {encoding!r}") from None
         reader = _reader(stream, parser_context)
         lines = _TextLines(reader, "utf-8-sig" if codec == "utf-8" else codec, encoding)
-        rows = csv.reader(lines)
+        rows = csv.reader(lines, delimiter=delimiter)
         try:
             header = next(rows, None)
         except csv.Error as exc:

@@ -5,17 +5,16 @@ Only a job's owner (or staff) sees or changes it; for anyone else the job does n
 
 from __future__ import annotations
 
-import re
 import uuid
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.http import Http404, StreamingHttpResponse
 from rest_framework import mixins, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.fields import HiddenField
-from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.renderers import BrowsableAPIRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -23,19 +22,22 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from ..sync.storable import printable
-from . import aggregates, fanout, lifecycle, progress
-from .csv_io import CSVRenderer, csv_lines
+from . import aggregates, downloads, fanout, lifecycle, progress
+from .csv_io import CSVRenderer
+from .csv_options import DELIMITERS
+from .cursors import decode_locator, encode_locator
 from .errors import JobNotComplete, ResultsPurged
 from .http import as_api_exception
+from .listing import BulkJobPagination, count_param, filter_jobs
 from .mixins import check_record_ids
 from .models import BulkJob, BulkJobResult
 from .openapi import BulkJobSchema
 from .processing import build_viewset
-from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer
-from .states import JobOperation, JobState, ResultKind
+from .serializers import BulkJobResultSerializer, BulkJobSerializer, BulkJobStateSerializer, absolute_urls
+from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 from .uploads import CSVStreamParser, JSONStreamParser, RecordStream
 
-__all__ = ["BulkJobPagination", "BulkJobViewSet"]
+__all__ = ["BulkJobPagination", "BulkJobViewSet", "results_csv"]
 
 _PAGE_DEFAULT = 100
 _PAGE_MAX = 10_000
@@ -46,37 +48,7 @@ def visible_to(user: Any, owner_id: Any) -> bool:
     return bool(user.is_staff) or str(user.pk) == str(owner_id)
 
 
-_COUNT = re.compile(r"[0-9]{1,15}\Z")  # ASCII digits; 15 keep any offset + limit far inside a bigint
-
-
-def _count_param(request: Request, name: str, default: int) -> int:
-    """A non-negative integer query parameter: ASCII digits only (``int()`` takes "\\u0661", "1_0", "+1" and
-    numbers past the database's bigint), else a 400 naming the parameter."""
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if _COUNT.match(raw) is None:
-        raise ValidationError({name: [f"'{printable(raw)[:40]}' is not a count (ASCII digits, at most 15 of them)"]})
-    return int(raw)
-
-
-class BulkJobPagination(LimitOffsetPagination):
-    """``?limit=&offset=`` on the job list: 50 jobs a page by default, at most 500."""
-
-    default_limit = 50
-    max_limit = 500
-
-    def get_offset(self, request: Request) -> int:
-        """DRF's offset, parsed as a count (400 for anything else: a huge offset is a database error)."""
-        return _count_param(request, self.offset_query_param, 0)
-
-    def get_limit(self, request: Request) -> int | None:
-        """DRF's limit, parsed as a count, at least 1 and at most ``max_limit``."""
-        limit = _count_param(request, self.limit_query_param, self.default_limit)
-        return min(max(limit, 1), self.max_limit)
-
-
-class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
+class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
     """The job resource. ``GET`` on a job answers from the cache while the job runs (no query)."""
 
     serializer_class = BulkJobSerializer
@@ -91,11 +63,22 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         JSON body answered 400."""
         return super().handle_exception(as_api_exception(exc))
 
-    def get_queryset(self) -> Any:
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
+        """DRF's, with an unknown ``?format=`` answered 400 naming the parameter (DRF answers 404)."""
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            formats = [r.format for r in self.get_renderers() if r.format != "api"]
+            shown = printable(request.query_params.get("format", ""))[:40]
+            raise ValidationError({"format": [f"'{shown}' is not one of {', '.join(formats)}"]}) from None
+
+    def get_queryset(self) -> QuerySet[BulkJob]:
         jobs_qs = BulkJob.objects.all()
         if self.action == "list" or not self.request.user.is_staff:
             jobs_qs = jobs_qs.filter(owner_id=self.request.user.pk)  # the list is always one's own jobs
         if self.action == "list":
+            # ?state=, ?operation=, ?created_after=, ?created_before= (listing.filter_jobs: 400 for a bad one)
+            jobs_qs = filter_jobs(jobs_qs, self.request.query_params)
             jobs_qs = jobs_qs.order_by("-created_at", "-pk")  # pk breaks ties: stable pages
         return jobs_qs
 
@@ -126,9 +109,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         if cached is not None:
             if not visible_to(request.user, cached["owner"]):
                 raise Http404("no such bulk job")
-            return Response(cached)
+            return Response(absolute_urls(cached, request))
         job = self.get_job()
-        return Response(progress.publish_status(job))
+        return Response(absolute_urls(progress.publish_status(job), request))
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``{"state": "UploadComplete"}`` closes the job (and queues it); ``{"state": "Aborted"}`` aborts it."""
@@ -140,7 +123,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 lifecycle.close(job)
             else:
                 lifecycle.abort(job)
-        return Response(BulkJobSerializer(job).data)
+        return Response(BulkJobSerializer(job, context={"request": request}).data)
 
     @action(detail=True, methods=["put"], parser_classes=[JSONStreamParser, CSVStreamParser], url_name="data")
     def data(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -150,6 +133,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         job's ``BULK_DRF_MAX_JOB_BYTES``, and nothing of a refused upload is kept.
         """
         job = self.get_job()  # before the body is read: a stranger's upload is not parsed at all
+        request.parser_context["csv_delimiter"] = DELIMITERS[job.column_delimiter]
         records = request.data
         if not isinstance(records, list | RecordStream):
             raise ParseError("expected a JSON array of records (or text/csv)")
@@ -167,20 +151,61 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
     @action(
         detail=True,
         methods=["get"],
-        renderer_classes=[JSONRenderer, BrowsableAPIRenderer, CSVRenderer],
+        renderer_classes=[JSONRenderer, BrowsableAPIRenderer, CSVRenderer, downloads.NDJSONRenderer],
         url_name="results",
     )
     def results(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        """Per-record outcomes: ``?kind=succeeded|failed|unprocessed``, ``?offset=&limit=``; CSV by ``Accept``."""
+        """Per-record outcomes (of a query job: the rows): ``?kind=succeeded|failed|unprocessed``, as JSON, CSV or
+        NDJSON (``Accept`` or ``?format=``), paged by locator (``?locator=&max_records=``) or, for JSON pages of an
+        ingest job, by ``?offset=&limit=``."""
         job = self.get_job()
         if job.results_purged_at is not None:
             raise ResultsPurged(job)
-        kind = request.query_params.get("kind", ResultKind.SUCCEEDED)
+        params = request.query_params
+        kind = params.get("kind", ResultKind.SUCCEEDED)
         if kind not in ResultKind.values:
-            raise ValidationError({"kind": [f"{kind!r} is not one of {', '.join(ResultKind.values)}"]})
-        as_csv = getattr(request.accepted_renderer, "format", None) == "csv"
-        if as_csv:
-            return self._results_csv(job, kind)
+            raise ValidationError({"kind": [f"{printable(kind)[:40]!r} is not one of {', '.join(ResultKind.values)}"]})
+        fmt = getattr(request.accepted_renderer, "format", None) or "json"
+        fmt = fmt if fmt in downloads.FORMATS else "json"  # the browsable API's page is the JSON one
+        by_locator = "locator" in params or "max_records" in params
+        if by_locator and ("offset" in params or "limit" in params):
+            raise ValidationError({"locator": ["page by locator and max_records, or by offset and limit, not both"]})
+        if job.operation == JobOperation.QUERY:
+            if "offset" in params or "limit" in params:
+                raise ValidationError({"offset": ["the results of a query job are paged by locator and max_records"]})
+            if job.state not in FINAL_STATES:
+                raise JobNotComplete(job.state, "the results of a query job are")
+        elif fmt == "json" and not by_locator:
+            return self._results_by_offset(request, job, kind)
+        return self._results_by_locator(request, job, kind, fmt)
+
+    def _results_by_locator(self, request: Request, job: BulkJob, kind: str, fmt: str) -> StreamingHttpResponse:
+        """One page of a result list, streamed (``downloads``), its end named by the ``Bulk-Locator`` header."""
+        params = request.query_params
+        source = downloads.result_list(job, kind)
+        start = source.first
+        if "locator" in params:
+            start = max(decode_locator(job.pk, kind, params["locator"]), source.first)
+        max_records = count_param(request, "max_records", 0) if "max_records" in params else None
+        if max_records == 0:
+            raise ValidationError({"max_records": ["give at least 1 (or leave it out for every row that is left)"]})
+        stop = source.next_position(start, max_records)
+        next_locator = None if stop is None else encode_locator(job.pk, kind, stop)
+        head = {
+            "count": source.count,
+            "locator": params.get("locator") if "locator" in params else None,
+            "next_locator": next_locator,
+            "next": None if next_locator is None else self._locator_url(request, next_locator),
+        }
+        response = StreamingHttpResponse(
+            downloads.stream(source, start, stop, fmt, head), content_type=downloads.CONTENT_TYPES[fmt]
+        )
+        response["Bulk-Locator"] = next_locator or "null"
+        if fmt != "json":
+            response["Content-Disposition"] = f'attachment; filename="bulk-job-{job.pk}-{kind}.{fmt}"'
+        return response
+
+    def _results_by_offset(self, request: Request, job: BulkJob, kind: str) -> Response:
         offset, limit = self._page(request)
         if kind == ResultKind.UNPROCESSED:  # the records of the chunks not committed (not a prefix: fan-out)
             count = fanout.count_unprocessed(job)
@@ -189,7 +214,7 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
             count = queryset.count()
-            rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data
+            rows = BulkJobResultSerializer(queryset[offset : offset + limit], many=True).data  # type: ignore[assignment]  # many=True: a ReturnList
         return Response(
             {
                 "count": count,
@@ -199,35 +224,16 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
             }
         )
 
-    def _results_csv(self, job: BulkJob, kind: str) -> StreamingHttpResponse:
-        if kind == ResultKind.UNPROCESSED:
-
-            def unprocessed() -> Any:
-                return (
-                    {"index": index, **(record if isinstance(record, dict) else {"id": record})}
-                    for index, record in fanout.iter_unprocessed(job)
-                )
-
-            # Records need not share their keys: a first pass collects every column, in order of appearance.
-            columns = list(dict.fromkeys(key for row in unprocessed() for key in row)) or ["index"]
-            lines = csv_lines(unprocessed(), columns=columns)
-        else:
-            queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")
-            lines = csv_lines(
-                (
-                    {"index": r.index, "pk": r.object_pk, "created": r.created, "errors": r.errors, "data": r.data}
-                    for r in queryset.iterator(chunk_size=2000)
-                ),
-                columns=["index", "pk", "created", "errors", "data"],
-            )
-        response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="bulk-job-{job.pk}-{kind}.csv"'
-        return response
+    @staticmethod
+    def _locator_url(request: Request, locator: str) -> str:
+        query = request.query_params.copy()
+        query["locator"] = locator
+        return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
     @staticmethod
     def _page(request: Request) -> tuple[int, int]:
-        offset = _count_param(request, "offset", 0)
-        limit = _count_param(request, "limit", _PAGE_DEFAULT)
+        offset = count_param(request, "offset", 0)
+        limit = count_param(request, "limit", _PAGE_DEFAULT)
         return offset, min(max(limit, 1), _PAGE_MAX)
 
     @staticmethod
@@ -256,7 +262,20 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet):
                 if k not in ("format",)
             }
         viewset = build_viewset(job, method="GET")
-        return Response({"job_id": str(job.pk), "aggregates": aggregates.compute(job, viewset.get_queryset(), spec)})
+        computed = aggregates.compute(job, viewset.get_queryset(), spec)
+        # "job_id" is the 0.1 spelling, kept for one release (deprecated): every job response names the job "id".
+        return Response({"id": str(job.pk), "aggregates": computed, "job_id": str(job.pk)})
+
+
+def results_csv(job: BulkJob, kind: str) -> StreamingHttpResponse:
+    """One whole result list of ``job`` as a streamed CSV download, with the job's ``column_delimiter`` and
+    ``line_ending`` (``?kind=`` without a locator; the admin's downloads too)."""
+    source = downloads.result_list(job, kind)
+    response = StreamingHttpResponse(
+        downloads.stream(source, source.first, None, "csv", {}), content_type=downloads.CONTENT_TYPES["csv"]
+    )
+    response["Content-Disposition"] = f'attachment; filename="bulk-job-{job.pk}-{kind}.csv"'
+    return response
 
 
 def _id_checker(job: BulkJob) -> Any:

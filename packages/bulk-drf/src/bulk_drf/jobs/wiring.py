@@ -12,6 +12,9 @@ A job is run by a Celery worker in another process, which reports progress throu
 Neither matters when tasks run eagerly (``task_always_eager``, tests) or when only the synchronous
 endpoints are used, so both are warnings at ``manage.py check``; submitting a job with no Celery app is
 refused with a 503, and a worker started with a process-local cache logs an error at start.
+
+A third problem can only be seen when a job is submitted: a broker that does not answer
+(``broker_problem``). The job is refused with a 503 naming the broker, before it leaves ``Open``.
 """
 
 from __future__ import annotations
@@ -23,7 +26,14 @@ from django.core.checks import Warning
 
 from ..conf import bulk_settings
 
-__all__ = ["celery_app", "celery_is_configured", "job_plumbing_problems", "process_local_cache", "runs_eagerly"]
+__all__ = [
+    "broker_problem",
+    "celery_app",
+    "celery_is_configured",
+    "job_plumbing_problems",
+    "process_local_cache",
+    "runs_eagerly",
+]
 
 PROCESS_LOCAL_CACHES = frozenset(
     {"django.core.cache.backends.locmem.LocMemCache", "django.core.cache.backends.dummy.DummyCache"}
@@ -34,7 +44,7 @@ def celery_app() -> Any:
     """The current Celery app (the project's, once its ``celery.py`` is imported)."""
     from celery import current_app
 
-    return current_app._get_current_object()
+    return current_app._get_current_object()  # type: ignore[attr-defined]  # a Proxy at runtime
 
 
 def celery_is_configured() -> bool:
@@ -48,6 +58,32 @@ def celery_is_configured() -> bool:
 def runs_eagerly() -> bool:
     """Whether tasks run in the calling process (``task_always_eager``): no worker, no broker, one cache."""
     return bool(celery_app().conf.task_always_eager)
+
+
+def broker_problem() -> tuple[str, str] | None:
+    """``(broker URL, error)`` when the Celery broker cannot be connected to now, else None.
+
+    Connects afresh (a pooled connection would look alive after the broker died), with the app's
+    ``broker_connection_timeout`` per attempt and the retries of its ``task_publish_retry_policy`` (what a
+    publish would spend; about half a second by default for a refused connection), not the worker's
+    ``broker_connection_max_retries``, which may be "forever". The URL's password is masked (``**``).
+    """
+    app = celery_app()
+    policy = {"max_retries": 3, "interval_start": 0, "interval_step": 0.2, "interval_max": 1}
+    policy.update(app.conf.task_publish_retry_policy or {})
+    connection = app.connection_for_write()
+    try:
+        connection.ensure_connection(
+            max_retries=policy["max_retries"],
+            interval_start=policy["interval_start"],
+            interval_step=policy["interval_step"],
+            interval_max=policy["interval_max"],
+        )
+    except Exception as exc:  # kombu's OperationalError, a transport's own errors, a missing client library
+        return connection.as_uri(), str(exc) or type(exc).__name__
+    finally:
+        connection.release()
+    return None
 
 
 def process_local_cache() -> str | None:

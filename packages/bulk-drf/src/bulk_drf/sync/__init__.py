@@ -2,7 +2,8 @@
 
 - ``mixins``: ``BulkOperationsMixin``, the viewset mixin;
 - ``operations``: ``execute_batch``, validating and writing a batch all-or-nothing (or item by item);
-- ``validation``: batched validation and the uniqueness check; ``rendering``: the render plan;
+- ``shortcuts``: the DRF shortcuts (validation and the render plan, each with when it applies and when it
+  falls back to DRF's own code); ``validation``: the batch's uniqueness check and error shapes;
 - ``ids``: the id syntax; ``storable``: values the database could not store; ``exceptions``: the HTTP errors;
 - ``openapi``: drf-spectacular documentation of the array routes.
 

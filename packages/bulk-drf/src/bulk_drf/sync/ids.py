@@ -61,16 +61,16 @@ class InvalidId(ValueError):
         self.code = code
 
 
-def _target(pk_field: models.Field) -> models.Field:
+def _target(pk_field: models.Field[Any, Any]) -> models.Field[Any, Any]:
     field = pk_field
-    target: models.Field | None = getattr(field, "target_field", None) if field.is_relation else None
+    target: models.Field[Any, Any] | None = getattr(field, "target_field", None) if field.is_relation else None
     while target is not None:  # a foreign key (or one-to-one) pk: the type of the pk it points to
         field = target
         target = getattr(field, "target_field", None) if field.is_relation else None
     return field
 
 
-def id_rule(pk_field: models.Field) -> str:
+def id_rule(pk_field: models.Field[Any, Any]) -> str:
     """What an id of ``pk_field`` looks like, in words (for error messages and docs)."""
     internal = _target(pk_field).get_internal_type()
     if internal in INTEGER_TYPES:
@@ -86,13 +86,13 @@ def _shown(raw: Any) -> str:
     return text if len(text) <= 40 else text[:37] + "..."
 
 
-def parse_id(pk_field: models.Field, raw: Any) -> Any:
+def parse_id(pk_field: models.Field[Any, Any], raw: Any) -> Any:
     """``raw`` as a value of ``pk_field`` (see the module docstring); ``InvalidId`` otherwise."""
     return id_parser(pk_field)(raw)
 
 
 @cache
-def id_parser(pk_field: models.Field) -> Callable[[Any], Any]:
+def id_parser(pk_field: models.Field[Any, Any]) -> Callable[[Any], Any]:
     """``parse_id`` for one pk field, with the field's type and range worked out once (a batch parses
     a thousand ids: the router, the connection and the range are not looked up for each)."""
     field = _target(pk_field)
@@ -140,7 +140,7 @@ def id_parser(pk_field: models.Field) -> Callable[[Any], Any]:
     return other
 
 
-def _range(field: models.Field, internal: str) -> tuple[int, int]:
+def _range(field: models.Field[Any, Any], internal: str) -> tuple[int, int]:
     """The column's range on its database; at most the signed 64 bits every backend's driver can bind."""
     connection = connections[router.db_for_read(field.model)] if getattr(field, "model", None) else None
     low, high = connection.ops.integer_field_range(internal) if connection is not None else (None, None)

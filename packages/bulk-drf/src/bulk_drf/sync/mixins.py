@@ -16,7 +16,8 @@ is both). A request above ``BULK_DRF_SYNC_MAX_ITEMS`` goes to the ``bulk_too_lar
 
 from __future__ import annotations
 
-from typing import Any
+import builtins
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.http import Http404
@@ -31,13 +32,20 @@ from .exceptions import InvalidBulkPayload, PayloadTooLarge, as_parse_error
 from .ids import InvalidId, id_parser, parse_id
 from .openapi import BulkSchema
 from .operations import BatchResult
-from .rendering import use_render_plan
-from .validation import use_plain_views
+from .shortcuts import use_plain_views, use_render_plan
 
 __all__ = ["BulkOperationsMixin"]
 
+if TYPE_CHECKING:
+    # What the mixin is composed with, for the type checker only (at runtime a mixin stays a plain class).
+    from rest_framework.viewsets import ModelViewSet
 
-class BulkOperationsMixin:
+    _ViewSet = ModelViewSet[Any]
+else:
+    _ViewSet = object
+
+
+class BulkOperationsMixin(_ViewSet):
     """Bulk endpoints on a ``ModelViewSet``'s list URL; single-object requests behave exactly as in DRF.
 
     - ``GET /things/?ids=3,1,2``: those rows, in that order, with one query.
@@ -55,11 +63,11 @@ class BulkOperationsMixin:
     schema = BulkSchema()
 
     @classmethod
-    def as_view(cls, actions: dict[str, str] | None = None, **initkwargs: Any) -> Any:
+    def as_view(cls, actions: dict[str, Any] | None = None, **initkwargs: Any) -> Any:
         """Add the bulk methods to the list route (the one mapping ``get: list`` or ``post: create``)."""
         if actions and (actions.get("get") == "list" or actions.get("post") == "create"):
             actions = {**cls.bulk_list_actions, **actions}  # an explicit mapping of the viewset wins
-        return super().as_view(actions, **initkwargs)  # type: ignore[misc]
+        return super().as_view(actions, **initkwargs)
 
     def get_object(self) -> Any:
         """DRF's ``get_object``; on the list route (no lookup in the URL) a 404 instead of an assertion.
@@ -67,28 +75,28 @@ class BulkOperationsMixin:
         The list route now answers PUT, and DRF's OPTIONS metadata probes ``get_object()`` for PUT. A pk
         in the URL follows the id syntax (``ids.parse_id``); anything else is a 404.
         """
-        url_kwarg = self.lookup_url_kwarg or self.lookup_field  # type: ignore[attr-defined]
-        if url_kwarg not in self.kwargs:  # type: ignore[attr-defined]
+        url_kwarg = self.lookup_url_kwarg or self.lookup_field
+        if url_kwarg not in self.kwargs:
             raise Http404
         pk_field = self._bulk_model()._meta.pk
-        if self.lookup_field in ("pk", pk_field.name, pk_field.attname):  # type: ignore[attr-defined]
+        if self.lookup_field in ("pk", pk_field.name, pk_field.attname):
             # The bulk routes' id syntax here too: an Arabic-Indic "1" is not row 1; 10**20 is a 404, not a 500.
             try:
-                self.kwargs[url_kwarg] = parse_id(pk_field, self.kwargs[url_kwarg])  # type: ignore[attr-defined]
+                self.kwargs[url_kwarg] = parse_id(pk_field, self.kwargs[url_kwarg])
             except InvalidId:
                 raise Http404 from None
-        return super().get_object()  # type: ignore[misc]
+        return super().get_object()
 
     # -- actions --------------------------------------------------------------------------------
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """``?ids=`` reads those rows (in the order asked) with one query; otherwise DRF's ``list``."""
         if "ids" not in request.query_params:
-            return super().list(request, *args, **kwargs)  # type: ignore[misc]
+            return super().list(request, *args, **kwargs)
         ids = self.get_bulk_ids(request)
         rows = {obj.pk: obj for obj in self.filter_queryset(self.get_queryset()).filter(pk__in=ids)}
         ordered = [rows[pk] for pk in ids if pk in rows]
-        page = self.paginate_queryset(ordered)
+        page = self.paginate_queryset(ordered)  # type: ignore[arg-type]  # DRF's paginators slice any sequence
         if page is not None:
             return self.get_paginated_response(self._rows_serializer(page).data)
         return Response(self._rows_serializer(ordered).data)
@@ -96,7 +104,7 @@ class BulkOperationsMixin:
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         """An array body is a bulk create (or upsert); anything else is DRF's ``create``, unchanged."""
         if not isinstance(request.data, list):
-            return super().create(request, *args, **kwargs)  # type: ignore[misc]
+            return super().create(request, *args, **kwargs)
         return self.bulk_create(request, *args, **kwargs)
 
     def bulk_create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -144,31 +152,35 @@ class BulkOperationsMixin:
 
     # -- hooks (override like DRF's perform_create) ---------------------------------------------
 
-    def perform_bulk_create(self, instances: list[models.Model]) -> None:
+    def perform_bulk_create(self, instances: builtins.list[models.Model]) -> None:
         """Insert ``instances`` (one ``bulk_create``); set fields the client does not send here."""
         operations.write_create(self._bulk_model(), instances)
 
     def perform_bulk_upsert(
-        self, instances: list[models.Model], *, unique_fields: list[str], update_fields: list[str]
+        self,
+        instances: builtins.list[models.Model],
+        *,
+        unique_fields: builtins.list[str],
+        update_fields: builtins.list[str],
     ) -> None:
         """Insert or update ``instances`` matching on ``unique_fields`` (one ``bulk_create(update_conflicts=True)``)."""
         operations.write_upsert(self._bulk_model(), instances, unique_fields=unique_fields, update_fields=update_fields)
 
-    def perform_bulk_update(self, instances: list[models.Model], fields: list[str]) -> None:
+    def perform_bulk_update(self, instances: builtins.list[models.Model], fields: builtins.list[str]) -> None:
         """Write ``fields`` of ``instances`` (one ``bulk_update``)."""
         operations.write_update(self._bulk_model(), instances, fields)
 
-    def perform_bulk_destroy(self, instances: list[models.Model]) -> None:
+    def perform_bulk_destroy(self, instances: builtins.list[models.Model]) -> None:
         """Delete ``instances`` (one queryset ``delete()``)."""
         operations.write_delete(self._bulk_model(), instances)
 
     # -- building blocks ------------------------------------------------------------------------
 
-    def run_bulk(self, operation: operations.Operation, items: list[Any], **kwargs: Any) -> BatchResult:
+    def run_bulk(self, operation: operations.Operation, items: builtins.list[Any], **kwargs: Any) -> BatchResult:
         """Validate and write ``items`` all-or-nothing (a 400 listing every failing item otherwise)."""
         return operations.execute_batch(self, operation, items, all_or_nothing=True, **kwargs)
 
-    def get_bulk_items(self, request: Request, what: str = "an array of objects") -> list[Any]:
+    def get_bulk_items(self, request: Request, what: str = "an array of objects") -> builtins.list[Any]:
         """The request's array body; 400 for anything else, 413 above ``BULK_DRF_MAX_RECORDS``."""
         data = request.data
         if not isinstance(data, list):
@@ -186,7 +198,7 @@ class BulkOperationsMixin:
             )
         return data
 
-    def get_bulk_ids(self, request: Request) -> list[Any]:
+    def get_bulk_ids(self, request: Request) -> builtins.list[Any]:
         """The pks named by ``?ids=`` (comma-separated, or repeated), in order, without repeats."""
         raw = [part.strip() for value in request.query_params.getlist("ids") for part in value.split(",")]
         raw = [part for part in raw if part]
@@ -212,7 +224,7 @@ class BulkOperationsMixin:
             raise ValidationError({"ids": bad}, code="invalid")
         return ids
 
-    def get_unique_fields(self, request: Request) -> list[str]:
+    def get_unique_fields(self, request: Request) -> builtins.list[str]:
         """``?unique_fields=a,b`` as a list (empty when absent); checked against the model's unique keys."""
         value = request.query_params.get("unique_fields")
         if value is None:
@@ -223,7 +235,7 @@ class BulkOperationsMixin:
         operations.upsert_key(self._bulk_model(), fields)  # raises a 400 naming unknown or non-unique fields
         return fields
 
-    def bulk_too_large(self, request: Request, items: list[Any]) -> Response:
+    def bulk_too_large(self, request: Request, items: builtins.list[Any]) -> Response:
         """Hook for more items than ``BULK_DRF_SYNC_MAX_ITEMS``: a 413 here.
 
         ``BulkJobsMixin`` overrides it: a 202 background job with ``BULK_DRF_AUTO_ASYNC``, else a 413 naming
@@ -237,7 +249,7 @@ class BulkOperationsMixin:
 
     def handle_exception(self, exc: Exception) -> Response:
         """DRF's, with a too deeply nested JSON body answered 400 (``exceptions.as_parse_error``)."""
-        return super().handle_exception(as_parse_error(exc))  # type: ignore[misc,no-any-return]
+        return super().handle_exception(as_parse_error(exc))
 
     def bulk_response_data(self, request: Request, result: BatchResult) -> dict[str, Any]:
         """Counts, ids and the written rows (left out with ``Prefer: return=minimal``)."""
@@ -250,12 +262,13 @@ class BulkOperationsMixin:
             data["data"] = self._rows_serializer(result.instances).data
         return data
 
-    def _rows_serializer(self, instances: list[Any]) -> Any:
+    def _rows_serializer(self, instances: builtins.list[Any]) -> Any:
         """``get_serializer(instances, many=True)`` rendering with the per-field plan (DRF's output)."""
         serializer = self.get_serializer(instances, many=True)
-        use_plain_views(getattr(serializer, "child", serializer))  # one serializer renders every row
+        # One serializer renders every row: a ListSerializer's child (or the serializer, when not a list).
+        use_plain_views(getattr(serializer, "child", serializer))  # type: ignore[arg-type]  # a Serializer either way
         use_render_plan(serializer, self._bulk_model())
         return serializer
 
     def _bulk_model(self) -> type[models.Model]:
-        return self.get_queryset().model  # type: ignore[attr-defined,no-any-return]
+        return self.get_queryset().model

@@ -12,12 +12,21 @@ mixins the same way (``schema_mixins``), from the parts built here (``spectacula
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from rest_framework.schemas.inspectors import DefaultSchema, ViewInspector
 
 __all__ = ["ARRAY_ACTIONS", "BulkSchema", "spectacular_parts"]
+
+# drf-spectacular's direction argument.
+_Direction = Literal["request", "response"]
+
+if TYPE_CHECKING:  # the AutoSchema the mixins go before, for the type checker (at runtime plain mixins)
+    from drf_spectacular.openapi import AutoSchema as _AutoSchema
+else:
+    _AutoSchema = object
 
 ARRAY_ACTIONS = {"bulk_update", "partial_bulk_update"}
 
@@ -36,7 +45,7 @@ class BulkSchema(DefaultSchema):
         inspector = super().__get__(instance, owner)
         if instance is None or _auto_schema() is None:
             return inspector
-        bulk_class = _bulk_class(type(inspector), self.schema_mixins(instance), self.name_prefix)
+        bulk_class = _bulk_class(type(inspector), self.schema_mixins(instance), self.name_prefix)  # type: ignore[arg-type]  # classes are hashable
         if bulk_class is None:
             return inspector
         bulk = bulk_class()
@@ -50,7 +59,7 @@ def _auto_schema() -> type | None:
         from drf_spectacular.openapi import AutoSchema  # the openapi extra: optional
     except ImportError:
         return None
-    return AutoSchema  # type: ignore[no-any-return]
+    return AutoSchema
 
 
 @cache
@@ -65,16 +74,12 @@ def _bulk_class(base: type[ViewInspector], mixins: tuple[type, ...], prefix: str
 def spectacular_parts() -> dict[str, Any]:
     """drf-spectacular helpers and the sync schema mixin, built on first use (importing this module never needs
     drf-spectacular): ``view_model``, ``pk_schema``, ``item_errors``, ``too_large``, ``BulkAutoSchemaMixin``."""
-    from drf_spectacular.plumbing import (
-        build_array_type,
-        build_basic_type,
-        build_media_type_object,
-        build_object_type,
-        force_instance,
-        get_view_model,
-    )
+    from drf_spectacular.plumbing import build_basic_type as _build_basic_type
+    from drf_spectacular.plumbing import get_view_model
     from drf_spectacular.types import OpenApiTypes
-    from drf_spectacular.utils import OpenApiParameter
+
+    # Typed Optional: it is None only for OpenApiTypes.NONE, never asked for here.
+    build_basic_type = cast("Callable[[Any], dict[str, Any]]", _build_basic_type)
 
     def view_model(view: Any) -> Any:
         # drf-spectacular's own lookup (``queryset``, then ``get_queryset()`` guarded): a viewset scoping
@@ -94,6 +99,25 @@ def spectacular_parts() -> dict[str, Any]:
         if internal.endswith("AutoField") or internal.endswith("IntegerField"):
             return build_basic_type(OpenApiTypes.INT)
         return build_basic_type(OpenApiTypes.STR)
+
+    item_errors, too_large = _error_schemas()
+    return {
+        "view_model": view_model,
+        "pk_schema": pk_schema,
+        "item_errors": item_errors,
+        "too_large": too_large,
+        "BulkAutoSchemaMixin": _bulk_auto_schema_mixin(view_model, pk_schema, item_errors, too_large),
+    }
+
+
+def _error_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The bodies of a 400 (every failing item) and of a 413 (too many items)."""
+    from drf_spectacular.plumbing import build_array_type, build_object_type
+    from drf_spectacular.plumbing import build_basic_type as _build_basic_type
+    from drf_spectacular.types import OpenApiTypes
+
+    # Typed Optional: it is None only for OpenApiTypes.NONE, never asked for here.
+    build_basic_type = cast("Callable[[Any], dict[str, Any]]", _build_basic_type)
 
     item_errors = build_object_type(
         description="Nothing was written. Every failing item, by its index in the array.",
@@ -123,21 +147,45 @@ def spectacular_parts() -> dict[str, Any]:
         description="More items than BULK_DRF_SYNC_MAX_ITEMS (use the /bulk/ endpoint) or BULK_DRF_MAX_RECORDS.",
         properties={"detail": build_basic_type(OpenApiTypes.STR)},
     )
+    return item_errors, too_large
 
-    class BulkAutoSchemaMixin:
+
+def _bulk_action(view: Any, method: str) -> str | None:
+    """The view's action when this request is one of the array routes' (``None`` for any other)."""
+    action: str | None = getattr(view, "action", None)
+    if action in ARRAY_ACTIONS or (action, method) in {("create", "POST"), ("bulk_destroy", "DELETE")}:
+        return action
+    return None
+
+
+def _bulk_auto_schema_mixin(
+    view_model: Callable[[Any], Any],
+    pk_schema: Callable[[Any], dict[str, Any]],
+    item_errors: dict[str, Any],
+    too_large: dict[str, Any],
+) -> type:
+    """The sync schema mixin, built on first use (its methods call drf-spectacular's helpers)."""
+    from drf_spectacular.plumbing import (
+        build_array_type,
+        build_media_type_object,
+        build_object_type,
+        force_instance,
+    )
+    from drf_spectacular.plumbing import build_basic_type as _build_basic_type
+    from drf_spectacular.types import OpenApiTypes
+    from drf_spectacular.utils import OpenApiParameter
+
+    # Typed Optional: it is None only for OpenApiTypes.NONE, never asked for here.
+    build_basic_type = cast("Callable[[Any], dict[str, Any]]", _build_basic_type)
+
+    class BulkAutoSchemaMixin(_AutoSchema):
         """drf-spectacular ``AutoSchema`` additions for ``BulkOperationsMixin`` viewsets."""
 
         view: Any
         method: str
 
-        def _bulk_action(self) -> str | None:
-            action = getattr(self.view, "action", None)
-            if action in ARRAY_ACTIONS or (action, self.method) in {("create", "POST"), ("bulk_destroy", "DELETE")}:
-                return action
-            return None
-
         def get_override_parameters(self) -> list[Any]:
-            params = list(super().get_override_parameters())  # type: ignore[misc]
+            params = list(super().get_override_parameters())
             action = getattr(self.view, "action", None)
             if action == "list":
                 params.append(
@@ -166,20 +214,20 @@ def spectacular_parts() -> dict[str, Any]:
                 )
             return params
 
-        def _get_request_body(self, direction: str = "request") -> Any:
+        def _get_request_body(self, direction: _Direction = "request") -> Any:
             """drf-spectacular documents no body for DELETE; a bulk delete takes an array of ids."""
-            if self.method == "DELETE" and self._bulk_action() == "bulk_destroy":
+            if self.method == "DELETE" and _bulk_action(self.view, self.method) == "bulk_destroy":
                 ids = {
                     **build_array_type(pk_schema(self.view)),
                     "minItems": 1,
                     "description": "Primary keys of the rows to delete (or ?ids=1,2,3 instead of a body).",
                 }
                 return {"content": {"application/json": build_media_type_object(ids)}, "required": False}
-            return super()._get_request_body(direction)  # type: ignore[misc]
+            return super()._get_request_body(direction)  # type: ignore[no-untyped-call]  # unannotated upstream
 
-        def _get_request_for_media_type(self, serializer: Any, direction: str = "request") -> Any:
-            schema, required = super()._get_request_for_media_type(serializer, direction)  # type: ignore[misc]
-            action = self._bulk_action()
+        def _get_request_for_media_type(self, serializer: Any, direction: _Direction = "request") -> Any:
+            schema, required = super()._get_request_for_media_type(serializer, direction)  # type: ignore[no-untyped-call]  # unannotated upstream
+            action = _bulk_action(self.view, self.method)
             if action is None or schema is None:
                 return schema, required
             if action in ARRAY_ACTIONS:
@@ -191,7 +239,7 @@ def spectacular_parts() -> dict[str, Any]:
                 if self.method == "PATCH":  # as drf-spectacular does above: a PATCH item is partial
                     serializer = copy.copy(force_instance(serializer))
                     serializer.partial = True
-                component = self.resolve_serializer(serializer, direction)  # type: ignore[attr-defined]
+                component = self.resolve_serializer(serializer, direction)
                 body = dict(component.schema or {})
                 body["properties"] = {**body.get("properties", {}), id_key: pk_schema(self.view)}
                 body["required"] = [*[name for name in body.get("required", []) if name != id_key], id_key]
@@ -199,8 +247,8 @@ def spectacular_parts() -> dict[str, Any]:
             return {"oneOf": [schema, {**build_array_type(schema), "minItems": 1}]}, required
 
         def get_response_serializers(self) -> Any:
-            serializers = super().get_response_serializers()  # type: ignore[misc]
-            action = self._bulk_action()
+            serializers = super().get_response_serializers()
+            action = _bulk_action(self.view, self.method)
             if action is None:
                 return serializers
             if action == "bulk_destroy":
@@ -212,7 +260,7 @@ def spectacular_parts() -> dict[str, Any]:
                     required=["deleted_count", "ids"],
                 )
                 return {200: deleted, 400: item_errors, 413: too_large}
-            component = self.resolve_serializer(serializers, "response")  # type: ignore[attr-defined]
+            component = self.resolve_serializer(serializers, "response")  # type: ignore[arg-type]  # a bulk action has one
             written = build_object_type(
                 properties={
                     "created_count": build_basic_type(OpenApiTypes.INT),
@@ -226,10 +274,4 @@ def spectacular_parts() -> dict[str, Any]:
                 return {201: {"oneOf": [component.ref, written]}, 200: written, 400: item_errors, 413: too_large}
             return {200: written, 400: item_errors, 413: too_large}
 
-    return {
-        "view_model": view_model,
-        "pk_schema": pk_schema,
-        "item_errors": item_errors,
-        "too_large": too_large,
-        "BulkAutoSchemaMixin": BulkAutoSchemaMixin,
-    }
+    return BulkAutoSchemaMixin

@@ -25,15 +25,13 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bulk_signals_django.builders import new_record_factory
 from bulk_signals_django.keylocks import lock_keys
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError, IntegrityError, models, router, transaction
 from django.db.models import Exists, OuterRef
-from django.db.models.base import DEFERRED, ModelState
-from django.db.models.deletion import ProtectedError, RestrictedError
-from django.db.models.query_utils import DeferredAttribute
-from django.db.models.signals import post_init, pre_init
+from django.db.models.deletion import Collector, ProtectedError, RestrictedError
 from django.utils import timezone
 from rest_framework import serializers
 from rest_framework.exceptions import APIException, ValidationError
@@ -41,6 +39,7 @@ from rest_framework.exceptions import APIException, ValidationError
 from ..conf import bulk_settings
 from .exceptions import BulkValidationError, WriteConflict
 from .ids import INTEGER_TYPES, InvalidId, id_parser, parse_id
+from .shortcuts import prepare_serializer
 from .storable import printable, unstorable, unstorable_text
 from .validation import (
     NON_FIELD_ERRORS,
@@ -50,7 +49,6 @@ from .validation import (
     find_unique_conflicts,
     key_error,
     key_matching,
-    prepare_serializer,
     refuse_nested_writes,
     unique_keys,
 )
@@ -109,6 +107,7 @@ def execute_batch(
     partial: bool = True,
     all_or_nothing: bool = True,
     index_offset: int = 0,
+    dry_run: bool = False,
 ) -> BatchResult:
     """Validate ``items`` with ``viewset``'s serializer and write them in bulk.
 
@@ -118,8 +117,13 @@ def execute_batch(
     ``BulkValidationError`` lists every failure, and a row the user may not change refuses the
     whole batch with DRF's ``PermissionDenied``); otherwise valid items are written and failures
     reported. Item indexes are ``index_offset + i``.
+
+    With ``dry_run`` every check runs (fields, uniqueness against the table and within the batch, object
+    permissions, for a delete the protected and restricted foreign keys) and nothing is written or locked: no
+    INSERT, UPDATE or DELETE, no write hook, no receiver. The result says what would be written: ``succeeded``
+    (a new row's ``pk`` is None) and ``instances``, the rows as they would be written.
     """
-    batch = _Batch(viewset, items, all_or_nothing=all_or_nothing, index_offset=index_offset)
+    batch = _Batch(viewset, items, all_or_nothing=all_or_nothing, index_offset=index_offset, dry_run=dry_run)
     if operation == "insert":
         return batch.insert()
     if operation == "update":
@@ -200,86 +204,12 @@ def write_delete(model: type[models.Model], instances: list[models.Model]) -> in
 def new_row_factory(model: type[models.Model]) -> Callable[[dict[str, Any]], models.Model]:
     """A function doing ``obj = model(); setattr(obj, name, value)`` for each item of its argument.
 
-    Where that is provably the same, it builds the instance's ``__dict__`` as ``Model.__init__``
-    would (a fresh ``ModelState``, then every concrete column's default, in field order: constants
-    worked out once, callable and database defaults evaluated per row) and stores plain column values
-    directly, instead of ``Model.__init__``'s generic per-field loop and a ``setattr`` per value:
-    no ``pre_init``/``post_init`` receivers for ``model``, no ``__init__``/``__setattr__`` of its own
-    (or of a mixin), and plain column descriptors. Foreign keys, properties and any other names go
-    through ``setattr``, as before. Otherwise (any receiver, any doubt) it is ``model()`` + ``setattr``.
+    bulk-signals-django's ``builders.new_record_factory``: where its one rule for building without
+    ``__init__`` (``can_build_without_init``: Django's own construction, plain column descriptors, no
+    ``pre_init``/``post_init`` receivers, ...) holds, the instance's ``__dict__`` is filled as
+    ``Model.__init__`` would fill it; otherwise it is ``model()`` plus ``setattr`` (docs/django.md).
     """
-
-    def plain(data: dict[str, Any]) -> models.Model:
-        obj = model()
-        for name, value in data.items():
-            setattr(obj, name, value)
-        return obj
-
-    mro = model.__mro__
-    if (
-        pre_init.has_listeners(model)
-        or post_init.has_listeners(model)
-        or any("__init__" in vars(cls) for cls in mro if cls not in (models.Model, object))
-        or any("__setattr__" in vars(cls) or "__new__" in vars(cls) for cls in mro if cls is not object)
-        or model._meta.abstract
-    ):
-        return plain
-    template: dict[str, Any] = {"_state": None}
-    per_row: list[tuple[str, Callable[[], Any]]] = []
-    direct: set[str] = set()
-    for f in model._meta.concrete_fields:
-        if f.column is None or getattr(f, "generated", False):  # Model.__init__ skips these too
-            continue
-        descriptor = vars(model).get(f.attname)
-        if descriptor is None:
-            descriptor = next((vars(cls)[f.attname] for cls in mro if f.attname in vars(cls)), None)
-        if not isinstance(descriptor, DeferredAttribute):
-            return plain  # a property or a descriptor of the model's own: Model.__init__'s setattr runs it
-        if type(descriptor) is DeferredAttribute and not f.is_relation:
-            direct.add(f.attname)  # setattr on a plain column stores into __dict__
-        if _constant_default(f):
-            value = f.get_default()
-            if value is not DEFERRED:
-                template[f.attname] = value
-        else:
-            template[f.attname] = None  # keeps the field's place; set per row
-            per_row.append((f.attname, f.get_default))
-    new = model.__new__
-
-    def build(data: dict[str, Any]) -> models.Model:
-        obj = new(model)
-        values = obj.__dict__
-        values.update(template)
-        values["_state"] = ModelState()
-        for attname, default in per_row:
-            value = default()
-            if value is DEFERRED:
-                del values[attname]
-            else:
-                values[attname] = value
-        for name, value in data.items():
-            if name in direct:
-                values[name] = value
-            else:
-                setattr(obj, name, value)
-        return obj
-
-    return build
-
-
-def _constant_default(f: models.Field) -> bool:
-    """``f.get_default()`` returns the same value every time: ``Field.get_default`` with a non-callable
-    default, or with no default at all (``None`` or ``""``); not a callable or a database default."""
-    cls = type(f)
-    if (
-        cls.get_default is not models.Field.get_default
-        or cls._get_default is not models.Field._get_default  # type: ignore[attr-defined]
-        or cls.has_default is not models.Field.has_default
-    ):
-        return False
-    if getattr(f, "has_db_default", lambda: False)():
-        return False
-    return not (f.has_default() and callable(f.default))
+    return new_record_factory(model)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -311,10 +241,13 @@ def _unstorable_values(data: Any) -> dict[str, Any]:
 class _Batch:
     """One batch of items against one viewset: its scope, the errors found so far, one method per operation."""
 
-    def __init__(self, viewset: Any, items: list[Any], *, all_or_nothing: bool, index_offset: int) -> None:
+    def __init__(
+        self, viewset: Any, items: list[Any], *, all_or_nothing: bool, index_offset: int, dry_run: bool = False
+    ) -> None:
         self.viewset = viewset
         self.items = items
         self.all_or_nothing = all_or_nothing
+        self.dry_run = dry_run  # validate, write nothing (execute_batch)
         self.offset = index_offset
         # Every read and write is confined to what the viewset exposes, as DRF's get_object() is.
         self.scope = viewset.filter_queryset(viewset.get_queryset())
@@ -325,7 +258,9 @@ class _Batch:
         self.prefetched: dict[str, dict[Any, Any]] = {}  # related rows, shared by the batch's serializers
         self.using = router.db_for_write(self.model)
         self.in_transaction = False  # set by locking(): fetch, validation and write share one transaction
-        self._model_fields: dict[str, models.Field | None] = {}  # item key -> concrete model field (None: other)
+        self._model_fields: dict[
+            str, models.Field[Any, Any] | None
+        ] = {}  # item key -> concrete model field (None: other)
         self._new_row: Callable[[dict[str, Any]], models.Model] | None = None  # see _build
 
     # -- the four operations ------------------------------------------------------------------
@@ -342,9 +277,13 @@ class _Batch:
         result = self._result()
         if candidates:
             objs = [obj for _, obj in candidates]
-            with self._writing():
-                self._hook("perform_bulk_create", write_create)(objs)  # sets each object's pk
-            result.succeeded = [ItemSuccess(self.offset + i, obj.pk, created=True) for i, obj in candidates]
+            if not self.dry_run:
+                with self._writing():
+                    self._hook("perform_bulk_create", write_create)(objs)  # sets each object's pk
+            # A dry run's new rows have no pk (a default one, such as uuid4's, would never be the row's).
+            result.succeeded = [
+                ItemSuccess(self.offset + i, None if self.dry_run else obj.pk, created=True) for i, obj in candidates
+            ]
             result.instances = objs
             result.created_count = len(objs)
         return result
@@ -365,7 +304,7 @@ class _Batch:
         if candidates:
             objs = [obj for _, obj in candidates]
             fields = sorted(written | self._touch_auto_now(objs))
-            if fields:
+            if fields and not self.dry_run:
                 with self._writing():
                     self._hook("perform_bulk_update", write_update)(objs, fields)
             result.succeeded = [ItemSuccess(self.offset + i, obj.pk) for i, obj in candidates]
@@ -375,7 +314,7 @@ class _Batch:
 
     def upsert(self, key: UniqueKey, *, partial: bool) -> BatchResult:
         values = self._key_values(key)
-        stored: dict[tuple[Any, ...], Any] = {}
+        stored: dict[tuple[Any, ...] | None, Any] = {}
         if values and self.in_transaction:
             # Concurrent upserts of the same keys wait for each other here, so the fetch below (and the
             # created/updated split it decides) sees what the other one committed.
@@ -416,6 +355,8 @@ class _Batch:
             return result
         objs = [obj for _, obj in candidates]
         self._touch_auto_now(objs)
+        if self.dry_run:
+            return self._upserted(result, candidates, matched)
         known = {id(obj): obj.pk for obj in objs}
         for obj in objs:
             obj.pk = None  # one INSERT ... ON CONFLICT for all: Django splits objects that carry a pk
@@ -431,39 +372,67 @@ class _Batch:
                 pks = dict(
                     (key.value(row), row.pk)
                     for row in self.model._base_manager.filter(
-                        key_matching(key, [key.value(obj) for obj in missing])
+                        key_matching(key, [key.value(obj) for obj in missing])  # type: ignore[misc]  # no NULL part: upserted
                     ).only(self.pk_field.attname, *(f.attname for f in key.fields))
                 )
                 for obj in missing:
                     obj.pk = pks.get(key.value(obj))
-        result.succeeded = [ItemSuccess(self.offset + i, obj.pk, created=i not in matched) for i, obj in candidates]
-        result.instances = objs
+        return self._upserted(result, candidates, matched)
+
+    def _upserted(self, result: BatchResult, candidates: list[tuple[int, Any]], matched: set[int]) -> BatchResult:
+        result.succeeded = [
+            ItemSuccess(
+                self.offset + i, None if self.dry_run and i not in matched else obj.pk, created=i not in matched
+            )
+            for i, obj in candidates
+        ]
+        result.instances = [obj for _, obj in candidates]
         result.updated_count = sum(1 for i, _ in candidates if i in matched)
         result.created_count = len(candidates) - result.updated_count
         return result
 
     def delete(self) -> BatchResult:
         targets = self._valid(self._fetch_targets())
+        if self.dry_run:
+            targets = self._deletable(targets)
         result = self._result()
         if targets:
             objs = [obj for _, obj in targets]
-            with self._writing():
-                self._hook("perform_bulk_destroy", write_delete)(objs)
+            if not self.dry_run:
+                with self._writing():
+                    self._hook("perform_bulk_destroy", write_delete)(objs)
             result.succeeded = [ItemSuccess(self.offset + i, obj.pk) for i, obj in targets]
             result.instances = objs
             result.deleted_count = len(objs)
         return result
 
+    def _deletable(self, targets: list[tuple[int, Any]]) -> list[tuple[int, Any]]:
+        """A dry run's delete: the targets no protected or restricted foreign key keeps, found as the delete
+        would find them (Django's ``Collector``, which only reads); each other one gets the error a job's
+        delete reports. A batch nothing protects costs one ``collect``; one with k protected rows about
+        2·k·log2(batch) more."""
+        if not targets:
+            return targets
+        try:
+            Collector(using=self.using, origin=None).collect([obj for _, obj in targets])
+        except (ProtectedError, RestrictedError) as exc:
+            if len(targets) == 1:
+                self._add_errors({targets[0][0]: {NON_FIELD_ERRORS: field_error(str(exc.args[0]), "protected")}})
+                return []
+            middle = len(targets) // 2
+            return self._deletable(targets[:middle]) + self._deletable(targets[middle:])
+        return targets
+
     # -- steps shared by the operations ---------------------------------------------------------
 
-    def _serializer(self, *, partial: bool) -> serializers.Serializer:
-        serializer = self.viewset.get_serializer(partial=partial)
+    def _serializer(self, *, partial: bool) -> serializers.Serializer[Any]:
+        serializer: serializers.Serializer[Any] = self.viewset.get_serializer(partial=partial)
         refuse_nested_writes(serializer, self.items)
         prepare_serializer(serializer, self.items, self.prefetched)
         return serializer
 
     def _validate(
-        self, serializer: serializers.Serializer, i: int, item: Any, instance: models.Model | None
+        self, serializer: serializers.Serializer[Any], i: int, item: Any, instance: models.Model | None
     ) -> dict[str, Any] | None:
         """Run the serializer's whole validation (fields, ``validate_<field>``, ``validate``) on one item."""
         serializer.instance = instance
@@ -477,10 +446,10 @@ class _Batch:
         if errors:
             self._add_errors({i: errors})
             return None
-        return data  # type: ignore[no-any-return]
+        return data  # type: ignore[no-any-return]  # run_validation's dict
 
     def _check_unique(
-        self, candidates: list[tuple[int, models.Model]], keys: list[UniqueKey], serializer: serializers.Serializer
+        self, candidates: list[tuple[int, models.Model]], keys: list[UniqueKey], serializer: serializers.Serializer[Any]
     ) -> None:
         """One query for every key of every candidate (none when no key is involved)."""
         self._add_errors(find_unique_conflicts(self.model, candidates, keys, serializer.fields, self.offset))
@@ -548,7 +517,7 @@ class _Batch:
                 if raw is None or raw == "":
                     errors[f.name] = field_error("This field is required to match rows (unique_fields).", "required")
                     continue
-                target = f.target_field if f.is_relation else f
+                target = f.target_field if f.is_relation else f  # type: ignore[attr-defined]  # a relation's
                 # The key is looked up before the serializer sees it: refuse what the SELECT cannot bind.
                 reason = unstorable_text(raw) if type(raw) is str else (unstorable(raw) or (None, None))[1]
                 if reason is not None:
@@ -624,7 +593,7 @@ class _Batch:
                 changed.add(model_field.name)
         return changed
 
-    def _model_field(self, name: str) -> models.Field | None:
+    def _model_field(self, name: str) -> models.Field[Any, Any] | None:
         """The concrete, non-pk, non-m2m model field ``name`` is (None for anything else); looked up once per batch."""
         try:
             return self._model_fields[name]
@@ -634,10 +603,10 @@ class _Batch:
             field = self.model._meta.get_field(name)
         except FieldDoesNotExist:
             field = None
-        if field is not None and (not field.concrete or field.many_to_many or field.primary_key):
+        if field is not None and (not field.concrete or field.many_to_many or field.primary_key):  # type: ignore[union-attr]  # a GenericForeignKey is not concrete
             field = None
-        self._model_fields[name] = field  # type: ignore[assignment]
-        return field  # type: ignore[return-value]
+        self._model_fields[name] = field  # type: ignore[assignment]  # concrete: a model Field
+        return field  # type: ignore[return-value]  # see above
 
     def _touch_auto_now(self, objs: list[models.Model]) -> set[str]:
         """Set ``auto_now`` fields, which ``bulk_update`` and upserts do not (``save()`` would)."""
@@ -681,7 +650,10 @@ class _Batch:
     def locking(self) -> Iterator[None]:
         """One transaction from the fetch of the rows to change to their write, so ``_lock``'s row locks
         hold until the write is committed (a savepoint inside an outer transaction: a job's chunk,
-        ``ATOMIC_REQUESTS``, which a refused write then leaves usable)."""
+        ``ATOMIC_REQUESTS``, which a refused write then leaves usable). A dry run locks nothing."""
+        if self.dry_run:
+            yield
+            return
         with transaction.atomic(using=self.using):
             self.in_transaction = True
             try:

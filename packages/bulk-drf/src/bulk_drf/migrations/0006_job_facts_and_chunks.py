@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('bulk_drf', '0003_job_bytes_and_last_upload'),
+        ('bulk_drf', '0005_export_dry_run_csv_options'),
     ]
 
     operations = [

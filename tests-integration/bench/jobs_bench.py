@@ -17,6 +17,11 @@ What is measured, on the example project's ``ledger.Transaction`` (its receivers
   is timed separately.
 - Where the time goes: a second, instrumented insert job (``time.perf_counter`` around each phase; the
   wrappers cost a little) while the main thread polls ``GET /api/bulk-jobs/{id}/`` and counts its queries.
+- Workers (with ``REDIS_URL``; ``--worker-records N``, default 200,000, ``--repeat``, ``0`` skips): the same
+  insert job run by 1, then 2 real ``celery worker`` processes (concurrency 1 each, Redis broker), its chunks
+  fanned out (``bulk_drf.run_chunk``); records/second from closing the job to JobComplete, the ratio of the
+  two, and per chunk: work time (claim to commit), CPU of the worker processes and CPU of their PostgreSQL
+  backends (``/proc``, PostgreSQL on this machine), from which the N-machine estimate is derived.
 - OpenTelemetry (``bulk_drf.jobs.telemetry``): insert jobs with it off, on with the API alone, and on with the
   SDK recording every span and measurement, interleaved; and what the hooks cost per chunk when off
   (``--only-otel`` prints just these rows).
@@ -42,7 +47,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-BENCH_DB = "bulk_bench_jobs"
+BENCH_DB = os.environ.get("BULK_BENCH_JOBS_DB", "bulk_bench_jobs")  # its own database: the bench truncates
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test"
 GOAL = 0.3  # job throughput / bulk_create throughput, with serializer validation on every record
 
@@ -95,7 +100,7 @@ def reset() -> None:
     with connection.cursor() as cursor:
         cursor.execute(
             "TRUNCATE ledger_transaction, ledger_auditentry, bulk_drf_bulkjobresult, "
-            "bulk_drf_bulkjobdatachunk, bulk_drf_bulkjob"
+            "bulk_drf_bulkjobdatachunk, bulk_drf_bulkjobchunk, bulk_drf_bulkjob"
         )
         cursor.execute("UPDATE ledger_account SET balance = 0")
 
@@ -261,6 +266,142 @@ def profile_run(owner: Any, records: list[dict[str, Any]]) -> None:
     pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes ``pids`` used so far (Linux ``/proc``; 0 for a process gone)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
+def _group(pgid: int) -> list[int]:
+    """The processes of process group ``pgid`` (a worker and its pool children)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if int((entry / "stat").read_text().rsplit(")", 1)[1].split()[2]) == pgid:
+                    pids.append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return pids
+
+
+def _pg_active_ms() -> float:
+    """Milliseconds PostgreSQL's backends spent executing statements in the bench database so far
+    (``pg_stat_database.active_time``, PostgreSQL 14+; flushed about once a second, hence the pause)."""
+    from django.db import connection
+
+    time.sleep(1.2)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT active_time FROM pg_stat_database WHERE datname = current_database()")
+        return float(cursor.fetchone()[0] or 0.0)
+
+
+def workers_run(owner: Any, records: list[dict[str, Any]], workers: int, queue: str) -> dict[str, Any]:
+    """The insert job processed by ``workers`` real worker processes: seconds from close to JobComplete and
+    what the chunks cost."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    from bulk_drf.jobs import lifecycle as jobs
+    from bulk_drf.models import BulkJob, BulkJobChunk
+    from demo.worker import WorkerProcess
+
+    reset()
+    job = jobs.create_job(owner=owner, viewset="ledger.views.TransactionViewSet", operation="insert")
+    jobs.add_records(job, records)
+    env = {"BULK_QUEUE": queue, "BULK_REDIS_CACHE_DB": "6", "BULK_DB_NAME": BENCH_DB}
+    started = [WorkerProcess(env=env, concurrency=1, name=f"bench-{i}").start() for i in range(workers)]
+    try:
+        groups = [_group(w.process.pid) for w in started if w.process]
+        cpu_before = sum(_cpu_seconds(pids) for pids in groups)  # the workers' start (Django, imports) aside
+        pg_before = _pg_active_ms()
+        start = time.perf_counter()
+        jobs.close(job)  # queued at once: no transaction around it
+        while (state := BulkJob.objects.values_list("state", flat=True).get(pk=job.pk)) not in (
+            "JobComplete",
+            "Failed",
+            "Aborted",
+        ):
+            time.sleep(0.05)
+        seconds = time.perf_counter() - start
+        worker_cpu = sum(_cpu_seconds(_group(w.process.pid)) for w in started if w.process) - cpu_before
+        pg_ms = _pg_active_ms() - pg_before
+    finally:
+        for worker in started:
+            worker.stop()
+    job = BulkJob.objects.get(pk=job.pk)
+    assert state == "JobComplete", (state, job.error_message)
+    assert job.succeeded_records == len(records), (job.succeeded_records, job.failed_records)
+    work = sorted(BulkJobChunk.objects.filter(job=job).values_list("work_ms", flat=True))
+    return {
+        "seconds": seconds,
+        "chunks": len(work),
+        "work_ms": sum(work) / len(work),
+        "work_p90_ms": work[int(len(work) * 0.9)],
+        "worker_cpu_ms": 1000 * worker_cpu / len(work),
+        "pg_ms": pg_ms / len(work),
+        "active_ms": job.active_processing_ms,
+        "total_ms": job.total_processing_ms,
+        "workers_used": job.workers_used,
+        "retries": job.retries,
+    }
+
+
+def print_workers(n: int, repeat: int, owner: Any, accounts: list[int]) -> None:
+    """The 1-worker and 2-worker rows, ``repeat`` times each (alternating), and the ratio."""
+    queue = f"bulk-bench-{os.getpid()}"
+    os.environ["BULK_QUEUE"] = queue
+    from django.conf import settings
+    from project.celery import app
+
+    settings.CELERY_TASK_DEFAULT_QUEUE = app.conf.task_default_queue = queue
+    records = make_records(n, accounts, seed=5, memo="workers")
+    runs: dict[int, list[dict[str, Any]]] = {1: [], 2: []}
+    for _ in range(repeat):
+        for workers in (1, 2):
+            runs[workers].append(workers_run(owner, records, workers, queue))
+    print(
+        f"\n-- {n:,}-record insert job on real workers (celery, Redis broker, concurrency 1 each; chunks of "
+        f"{n // runs[1][0]['chunks']:,}), {repeat} run(s) each, load average "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores --"
+    )
+    best = {}
+    for workers, results in runs.items():
+        rates = [n / r["seconds"] for r in results]
+        best[workers] = min(results, key=lambda r: r["seconds"])
+        r = best[workers]
+        print(
+            f"  {workers} worker{'s' if workers > 1 else ' '}: {', '.join(f'{x:,.0f}' for x in rates)} rec/s "
+            f"(best {n / r['seconds']:,.0f}); per chunk: work {r['work_ms']:.0f} ms (p90 {r['work_p90_ms']}), "
+            f"worker CPU {r['worker_cpu_ms']:.0f} ms, PostgreSQL busy {r['pg_ms']:.0f} ms; "
+            f"active/total {r['active_ms'] / max(r['total_ms'], 1):.2f}, workers used {r['workers_used']}, "
+            f"retries {r['retries']}"
+        )
+    ratio = best[1]["seconds"] / best[2]["seconds"]
+    spreads = [max(r["seconds"] for r in runs[w]) / min(r["seconds"] for r in runs[w]) for w in (1, 2)]
+    print(
+        f"  2 workers / 1 worker: {ratio:.2f}x (best runs; goal 1.5x); slowest/fastest run: "
+        f"{spreads[0]:.2f} (1 worker), {spreads[1]:.2f} (2 workers)"
+    )
+    one = best[1]
+    size = n / one["chunks"]
+    cpu_s, pg_s = one["worker_cpu_ms"] / 1000, one["pg_ms"] / 1000
+    print(
+        f"  per chunk of {size:,.0f} records, one worker: {one['worker_cpu_ms']:.0f} ms of worker CPU "
+        f"(a worker core: {size / cpu_s:,.0f} rec/s), {one['pg_ms']:.0f} ms of PostgreSQL statement time "
+        f"(one PostgreSQL backend busy all the time: {size / pg_s:,.0f} rec/s); N worker cores need about "
+        f"N x {pg_s / cpu_s:.2f} busy PostgreSQL backends"
+        if pg_s and cpu_s
+        else "  (no per-chunk costs: PostgreSQL < 14 has no active_time)"
+    )
+
+
 def otel_rows(owner: Any, accounts: list[int], m: int, rounds: int) -> dict[str, float]:
     """Insert jobs of ``m`` records with OpenTelemetry off and on, interleaved, ``rounds`` times each; medians.
 
@@ -409,6 +550,8 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=100_000)
     parser.add_argument("--phase-records", type=int, default=20_000, help="records of the instrumented run")
     parser.add_argument("--profile", action="store_true", help="also print cProfile's top functions")
+    parser.add_argument("--worker-records", type=int, default=200_000, help="records of the workers' job (0: skip)")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each worker count")
     parser.add_argument("--otel-records", type=int, default=10_000, help="records of each OpenTelemetry off/on job")
     parser.add_argument("--otel-rounds", type=int, default=5, help="off/on pairs of jobs, interleaved")
     parser.add_argument("--only-otel", action="store_true", help="only the OpenTelemetry off/on rows")
@@ -494,6 +637,10 @@ def main() -> int:
 
     if args.profile:
         profile_run(owner, make_records(m, accounts, seed=4, memo="profile"))
+    if args.worker_records and os.environ.get("REDIS_URL"):
+        print_workers(args.worker_records, args.repeat, owner, accounts)
+    elif args.worker_records:
+        print("\n-- workers: skipped (set REDIS_URL: the workers' broker) --")
     otel_rows(owner, accounts, args.otel_records, args.otel_rounds)  # last: it sets the global providers
     reset()
     return 0 if all(verdicts) and polled["queries"] == 0 else 1

@@ -29,7 +29,9 @@ def _move_balances(transactions: Any, sign: int) -> None:
     per_account: dict[int, Decimal] = defaultdict(Decimal)
     for transaction in transactions:
         per_account[transaction.account_id] += Decimal(transaction.amount) * sign
-    for account_id, delta in per_account.items():
+    # In account order: chunks of one job commit in parallel, and two transactions that lock the same accounts
+    # in different orders deadlock (PostgreSQL then rolls one back, and its chunk is retried).
+    for account_id, delta in sorted(per_account.items()):
         Account.objects.filter(pk=account_id).update(balance=F("balance") + delta)
 
 

@@ -7,14 +7,14 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from bulk_drf.jobs import fanout, processing, progress
 from bulk_drf.jobs import lifecycle as jobs
-from bulk_drf.jobs import processing, progress
-from bulk_drf.models import BulkJob, BulkJobResult
+from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobResult
 from bulk_drf.signals import job_progress
 from bulk_drf.tasks import run_bulk_job
 from bulk_signals_core.testing import record
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from tests import jobs_fixtures
@@ -78,15 +78,23 @@ def test_a_redelivered_task_resumes_after_the_last_committed_chunk(alice: Any) -
     assert [r.index for r in results(job, "succeeded")] == [0, 1, 2, 3, 4]
 
 
-def test_a_stale_worker_cannot_commit_a_chunk_twice(alice: Any) -> None:
+def test_a_chunk_is_committed_once_whichever_run_gets_to_it(alice: Any) -> None:
+    """A stalled run, the delivery that took its chunk over, and a late duplicate: one commit, two no-ops."""
     job = closed_job(alice, gadgets(4))
     jobs.transition(job, "InProgress")
-    stale = BulkJob.objects.get(pk=job.pk)
     viewset = processing.build_viewset(job)
-    processing.process_chunk(job, viewset)
-    with pytest.raises(processing._ChunkConflict):
-        processing.process_chunk(stale, viewset)  # still believes the cursor is at 0
+    assert fanout.plan(job, viewset) == 2
+    stalled = fanout.claim(job.pk, 0, worker="a")  # run A claims chunk 0, then stalls (a long GC, a lost network)
+    outcome = processing.process_chunk(job, viewset, 0, worker="b")  # a redelivery takes it over and commits
+    assert outcome is not None and (outcome.start, outcome.stop, outcome.succeeded) == (0, 2, 2)
+    assert processing.process_chunk(job, viewset, 0, worker="c") is None  # done: a late duplicate does nothing
+    with pytest.raises(processing._ChunkConflict), transaction.atomic():
+        fanout.hold(stalled)  # run A wakes up: its claim was taken over
     assert Gadget.objects.count() == 2 and BulkJobResult.objects.filter(job=job).count() == 2
+    chunk = BulkJobChunk.objects.get(job=job, number=0)
+    assert (chunk.state, chunk.worker, chunk.runs, chunk.attempts) == ("done", "b", 2, 2)
+    job.refresh_from_db()
+    assert (job.processed_records, job.chunks_done, job.retries, job.worker_names) == (2, 1, 1, ["b"])
 
 
 @pytest.mark.django_db(transaction=True)  # real commits, as in a worker: job_progress is sent after each one
@@ -379,11 +387,11 @@ def test_a_celery_soft_limit_after_a_committed_chunk_gives_the_attempt_back(alic
     job = closed_job(alice, gadgets(6))
     original, calls = processing.process_chunk, []
 
-    def interrupt_the_second_chunk(*args: Any) -> Any:
+    def interrupt_the_second_chunk(*args: Any, **kwargs: Any) -> Any:
         calls.append(1)
         if len(calls) == 2:
             raise SoftTimeLimitExceeded()
-        return original(*args)
+        return original(*args, **kwargs)
 
     monkeypatch.setattr(processing, "process_chunk", interrupt_the_second_chunk)
     with pytest.raises(SoftTimeLimitExceeded):

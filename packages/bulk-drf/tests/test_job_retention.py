@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from bulk_drf.jobs import lifecycle as jobs
 from bulk_drf.jobs import processing, retention, tasks
-from bulk_drf.models import BulkJob, BulkJobDataChunk, BulkJobResult
+from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobDataChunk, BulkJobResult
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -66,11 +66,14 @@ def test_only_jobs_finished_before_the_ttl_lose_their_results_and_data(
 ) -> None:
     before = {name: rows_of(job) for name, job in mixed.items()}
     assert before == {"old": (3, 2), "recent": (3, 2), "old_failed": (0, 1), "old_aborted": (0, 1), "running": (2, 2)}
-    # select the expired jobs, then per batch: savepoint, 2 deletes, 1 stamp, release
-    with django_assert_num_queries(6):
+    # select the expired jobs, then per batch: savepoint, 3 deletes (results, data, processing chunks), 1 stamp,
+    # release
+    with django_assert_num_queries(7):
         report = retention.purge_expired_results()
     assert (report.jobs, report.results, report.data_chunks) == (3, 3, 4)
     after = {name: rows_of(job) for name, job in mixed.items()}
+    assert not BulkJobChunk.objects.filter(job__in=[mixed["old"], mixed["old_failed"]]).exists()
+    assert BulkJobChunk.objects.filter(job=mixed["running"]).exists()
     assert after == {"old": (0, 0), "recent": (3, 2), "old_failed": (0, 0), "old_aborted": (0, 0), "running": (2, 2)}
     stamped = dict(BulkJob.objects.values_list("pk", "results_purged_at"))
     assert {name for name, job in mixed.items() if stamped[job.pk] is not None} == {"old", "old_failed", "old_aborted"}

@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_OPEN_JOBS": 20,  # most unfinished jobs one user may have (429 above); None: no limit
     "JOB_CREATE_RATE": "120/minute",  # default rate of the bulk_drf_jobs throttle scope; None: not throttled
     "OPEN_JOB_TTL": 86_400,  # seconds an Open job may sit without an upload before the purge aborts it
+    "MAX_PARALLEL_CHUNKS": 4,  # chunks of one job queued or running at once on PostgreSQL (1: one after another)
     "EXPORT_PAGE_SIZE": 5000,  # rows a query (export) job reads, renders and stores per transaction
     "OPENTELEMETRY": True,  # spans and metrics of job runs, when opentelemetry-api is installed (bulk-drf[otel])
 }
@@ -114,6 +115,10 @@ class BulkDRFSettings:
     @property
     def OPEN_JOB_TTL(self) -> int:
         return int(self._get("OPEN_JOB_TTL"))
+
+    @property
+    def MAX_PARALLEL_CHUNKS(self) -> int:
+        return max(1, int(self._get("MAX_PARALLEL_CHUNKS")))
 
     @property
     def EXPORT_PAGE_SIZE(self) -> int:

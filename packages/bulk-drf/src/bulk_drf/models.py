@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from .jobs.models import (
     BulkJob,
+    BulkJobChunk,
     BulkJobDataChunk,
     BulkJobKeyClaim,
     BulkJobResult,
     BulkJobResultPage,
 )
 
-__all__ = ["BulkJob", "BulkJobDataChunk", "BulkJobKeyClaim", "BulkJobResult", "BulkJobResultPage"]
+__all__ = ["BulkJob", "BulkJobChunk", "BulkJobDataChunk", "BulkJobKeyClaim", "BulkJobResult", "BulkJobResultPage"]

@@ -1,6 +1,6 @@
 """Celery's ``app.autodiscover_tasks()`` imports ``<app>.tasks``: this module keeps that working (and the
 documented ``bulk_drf.tasks.requeue_on_worker_ready``). The tasks live in ``bulk_drf.jobs.tasks``; their
-names are unchanged (``bulk_drf.run_job``, ``bulk_drf.requeue_stalled_jobs``, ...)."""
+names are unchanged (``bulk_drf.run_job``, ``bulk_drf.run_chunk``, ``bulk_drf.requeue_stalled_jobs``, ...)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from .jobs.tasks import (
     requeue_on_worker_ready,
     requeue_stalled_jobs,
     run_bulk_job,
+    run_bulk_job_chunk,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "requeue_on_worker_ready",
     "requeue_stalled_jobs",
     "run_bulk_job",
+    "run_bulk_job_chunk",
 ]

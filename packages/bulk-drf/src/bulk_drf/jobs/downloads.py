@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from rest_framework.renderers import BaseRenderer
 from rest_framework.utils.encoders import JSONEncoder
 
-from . import lifecycle
+from . import fanout, lifecycle
 from .csv_io import csv_blocks
 from .csv_options import DELIMITERS, LINE_TERMINATORS
 from .models import BulkJob, BulkJobResult, BulkJobResultPage
@@ -137,16 +137,39 @@ class StoredResults(ResultList):
             position = batch[-1][0] + 1
 
 
+@dataclass
 class UnprocessedRecords(ResultList):
-    """The records after the job's cursor (position: the record's index)."""
+    """The records no committed chunk holds (position: the record's index). ``ranges``: ``[(start, stop)]`` of
+    them, in order; a fanned-out job commits its chunks in any order, so they need not be one tail."""
+
+    ranges: list[tuple[int, int]] = field(default_factory=list)
+
+    def _clipped(self, start: int, stop: int | None) -> Iterator[tuple[int, int]]:
+        for low, high in self.ranges:
+            low, high = max(low, start), high if stop is None else min(high, stop)
+            if high > low:
+                yield low, high
+
+    def next_position(self, start: int, max_records: int | None) -> int | None:
+        if max_records is None:
+            return None
+        left = max_records
+        for low, high in self._clipped(start, None):
+            if left == 0:
+                return low  # the page ended with the range before: the next one starts here
+            if high - low > left:
+                return low + left
+            left -= high - low
+        return None
 
     def blocks(self, start: int, stop: int | None) -> Iterator[str]:
         batch: list[str] = []
-        for index, record in lifecycle.iter_records(self.job, start, stop):
-            batch.append(_dumps({"index": index, "data": record}))
-            if len(batch) == _BATCH:
-                yield "\n".join(batch)
-                batch = []
+        for low, high in self._clipped(start, stop):
+            for index, record in lifecycle.iter_records(self.job, low, high):
+                batch.append(_dumps({"index": index, "data": record}))
+                if len(batch) == _BATCH:
+                    yield "\n".join(batch)
+                    batch = []
         if batch:
             yield "\n".join(batch)
 
@@ -172,8 +195,9 @@ def result_list(job: BulkJob, kind: str) -> ResultList:
     if kind == ResultKind.UNPROCESSED:
         if job.operation == JobOperation.QUERY:
             return UnprocessedRecords(job, kind, 0, job.total_records)
-        first = job.processed_records
-        return UnprocessedRecords(job, kind, max(job.total_records - first, 0), first)
+        ranges = fanout.unprocessed_ranges(job)
+        first = ranges[0][0] if ranges else job.total_records
+        return UnprocessedRecords(job, kind, sum(stop - start for start, stop in ranges), first, ranges)
     if kind == ResultKind.SUCCEEDED and job.operation == JobOperation.QUERY:
         return ExportedRows(job, kind, job.succeeded_records)
     count = job.succeeded_records if kind == ResultKind.SUCCEEDED else job.failed_records

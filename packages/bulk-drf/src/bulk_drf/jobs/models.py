@@ -16,9 +16,9 @@ from django.conf import settings
 from django.db import models
 
 from .csv_options import ColumnDelimiter, LineEnding
-from .states import STATE_TIMESTAMPS, JobOperation, JobState, ResultKind
+from .states import STATE_TIMESTAMPS, ChunkState, JobOperation, JobState, ResultKind
 
-__all__ = ["BulkJob", "BulkJobDataChunk", "BulkJobKeyClaim", "BulkJobResult", "BulkJobResultPage"]
+__all__ = ["BulkJob", "BulkJobChunk", "BulkJobDataChunk", "BulkJobKeyClaim", "BulkJobResult", "BulkJobResultPage"]
 
 
 class BulkJob(models.Model):
@@ -43,7 +43,7 @@ class BulkJob(models.Model):
     )
 
     total_records = models.PositiveIntegerField(default=0)
-    processed_records = models.PositiveIntegerField(default=0, help_text="cursor: records committed so far")
+    processed_records = models.PositiveIntegerField(default=0, help_text="records of the committed chunks")
     succeeded_records = models.PositiveIntegerField(default=0)
     failed_records = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0, help_text="times a worker started this job")
@@ -62,6 +62,19 @@ class BulkJob(models.Model):
         null=True, blank=True, help_text="when the per-record results and data were deleted (BULK_DRF_RESULTS_TTL)"
     )
 
+    # Processing chunks (bulk_drf.jobs.fanout) and the job facts (bulk_drf.jobs.facts), kept up to date by the
+    # transaction that commits each chunk.
+    chunks_total = models.PositiveIntegerField(default=0, help_text="processing chunks planned")
+    chunks_done = models.PositiveIntegerField(default=0, help_text="processing chunks committed")
+    retries = models.PositiveIntegerField(default=0, help_text="runs of committed chunks beyond their first")
+    total_processing_ms = models.PositiveBigIntegerField(
+        default=0, help_text="wall time from the start of processing to the last committed chunk (ms)"
+    )
+    active_processing_ms = models.PositiveBigIntegerField(
+        default=0, help_text="work time of the committed chunks, summed over the workers (ms)"
+    )
+    worker_names = models.JSONField(default=list, blank=True, help_text="the workers that committed chunks")
+
     class Meta:
         app_label = "bulk_drf"  # defined in bulk_drf.jobs, loaded by Django from bulk_drf.models
         ordering = ["-created_at"]
@@ -76,6 +89,11 @@ class BulkJob(models.Model):
     def percentage(self) -> float:
         """Share of the records processed, 0-100."""
         return round(100.0 * self.processed_records / self.total_records, 2) if self.total_records else 0.0
+
+    @property
+    def workers_used(self) -> int:
+        """How many distinct workers (Celery node names) committed a chunk of this job."""
+        return len(self.worker_names or ())
 
     def state_history(self) -> list[tuple[str, Any]]:
         """``[(state, timestamp)]`` of every state this job entered, in order."""
@@ -96,6 +114,43 @@ class BulkJobDataChunk(models.Model):
         app_label = "bulk_drf"
         ordering = ["job", "start_index"]
         constraints = [models.UniqueConstraint(fields=["job", "start_index"], name="bulk_drf_chunk_unique_start")]
+
+
+class BulkJobChunk(models.Model):
+    """A unit of processing: records ``start_index <= i < stop_index`` of a job, committed in one transaction.
+
+    Planned when the job starts (``bulk_drf.jobs.fanout.plan``); ``waiting`` counts the earlier chunks this one
+    must wait for (they hold a record with the same key: see docs/jobs.md, "Parallel processing") and
+    ``dependents`` lists the chunks waiting for this one.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    job = models.ForeignKey(BulkJob, on_delete=models.CASCADE, related_name="chunks")
+    number = models.PositiveIntegerField()
+    start_index = models.PositiveIntegerField()
+    stop_index = models.PositiveIntegerField()
+    state = models.CharField(max_length=8, choices=ChunkState.choices, default=ChunkState.PENDING)
+    waiting = models.PositiveIntegerField(default=0, help_text="earlier chunks not yet done that this one waits for")
+    dependents = models.JSONField(default=list, blank=True, help_text="numbers of the chunks waiting for this one")
+    token = models.CharField(max_length=32, blank=True, default="", help_text="the run that claimed it last")
+    worker = models.CharField(max_length=255, blank=True, default="", help_text="the worker that claimed it last")
+    attempts = models.PositiveIntegerField(default=0, help_text="runs started, retries after a database error aside")
+    runs = models.PositiveIntegerField(default=0, help_text="runs started")
+    queued_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    work_ms = models.PositiveBigIntegerField(default=0, help_text="time of the run that committed it (ms)")
+    succeeded = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        app_label = "bulk_drf"
+        ordering = ["job_id", "number"]  # not "job": ordering by the relation would join (and lock) the job row
+        constraints = [models.UniqueConstraint(fields=["job", "number"], name="bulk_drf_jobchunk_unique_number")]
+        indexes = [models.Index(fields=["job", "state", "number"], name="bulk_drf_jobchunk_state_idx")]
+
+    def __str__(self) -> str:
+        return f"chunk {self.number} of job {self.job_id} ({self.state})"
 
 
 class BulkJobResult(models.Model):

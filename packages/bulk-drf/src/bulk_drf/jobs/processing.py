@@ -1,10 +1,11 @@
-"""What a worker does with a job: plain functions the Celery task calls (and tests call directly).
+"""What a worker does with a job: plain functions the Celery tasks call (and tests call directly).
 
-A job is processed ``BULK_DRF_CHUNK_SIZE`` records at a time. Each chunk is ONE transaction that
-locks the job row, checks the cursor (``processed_records``) is where this worker expects it,
-writes the rows through ``operations.execute_batch(..., all_or_nothing=False)``, stores the
-per-record results and advances the counters. A worker killed mid-chunk therefore leaves nothing of
-that chunk behind, and the redelivered task resumes at the cursor: no row lost, none written twice.
+A job is processed in chunks of ``BULK_DRF_CHUNK_SIZE`` records, planned as ``BulkJobChunk`` rows when it
+starts (``fanout``). Each chunk is ONE transaction that holds the chunk's row, writes the rows through
+``operations.execute_batch(..., all_or_nothing=False)``, stores the per-record results, marks the chunk
+done and adds its counts to the job. A worker killed mid-chunk therefore leaves nothing of that chunk
+behind, and the redelivered task runs it again: no row lost, none written twice. The chunks run one after
+another in one task (``run_job``), or, fanned out on PostgreSQL, as one task each (``run_chunk``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from typing import Any, NamedTuple
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -33,9 +35,9 @@ from ..conf import bulk_settings
 from ..sync import operations
 from ..sync.exceptions import WriteConflict
 from ..sync.ids import InvalidId, parse_id
-from . import dryrun, lifecycle, progress, telemetry
+from . import dryrun, fanout, lifecycle, progress, telemetry
 from .errors import IllegalTransition
-from .models import BulkJob, BulkJobResult
+from .models import BulkJob, BulkJobChunk, BulkJobResult
 from .signals import JobProgress, job_progress
 from .states import FINAL_STATES, JobOperation, JobState, ResultKind
 
@@ -49,6 +51,7 @@ __all__ = [
     "made_progress",
     "process_chunk",
     "requeue_stalled_jobs",
+    "run_chunk",
     "run_job",
 ]
 
@@ -97,18 +100,19 @@ class TimeSliceUsed(Exception):
         self.processed_records = processed_records
 
 
-class _ChunkConflict(Exception):
-    """Another worker committed this chunk first, or the job left InProgress: roll back, re-read."""
+_ChunkConflict = fanout.ChunkConflict  # another run holds or committed the chunk, or the job left InProgress
 
 
 @dataclass
 class ChunkOutcome:
-    """What one committed chunk did."""
+    """What one committed chunk did (``final``: it was the job's last, and moved the job to its end)."""
 
     start: int
     stop: int
     succeeded: int
     failed: int
+    number: int = 0
+    final: bool = False
 
 
 def method_for(job: BulkJob) -> str:
@@ -150,8 +154,13 @@ def _worker_request(method: str) -> HttpRequest:
     return request
 
 
-def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
-    """Process a queued job to its end (or until it is aborted); safe to call again after a crash.
+def run_job(job_id: Any, *, retry: bool = False, fan_out: bool = False, worker: str = "") -> BulkJob | None:
+    """Start a queued job and process it to its end (or until it is aborted); safe to call again after a crash.
+
+    ``fan_out`` (the ``bulk_drf.run_job`` task passes it): where ``fanout.parallel_enabled()``, plan the chunks
+    and queue them as ``bulk_drf.run_chunk`` tasks (``fanout.dispatch``) instead of processing them here; the
+    job is returned InProgress. Called again on such a job (the reaper), it sends the chunks whose message
+    or worker was lost again. Otherwise the chunks are processed here, one after another, in order.
 
     ``retry``: this run retries after a transient database error, so it is not counted in ``attempts``
     (which counts runs that may have died with their worker, for ``MAX_ATTEMPTS``).
@@ -162,17 +171,21 @@ def run_job(job_id: Any, *, retry: bool = False) -> BulkJob | None:
     Returns None when the job does not exist, also when it is deleted while it runs (an admin deleted
     it, or its owner): the worker stops before its next chunk; the chunks committed before stay.
     """
+    parallel = fan_out and fanout.parallel_enabled()
+    name = worker or fanout.worker_name()
+
+    def run(pk: Any, again: bool) -> BulkJob | None:
+        return _run_job(pk, again, parallel, name)
+
     try:
-        return telemetry.run_job(_run_job, job_id, retry, pauses=(TimeSliceUsed, SoftTimeLimitExceeded))
+        return telemetry.run_job(run, job_id, retry, pauses=(TimeSliceUsed, SoftTimeLimitExceeded))
     except BulkJob.DoesNotExist:
         logger.warning("bulk job %s was deleted while it ran: stopped", job_id)
         progress.forget(job_id)
         return None
 
 
-def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
-    limit = bulk_settings.TASK_SOFT_TIME_LIMIT
-    deadline = None if limit is None else time.monotonic() + limit
+def _run_job(job_id: Any, retry: bool, parallel: bool, worker: str) -> BulkJob | None:
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None:
         logger.warning("bulk job %s does not exist (deleted?): nothing to do", job_id)
@@ -180,18 +193,32 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
         progress.publish_status(job)  # cheap repair of a cache a racing progress write left stale
         return job
-    ended = _begin_attempt(job, retry)
+    # A run that processes chunks may die with its worker (MAX_ATTEMPTS); one that only queues them does not,
+    # and the reaper may send it many times: it is not counted either.
+    ended = _begin_attempt(job, retry or (parallel and job.state != JobState.UPLOAD_COMPLETE))
     if ended is not None:
         return ended
     viewset, ended = _job_viewset(job)
     if ended is not None:
         return ended
+    fanout.plan(job, viewset)
+    if parallel:
+        fanout.dispatch(job.pk, resend_after=bulk_settings.STALE_AFTER)
+        job.refresh_from_db()
+        return job
+    return _process_serially(job, viewset, worker)
 
-    last_published = first = job.processed_records
-    while job.processed_records < job.total_records:
-        start = job.processed_records
+
+def _process_serially(job: BulkJob, viewset: Any, worker: str) -> BulkJob:
+    """Process the job's chunks here, one after another in plan order, until the last one moved the job to its
+    end (or it was aborted, or the rest is held by other runs)."""
+    limit = bulk_settings.TASK_SOFT_TIME_LIMIT
+    deadline = None if limit is None else time.monotonic() + limit
+    process = partial(process_chunk, worker=worker)
+    committed = 0
+    while True:
         try:
-            telemetry.process_chunk(process_chunk, job, viewset)
+            outcome = telemetry.process_chunk(process, job, viewset)
         except _ChunkConflict:
             job.refresh_from_db()
             if job.state != JobState.IN_PROGRESS:
@@ -204,29 +231,29 @@ def _run_job(job_id: Any, retry: bool = False) -> BulkJob | None:
             # Celery's own soft limit, mid-chunk: the chunk rolled back and the task queues the job again.
             # A run that committed nothing keeps its attempt, so a limit shorter than one chunk ends in
             # MAX_ATTEMPTS instead of re-queueing forever.
-            if job.processed_records > first:
+            if committed:
                 end_time_slice(job.pk)
             raise
         except TRANSIENT_DATABASE_ERRORS as exc:
             # The chunk rolled back; the task retries. It tells a first failure after progress (the retry
-            # budget starts again) from another failure at the same cursor (the budget is spent).
-            exc.bulk_drf_progressed = job.processed_records > first  # type: ignore[attr-defined]  # our marker, see made_progress()
+            # budget starts again) from another failure at the same chunk (the budget is spent).
+            exc.bulk_drf_progressed = committed > 0  # type: ignore[attr-defined]  # our marker, see made_progress()
             raise
         except BulkJob.DoesNotExist:
             raise  # see run_job
         except Exception as exc:
-            logger.exception("bulk job %s failed in records %s-%s", job.pk, start, start + bulk_settings.CHUNK_SIZE)
-            job.refresh_from_db()
-            if job.state != JobState.IN_PROGRESS:
-                return job
-            stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
-            return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
-        last_published = _publish_progress(job, last_published)
-        if deadline is not None and time.monotonic() >= deadline and job.processed_records < job.total_records:
+            return _fail_unexpected(job, exc)
+        if outcome is None or outcome.final:  # None: done, aborted, or the rest is held by other runs
+            break
+        committed += 1
+        if deadline is not None and time.monotonic() >= deadline:
             # Stop between chunks, well before the broker would redeliver the running task.
             end_time_slice(job.pk)
             raise TimeSliceUsed(job.pk, job.processed_records)
-    return _complete(job, viewset)
+    job.refresh_from_db()
+    if job.state != JobState.IN_PROGRESS:
+        progress.publish_status(job)
+    return job
 
 
 def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
@@ -264,40 +291,98 @@ def _job_viewset(job: BulkJob) -> tuple[Any, BulkJob | None]:
         return None, _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
 
 
-def _publish_progress(job: BulkJob, last_published: int) -> int:
-    """Publish the job's progress (cache and ``job_progress``) every ``PROGRESS_UPDATE_INTERVAL`` records and
-    at the end; returns the count last published."""
-    if job.processed_records - last_published >= bulk_settings.PROGRESS_UPDATE_INTERVAL or (
-        job.processed_records >= job.total_records
-    ):
-        last_published = job.processed_records
-        progress.publish_progress(job)
+def _publish_progress(job: BulkJob, processed_before: int, final: bool) -> None:
+    """After a chunk committed: publish the job's progress (cache and ``job_progress``) each time its counters
+    cross a multiple of ``PROGRESS_UPDATE_INTERVAL``, and at the end."""
+    interval = max(1, bulk_settings.PROGRESS_UPDATE_INTERVAL)
+    if final or job.processed_records // interval > processed_before // interval:
+        if not final:  # the final transition publishes the whole status
+            progress.publish_progress(job)
         lifecycle.send_after_commit(
             job_progress,
             JobProgress(job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records),
         )
-    return last_published
 
 
-def _complete(job: BulkJob, viewset: Any) -> BulkJob:
-    """The end of a run that went through every record: JobComplete, or Failed when every record failed
-    (a dry run is a report: it completes, after the clashes between its chunks are found)."""
+def _complete(job: BulkJob, viewset: Any) -> None:
+    """The end of a job, in the transaction of its last chunk (``fanout.commit_chunk``, the job row locked, so
+    it runs once): JobComplete, or Failed when every record failed (a dry run is a report: it completes, after
+    ``dryrun.finish`` found the clashes between its chunks, which may have run in any order)."""
     if job.dry_run:
         dryrun.finish(job, viewset)
     elif job.succeeded_records == 0 and job.failed_records > 0:
-        return _fail(job, f"all {job.failed_records} records failed (see results?kind=failed)")
+        lifecycle.transition(
+            job, JobState.FAILED, error_message=f"all {job.failed_records} records failed (see results?kind=failed)"
+        )
+        return
+    lifecycle.transition(job, JobState.JOB_COMPLETE)
+
+
+def run_chunk(job_id: Any, number: int, *, worker: str = "", retry: bool = False) -> ChunkOutcome | None:
+    """Process chunk ``number`` of a fanned-out job (the ``bulk_drf.run_chunk`` task), then queue the job's
+    next chunks. A no-op when the chunk is done, held by a live run, or the job is not InProgress.
+
+    A chunk claimed more than ``MAX_ATTEMPTS`` times without committing (its worker died each time) fails
+    the job. Transient database errors propagate (the task retries the chunk); any other error fails the job.
+    A job deleted meanwhile (by an admin, with its owner) ends the run quietly.
+    """
     try:
-        return lifecycle.transition(job, JobState.JOB_COMPLETE)
-    except IllegalTransition:
-        job.refresh_from_db()
+        return _run_chunk(job_id, number, worker, retry)
+    except BulkJob.DoesNotExist:
+        logger.warning("bulk job %s was deleted while chunk %s ran: stopped", job_id, number)
+        progress.forget(job_id)
+        return None
+
+
+def _run_chunk(job_id: Any, number: int, worker: str, retry: bool) -> ChunkOutcome | None:
+    job = BulkJob.objects.filter(pk=job_id).first()
+    if job is None or job.state != JobState.IN_PROGRESS:
+        return None
+    viewset, ended = _job_viewset(job)
+    if ended is not None:
+        return None
+    process = partial(process_chunk, number=number, worker=worker or fanout.worker_name(), retry=retry)
+    try:
+        outcome = telemetry.process_chunk(process, job, viewset)
+    except (_ChunkConflict, _GaveUp):
+        outcome = None
+    except (SoftTimeLimitExceeded, BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):
+        raise
+    except Exception as exc:
+        _fail_unexpected(job, exc, number)
+        return None
+    if outcome is None or not outcome.final:
+        fanout.dispatch(job.pk)
+    return outcome
+
+
+class _GaveUp(Exception):
+    """A chunk was claimed ``MAX_ATTEMPTS`` times and never committed: the job was failed."""
+
+
+def _fail_unexpected(job: BulkJob, exc: Exception, number: int | None = None) -> BulkJob:
+    start, stop = _range_of(job, number)
+    logger.exception("bulk job %s failed in records %s-%s", job.pk, start, stop - 1)
+    job.refresh_from_db()
+    if job.state != JobState.IN_PROGRESS:
         return job
+    return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
+
+
+def _range_of(job: BulkJob, number: int | None) -> tuple[int, int]:
+    if number is not None:
+        row = BulkJobChunk.objects.filter(job_id=job.pk, number=number).values_list("start_index", "stop_index")
+        found = row.first()
+        if found is not None:
+            return found
+    return fanout.next_range(job)
 
 
 def end_time_slice(job_id: Any) -> None:
     """Bookkeeping of a run that stopped at its time limit (its job is queued again, not failed).
 
     The run is not a dead worker: its attempt is given back, or a long job would hit ``MAX_ATTEMPTS``
-    after a few slices. The cached status gets the row's cursor.
+    after a few slices. The cached status gets the row's counters.
     """
     BulkJob.objects.filter(pk=job_id, attempts__gt=0).update(attempts=F("attempts") - 1)
     job = BulkJob.objects.filter(pk=job_id).first()
@@ -310,13 +395,12 @@ def made_progress(exc: BaseException) -> bool:
     return bool(getattr(exc, "bulk_drf_progressed", False))
 
 
-def fail_after_retries(job_id: Any, exc: BaseException, retries: int) -> BulkJob | None:
-    """Fail a job whose database kept failing after ``retries`` retries of its task."""
+def fail_after_retries(job_id: Any, exc: BaseException, retries: int, number: int | None = None) -> BulkJob | None:
+    """Fail a job whose database kept failing after ``retries`` retries of its task (of chunk ``number``)."""
     job = BulkJob.objects.filter(pk=job_id).first()
     if job is None or job.state in FINAL_STATES:
         return job
-    start = job.processed_records
-    stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
+    start, stop = _range_of(job, number)
     return _fail(
         job,
         f"database error in records {start}-{stop - 1}, still failing after {retries} retries: "
@@ -332,35 +416,41 @@ def _fail(job: BulkJob, reason: str) -> BulkJob:
         return job
 
 
-def process_chunk(job: BulkJob, viewset: Any) -> ChunkOutcome:
-    """Process and commit the next chunk of ``job`` (one transaction); updates ``job``'s counters."""
-    start = job.processed_records
-    stop = min(start + bulk_settings.CHUNK_SIZE, job.total_records)
-    records = lifecycle.load_records(job, start, stop)
+def process_chunk(
+    job: BulkJob, viewset: Any, number: int | None = None, *, worker: str = "", retry: bool = False
+) -> ChunkOutcome | None:
+    """Claim and commit one chunk of ``job`` (``number``, or the first ready one in plan order); updates
+    ``job``'s counters. None when there was nothing to claim (see ``fanout.claim``).
+
+    The chunk is ONE transaction: its rows, its results, its ``done`` mark and the job's counters commit
+    together, so a run killed mid-chunk leaves nothing of it, and a chunk committed once is never run again.
+    ``_ChunkConflict`` when another run took the chunk over or the job left InProgress (rolled back).
+    """
+    if not job.chunks_total:
+        fanout.plan(job, viewset)
+    held = fanout.claim(job.pk, number, worker=worker or fanout.worker_name(), retry=retry)
+    if held is None:
+        return None
+    if number is not None and held.attempts > MAX_ATTEMPTS:
+        _fail(
+            job,
+            f"gave up on records {held.start}-{held.stop - 1} after {MAX_ATTEMPTS} attempts: "
+            "the worker died each time (out of memory?)",
+        )
+        raise _GaveUp
+    records = lifecycle.load_records(job, held.start, held.stop)
     with transaction.atomic():
-        # Lock the job row: a second worker on the same job waits here, then sees the moved cursor.
-        locked = BulkJob.objects.select_for_update().values_list("state", "processed_records").get(pk=job.pk)
-        if locked != (JobState.IN_PROGRESS, start):
-            raise _ChunkConflict
+        fanout.hold(held)  # the chunk row stays locked until the commit: a second run waits or leaves
         if job.operation == JobOperation.READ:
-            results = _read_rows(job, viewset, records, start)
+            results = _read_rows(job, viewset, records, held.start)
         else:
-            results = _write_rows(job, viewset, records, start)
+            results = _write_rows(job, viewset, records, held.start)
         store_results(job, results)
         succeeded = sum(1 for r in results if r.kind == ResultKind.SUCCEEDED)
         failed = len(results) - succeeded
-        moved = BulkJob.objects.filter(pk=job.pk, state=JobState.IN_PROGRESS, processed_records=start).update(
-            processed_records=stop,
-            succeeded_records=F("succeeded_records") + succeeded,
-            failed_records=F("failed_records") + failed,
-            heartbeat_at=timezone.now(),
-        )
-        if moved != 1:  # the guard above makes this unreachable on databases with row locks (not SQLite)
-            raise _ChunkConflict
-    job.processed_records = stop
-    job.succeeded_records += succeeded
-    job.failed_records += failed
-    return ChunkOutcome(start, stop, succeeded, failed)
+        committed = fanout.commit_chunk(job, held, succeeded, failed, end=partial(_complete, viewset=viewset))
+    _publish_progress(job, committed.processed_before, committed.final)
+    return ChunkOutcome(held.start, held.stop, succeeded, failed, held.number, committed.final)
 
 
 class ResultRow(NamedTuple):
@@ -590,7 +680,9 @@ def requeue_stalled_jobs(stale_after: timedelta = timedelta(minutes=10)) -> list
 
     Brokers that lose an unacknowledged message with a dead worker (kombu's filesystem transport)
     need this; Redis redelivers by itself after ``visibility_timeout``. Running it while a worker is
-    still busy with a job is harmless: the chunk lock makes the second task wait and skip.
+    still busy with a job is harmless: a chunk in work is held by its row lock, so a second run skips it.
+    For a fanned-out job the queued ``bulk_drf.run_job`` sends again the chunks queued or claimed longer ago
+    than ``BULK_DRF_STALE_AFTER`` (a lost message, a dead worker's chunk) and tops the job up to its cap.
     """
     cutoff = timezone.now() - stale_after
     stalled = BulkJob.objects.filter(

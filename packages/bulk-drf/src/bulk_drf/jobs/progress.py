@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.core.cache import caches
 
 from ..conf import bulk_settings
+from .facts import facts_of
 from .models import BulkJob
 from .serializers import BulkJobSerializer
 from .states import FINAL_STATES
@@ -116,12 +117,9 @@ def _publish_progress(job: BulkJob) -> None:
         return
     if document["state"] in FINAL_STATES:  # an abort published meanwhile: do not resurrect InProgress
         return
-    document.update(
-        processed_records=job.processed_records,
-        succeeded_records=job.succeeded_records,
-        failed_records=job.failed_records,
-        percentage=job.percentage,
-    )
+    if document.get("processed_records", 0) > job.processed_records:
+        return  # chunks commit in parallel: a later chunk's counters were published first
+    document.update(facts_of(job), succeeded_records=job.succeeded_records, percentage=job.percentage)
     cache.set(key, document, _timeout(document))
 
 

@@ -22,7 +22,7 @@ from django.utils import timezone
 from ..conf import bulk_settings
 from . import lifecycle
 from .errors import ResultsPurged
-from .models import BulkJob, BulkJobDataChunk, BulkJobKeyClaim, BulkJobResult, BulkJobResultPage
+from .models import BulkJob, BulkJobChunk, BulkJobDataChunk, BulkJobKeyClaim, BulkJobResult, BulkJobResultPage
 from .progress import forget_many
 from .states import FINAL_STATES, JobOperation, JobState
 
@@ -102,6 +102,7 @@ def purge_expired_results(
             if dry_runs:
                 BulkJobKeyClaim.objects.filter(job_id__in=dry_runs).delete()
             report.data_chunks += chunks.delete()[0]
+            BulkJobChunk.objects.filter(job_id__in=batch).delete()  # the processing plan: the facts stay on the job
             report.jobs += BulkJob.objects.filter(pk__in=batch, results_purged_at=None).update(
                 results_purged_at=timezone.now()
             )

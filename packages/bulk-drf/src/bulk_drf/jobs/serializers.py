@@ -54,6 +54,7 @@ class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
     owner = serializers.ReadOnlyField(source="owner_id")
     target = serializers.ReadOnlyField(source="viewset")
     percentage = serializers.FloatField(read_only=True)
+    workers_used = serializers.IntegerField(read_only=True)
     query = serializers.SerializerMethodField()
     status_url = serializers.SerializerMethodField()
     results_url = serializers.SerializerMethodField()
@@ -78,6 +79,10 @@ class BulkJobSerializer(serializers.ModelSerializer[BulkJob]):
             "failed_records",
             "percentage",
             "attempts",
+            "retries",
+            "total_processing_ms",
+            "active_processing_ms",
+            "workers_used",
             "error_message",
             "created_at",
             "upload_complete_at",

@@ -12,7 +12,15 @@ from __future__ import annotations
 
 from django.db import models
 
-__all__ = ["FINAL_STATES", "TRANSITIONS", "JobOperation", "JobState", "ResultKind", "can_transition"]
+__all__ = [
+    "FINAL_STATES",
+    "TRANSITIONS",
+    "ChunkState",
+    "JobOperation",
+    "JobState",
+    "ResultKind",
+    "can_transition",
+]
 
 
 class JobState(models.TextChoices):
@@ -75,3 +83,17 @@ STATE_TIMESTAMPS: dict[str, str] = {
 def can_transition(from_state: str, to_state: str) -> bool:
     """Whether a job in ``from_state`` may move to ``to_state``."""
     return to_state in TRANSITIONS.get(from_state, frozenset())
+
+
+class ChunkState(models.TextChoices):
+    """Where one processing chunk of a job is (``BulkJobChunk.state``; see ``bulk_drf.jobs.fanout``).
+
+    ``pending`` (planned) -> ``queued`` (its message sent) -> ``running`` (a worker claimed it) -> ``done``
+    (committed, in the same transaction as its rows and results). A chunk is never un-done; a run that rolls
+    back leaves it ``running`` for the next delivery to take over.
+    """
+
+    PENDING = "pending"
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"

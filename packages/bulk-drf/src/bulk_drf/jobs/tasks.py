@@ -1,7 +1,8 @@
 """Celery tasks of the job layer: thin wrappers around ``processing`` (tests call that directly).
 
 Delivery is at-least-once: ``acks_late`` plus ``reject_on_worker_lost`` redeliver the task when a
-worker dies, and ``processing.run_job`` resumes at the job's committed cursor. With Redis as broker,
+worker dies; ``processing.run_job`` resumes after the job's committed chunks, and a redelivered
+``bulk_drf.run_chunk`` of a committed chunk is a no-op. With Redis as broker,
 set ``broker_transport_options={"visibility_timeout": ...}`` above your longest job, or a running
 job is redelivered to a second worker (harmless -- the chunk lock serialises them -- but wasteful).
 """
@@ -18,7 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from celery.signals import worker_init, worker_ready
 
 from ..conf import bulk_settings
-from . import processing, retention, runner
+from . import fanout, processing, retention, runner
 from .lifecycle import enqueue
 from .models import BulkJob
 from .wiring import job_plumbing_problems
@@ -33,6 +34,7 @@ __all__ = [
     "requeue_on_worker_ready",
     "requeue_stalled_jobs",
     "run_bulk_job",
+    "run_bulk_job_chunk",
 ]
 
 
@@ -63,7 +65,9 @@ def run_bulk_job(self: Any, job_id: str, failures: int = 0) -> None:
     cursor: the task is acknowledged long before Redis' ``visibility_timeout`` would redeliver it.
     """
     try:
-        runner.run_job(job_id, retry=failures > 0)
+        # Run in the caller's process (apply(), task_always_eager): no worker would take the chunk tasks.
+        fan_out = not self.request.is_eager
+        runner.run_job(job_id, retry=failures > 0, fan_out=fan_out, worker=self.request.hostname or "")
     except processing.TimeSliceUsed:
         _queue_again(job_id)
     except SoftTimeLimitExceeded:
@@ -89,6 +93,50 @@ def run_bulk_job(self: Any, job_id: str, failures: int = 0) -> None:
             countdown=2**spent,
             args=[job_id],
             kwargs={"failures": spent + 1},
+            max_retries=self.request.retries + 1,
+        ) from exc
+
+
+@shared_task(
+    bind=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    ignore_result=True,
+    name="bulk_drf.run_chunk",
+    max_retries=MAX_CONSECUTIVE_RETRIES,
+)
+def run_bulk_job_chunk(self: Any, job_id: str, number: int, failures: int = 0) -> None:
+    """Process chunk ``number`` of the bulk job ``job_id`` (queued by ``fanout.dispatch`` on PostgreSQL).
+
+    A redelivered or duplicate message is a no-op once the chunk committed (or while another run holds it).
+    A transient database error (a dropped connection, a deadlock with another chunk) rolls the chunk back
+    and retries it with backoff (1, 2, 4 s); after ``max_retries`` consecutive failures the job is failed.
+    Celery's soft time limit rolls the chunk back and sends it again.
+    """
+    try:
+        processing.run_chunk(job_id, number, worker=self.request.hostname or "", retry=failures > 0)
+    except SoftTimeLimitExceeded:
+        logger.info("chunk %s of bulk job %s reached the task's soft time limit: queued again", number, job_id)
+        fanout.send_chunks(job_id, [number])
+    except processing.TRANSIENT_DATABASE_ERRORS as exc:
+        if failures >= self.max_retries:
+            processing.fail_after_retries(job_id, exc, failures, number)
+            return
+        logger.warning(
+            "chunk %s of bulk job %s: database error (%s: %s), retry %s of %s in %s s",
+            number,
+            job_id,
+            type(exc).__name__,
+            exc,
+            failures + 1,
+            self.max_retries,
+            2**failures,
+        )
+        raise self.retry(
+            exc=exc,
+            countdown=2**failures,
+            args=[job_id, number],
+            kwargs={"failures": failures + 1},
             max_retries=self.request.retries + 1,
         ) from exc
 

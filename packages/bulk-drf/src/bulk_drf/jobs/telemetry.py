@@ -135,7 +135,8 @@ def run_job(
 
 def process_chunk(process: Callable[[Any, Any], _T], job: Any, viewset: Any) -> _T:
     """``process(job, viewset)`` (one chunk, returning a ``ChunkOutcome``) in a ``bulk_drf.job.chunk`` span,
-    counted and timed; the first chunk of a job also records its queue wait."""
+    counted and timed; the first chunk of a job also records its queue wait. A ``process`` that returns None
+    claimed no chunk (another run holds it, or it is done): its span carries no chunk, nothing is counted."""
     if not enabled():
         return process(job, viewset)
     tools = _tools()
@@ -148,14 +149,21 @@ def process_chunk(process: Callable[[Any, Any], _T], job: Any, viewset: Any) -> 
         "bulk.job.id": str(job.pk),
         "bulk.job.operation": operation,
         "bulk.model": model,
-        "bulk.chunk.index": job.processed_records // max(1, bulk_settings.CHUNK_SIZE),
     }
     started = time.perf_counter()
     with tools.tracer.start_as_current_span(SPAN_CHUNK, attributes=attributes) as span:
         outcome: Any = process(job, viewset)
+        if outcome is None:
+            return outcome  # type: ignore[no-any-return]  # process's own _T
         records = outcome.stop - outcome.start
+        # The chunk is known once claimed: a fanned-out job's chunks commit in any order.
         span.set_attributes(
-            {"bulk.chunk.records": records, "bulk.chunk.failed": outcome.failed, "bulk.chunk.start": outcome.start}
+            {
+                "bulk.chunk.index": outcome.start // max(1, bulk_settings.CHUNK_SIZE),
+                "bulk.chunk.records": records,
+                "bulk.chunk.failed": outcome.failed,
+                "bulk.chunk.start": outcome.start,
+            }
         )
     labels = {"bulk.job.operation": operation, "bulk.model": model}
     tools.chunk_duration.record(time.perf_counter() - started, labels)

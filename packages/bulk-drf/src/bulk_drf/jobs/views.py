@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.viewsets import GenericViewSet
 
 from ..sync.storable import printable
-from . import aggregates, downloads, lifecycle, progress
+from . import aggregates, downloads, fanout, lifecycle, progress
 from .csv_io import CSVRenderer
 from .csv_options import DELIMITERS
 from .cursors import decode_locator, encode_locator
@@ -207,10 +207,9 @@ class BulkJobViewSet(mixins.ListModelMixin, GenericViewSet[BulkJob]):
 
     def _results_by_offset(self, request: Request, job: BulkJob, kind: str) -> Response:
         offset, limit = self._page(request)
-        if kind == ResultKind.UNPROCESSED:
-            first = job.processed_records + offset
-            count = job.total_records - job.processed_records
-            page = lifecycle.iter_records(job, first, min(first + limit, job.total_records))
+        if kind == ResultKind.UNPROCESSED:  # the records of the chunks not committed (not a prefix: fan-out)
+            count = fanout.count_unprocessed(job)
+            page = fanout.iter_unprocessed(job, offset, limit)
             rows: list[Any] = [{"index": index, "data": record} for index, record in page]
         else:
             queryset = BulkJobResult.objects.filter(job_id=job.pk, kind=kind).order_by("index")

@@ -20,6 +20,7 @@ lock, so they are exact for every committed chunk; a chunk rolled back (abort, e
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -36,7 +37,9 @@ FACT_FIELDS = (
 """The job facts, as the status document names them."""
 
 
-def committed_chunk(locked: dict[str, Any], *, work_ms: int, worker: str, runs: int, now: datetime) -> dict[str, Any]:
+def committed_chunk(
+    locked: Mapping[str, Any], *, work_ms: int, worker: str, runs: int, now: datetime
+) -> dict[str, Any]:
     """The new fact values of a job row ``locked`` (its current values, read under its lock) once a chunk
     that ran ``runs`` times, the last one ``work_ms`` long on ``worker``, commits at ``now``."""
     names = list(locked["worker_names"] or ())

@@ -346,7 +346,7 @@ def _run_chunk(job_id: Any, number: int, worker: str, retry: bool) -> ChunkOutco
         outcome = telemetry.process_chunk(process, job, viewset)
     except (_ChunkConflict, _GaveUp):
         outcome = None
-    except (SoftTimeLimitExceeded, BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):
+    except (SoftTimeLimitExceeded, BulkJob.DoesNotExist, *TRANSIENT_DATABASE_ERRORS):  # type: ignore[misc]  # mypy reads no starred except tuple
         raise
     except Exception as exc:
         _fail_unexpected(job, exc, number)

@@ -83,3 +83,61 @@ def test_before_update_receiver_of_upsert_sees_old_not_equal_new():
 
     _upsert([Product(sku="A", name="a", price=5)])
     assert seen == [(1, 5)]
+
+
+def _known_rows(skus):
+    """What a caller of rows_known hands over: the rows of ``skus``, read (here without its own lock: the
+    test runs alone) as they are before the upsert."""
+    return list(Product._base_manager.filter(sku__in=skus))
+
+
+def test_rows_known_pairs_the_given_rows_without_the_lock_and_select_of_their_keys(log):
+    from bulk_signals_django.upsert import rows_known
+    from django.db import transaction
+
+    ProductFactory.create(sku="A", name="a", price=1)
+    rows = _known_rows(["A", "B"])
+    log.listen(Product)
+    with transaction.atomic(), rows_known(Product, "default", ["sku"], {("A",), ("B",)}, rows):
+        counted = count(lambda: _upsert([Product(sku="A", name="a2", price=10), Product(sku="B", name="b")]))
+    # Only the INSERT ... ON CONFLICT: no lock, no SELECT.
+    assert not any("pg_advisory_xact_lock" in sql or "WHERE 0 = 1" in sql for sql in counted.sql)
+    assert not any(sql.startswith("SELECT") for sql in counted.sql)
+    ((new, old),) = log.event("bulk_post_update").pairs()
+    assert (old.name, old.price, new.name, new.price) == ("a", 1, "a2", 10)
+    assert old is rows[0]  # the caller's row is the old record
+    assert [p.sku for p in log.event("bulk_post_create").new_records] == ["B"]
+
+
+def test_rows_known_still_selects_the_keys_it_was_not_told_about(log):
+    from bulk_signals_django.upsert import rows_known
+    from django.db import transaction
+
+    ProductFactory.create(sku="A", name="a", price=1)
+    ProductFactory.create(sku="C", name="c", price=3)
+    log.listen(Product)
+    with transaction.atomic(), rows_known(Product, "default", ["sku"], {("A",)}, _known_rows(["A"])):
+        counted = count(lambda: _upsert([Product(sku="A", name="a2"), Product(sku="C", name="c2")]))
+    assert any("SELECT" in sql and '"sku"' in sql for sql in counted.sql)  # C's row: selected as usual
+    pairs = sorted((old.sku, old.name, new.name) for new, old in log.event("bulk_post_update").pairs())
+    assert pairs == [("A", "a", "a2"), ("C", "c", "c2")]
+
+
+def test_rows_known_serves_one_upsert_and_only_of_its_model_database_and_key(log):
+    from bulk_signals_django.upsert import rows_known
+    from django.db import transaction
+
+    ProductFactory.create(sku="A", name="a", price=1)
+    stale = Product(sku="A", name="stale", price=-1, pk=Product.objects.get().pk)  # not what the table holds
+    log.listen(Product)
+    with transaction.atomic():
+        with rows_known(Product, "default", ["sku", "name"], {("A",)}, [stale]):  # another key: ignored
+            _upsert([Product(sku="A", name="a2")])
+        with rows_known(Product, "other", ["sku"], {("A",)}, [stale]):  # another database: ignored
+            _upsert([Product(sku="A", name="a3")])
+        fresh = _known_rows(["A"])
+        with rows_known(Product, "default", ["sku"], {("A",)}, fresh):
+            _upsert([Product(sku="A", name="a4")])
+            _upsert([Product(sku="A", name="a5")])  # the second upsert in the block selects again
+    olds = [[old.name for _, old in event.pairs()] for name, event in log.calls if name == "bulk_post_update"]
+    assert olds == [["a"], ["a2"], ["a3"], ["a4"]]

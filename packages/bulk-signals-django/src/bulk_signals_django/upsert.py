@@ -7,7 +7,10 @@ Python to the exact key tuples.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any
 
@@ -17,12 +20,59 @@ from django.db.models.sql.where import AND
 from .keylocks import lock_keys
 from .records import chunk_size, chunks, column_in, fetch_rows, share_equal_values
 
-__all__ = ["classify", "split_ignored"]
+__all__ = ["classify", "rows_known", "split_ignored"]
 
 
 def _key_fields(model: type[models.Model], unique_fields: Sequence[str]) -> list[models.Field[Any, Any]]:
     opts = model._meta
     return [opts.get_field(opts.pk.name if name == "pk" else name) for name in unique_fields]  # type: ignore[misc]  # unique keys name concrete fields: get_field gives Fields
+
+
+@dataclass(frozen=True)
+class _Known:
+    model: type[models.Model]
+    using: str
+    unique_fields: tuple[str, ...]
+    looked_up: Collection[tuple[Any, ...]]
+    rows: Sequence[Any]
+
+
+_KNOWN: ContextVar[_Known | None] = ContextVar("bulk_signals_django_upsert_rows_known", default=None)
+
+
+@contextmanager
+def rows_known(
+    model: type[models.Model],
+    using: str,
+    unique_fields: Sequence[str],
+    looked_up: Collection[tuple[Any, ...]],
+    rows: Sequence[Any],
+) -> Iterator[None]:
+    """Within the block, the next upsert (``bulk_create(update_conflicts=True)``) of ``model`` on ``using`` with
+    these ``unique_fields`` takes ``rows`` as the stored rows of the keys ``looked_up`` instead of locking and
+    selecting them again: for a caller that has just read them itself.
+
+    The caller's promise: in the current transaction it took :func:`~bulk_signals_django.keylocks.lock_keys`
+    for every key of ``looked_up`` (values as ``field.to_python`` gives them, in ``unique_fields`` order), then
+    read every row holding one of them; ``rows`` are those rows as read (unchanged instances: they become the
+    events' ``old_records``). Keys of the upsert outside ``looked_up`` are locked and selected as usual. Used
+    once: an upsert inside the block after the first (a receiver's) selects as usual.
+    """
+    token = _KNOWN.set(_Known(model, using, tuple(unique_fields), looked_up, rows))
+    try:
+        yield
+    finally:
+        _KNOWN.reset(token)
+
+
+def _take_known(model: type[models.Model], using: str, unique_fields: Sequence[str]) -> _Known | None:
+    known = _KNOWN.get()
+    if known is None or known.model is not model or known.using != using:
+        return None
+    if known.unique_fields != tuple(unique_fields):
+        return None
+    _KNOWN.set(None)
+    return known
 
 
 def classify(
@@ -35,15 +85,23 @@ def classify(
         return tuple(field.to_python(getattr(obj, field.attname)) for field in fields)
 
     keys = [key_of(obj) for obj in objs]
-    # Classified under the keys' lock: a concurrent upsert of one of them waits for this transaction.
-    lock_keys(model, using, [(fields, keys)])
     # Rows come from the database already converted: their key needs no to_python().
     stored_key = attrgetter(*(field.attname for field in fields))
     single = len(fields) == 1
     existing: dict[tuple[Any, ...], Any] = {}
+    wanted_keys = keys
+    known = _take_known(model, using, unique_fields)
+    if known is not None:  # the caller read these keys' rows under their lock (rows_known)
+        for row in known.rows:
+            existing[(stored_key(row),) if single else stored_key(row)] = row
+        wanted_keys = [key for key in keys if key not in known.looked_up]
+    if not wanted_keys:
+        return _split(model, objs, keys, existing)
+    # Classified under the keys' lock: a concurrent upsert of one of them waits for this transaction.
+    lock_keys(model, using, [(fields, wanted_keys)])
     manager = model._base_manager.db_manager(using)
     connection = connections[using]
-    for chunk in chunks(keys):
+    for chunk in chunks(wanted_keys):
         wanted = set(chunk)
         rows = manager.all()
         for i, field in enumerate(fields):
@@ -52,6 +110,12 @@ def classify(
             row_key = (stored_key(row),) if single else stored_key(row)
             if row_key in wanted:
                 existing[row_key] = row
+    return _split(model, objs, keys, existing)
+
+
+def _split(
+    model: type[models.Model], objs: Sequence[Any], keys: list[tuple[Any, ...]], existing: dict[tuple[Any, ...], Any]
+) -> tuple[list[Any], list[tuple[Any, Any]]]:
     new_objs: list[Any] = []
     matched: list[tuple[Any, Any]] = []
     for obj, key in zip(objs, keys, strict=True):

@@ -16,10 +16,12 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, cast
 
+from bulk_signals_django.queries import column_in
 from django.core.exceptions import FieldDoesNotExist
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import models
+from django.db import connections, models
 from django.db.models import BooleanField, Case, Q, Value, When
+from django.db.models.sql.where import AND
 from django.utils.text import capfirst
 from rest_framework import serializers
 from rest_framework.relations import ManyRelatedField
@@ -32,6 +34,7 @@ from .shortcuts import prepare_serializer, use_plain_views
 __all__ = [
     "UniqueKey",
     "error_details",
+    "filter_by_key",
     "find_unique_conflicts",
     "key_error",
     "key_matching",
@@ -228,6 +231,22 @@ def key_matching(key: UniqueKey, values: Iterable[tuple[Any, ...]]) -> Q:
     return Q(**{f"{field.attname}__in": {v[i] for v in values} for i, field in enumerate(key.fields)})
 
 
+def filter_by_key(
+    queryset: models.QuerySet[Any], key: UniqueKey, values: Iterable[tuple[Any, ...]]
+) -> models.QuerySet[Any]:
+    """``queryset.filter(key_matching(key, values))``, with a one-field key of the model's own table as one
+    ``= ANY(%s)`` array parameter on PostgreSQL (bulk-signals-django's ``column_in``): Django's ``__in`` builds,
+    prepares and binds a placeholder per value, about 10 µs each for a thousand-value batch. The same rows."""
+    field = key.fields[0]
+    model = queryset.model
+    if len(key.fields) > 1 or field.model._meta.db_table != model._meta.db_table:
+        return queryset.filter(key_matching(key, values))  # composite, or a parent table's column (multi-table)
+    narrowed = queryset.all()
+    wanted = {value[0] for value in values}
+    narrowed.query.where.add(column_in(model, field, connections[narrowed.db], wanted), AND)
+    return narrowed
+
+
 def find_unique_conflicts(
     model: type[models.Model],
     candidates: Sequence[tuple[int, models.Model]],
@@ -266,6 +285,13 @@ def find_unique_conflicts(
                 where = f" (item {index_offset + first} of this request)"
                 _add(errors, index, key_error(model, key, serializer_fields, where))
         per_key.append((key, entries, seen))
+    attnames = sorted({f.attname for key in keys for f in key.fields})
+    pk_name = model._meta.pk.attname
+    with_values = [(key, values) for key, _, values in per_key if values]
+    if len(with_values) == 1 and with_values[0][0].condition is None:  # the common case: one key to look up
+        key, values = with_values[0]
+        found = filter_by_key(model._base_manager.all(), key, values)
+        return _stored_conflicts(model, per_key, list(found.values(pk_name, *attnames)), serializer_fields, errors)
     query = Q()
     flags: dict[str, Case] = {}  # per conditional key: does a stored row match its condition
     for n, (key, _, values) in enumerate(per_key):
@@ -279,9 +305,19 @@ def find_unique_conflicts(
             query |= matching
     if not query:
         return errors
-    attnames = sorted({f.attname for key in keys for f in key.fields})
-    pk_name = model._meta.pk.attname
     rows = list(model._base_manager.filter(query).values(pk_name, *attnames, **flags))
+    return _stored_conflicts(model, per_key, rows, serializer_fields, errors)
+
+
+def _stored_conflicts(
+    model: type[models.Model],
+    per_key: list[tuple[UniqueKey, list[tuple[int, Any, tuple[Any, ...]]], dict[tuple[Any, ...], int]]],
+    rows: list[dict[str, Any]],
+    serializer_fields: Mapping[str, Any],
+    errors: dict[int, dict[str, Any]],
+) -> dict[int, dict[str, Any]]:
+    """``errors`` plus a clash for each candidate whose key value a stored row (another one) holds."""
+    pk_name = model._meta.pk.attname
     for n, (key, entries, _) in enumerate(per_key):
         flag = f"_bulk_drf_key{n}" if key.condition is not None else None
         stored = {tuple(row[f.attname] for f in key.fields): row[pk_name] for row in rows if flag is None or row[flag]}

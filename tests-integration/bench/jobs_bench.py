@@ -189,7 +189,7 @@ class Phases:
         self.wrap(operations, "write_create", "write: bulk_create (+ receivers)")
         self.wrap(operations, "write_upsert", "write: upsert (+ receivers)")
         self.wrap(processing, "store_results", "bookkeeping: store the result rows (COPY on PostgreSQL)")
-        self.wrap(processing, "_write_rows", "_write_rows")  # total of the batch, to find the rest
+        self.wrap(processing, "write_rows", "write_rows")  # total of the batch, to find the rest
         self.wrap(processing, "process_chunk", "process_chunk")
         self.wrap(BulkJob.objects, "select_for_update", "bookkeeping: lock the job row")
         try:
@@ -526,7 +526,7 @@ def chunk_hook_cost(enabled: bool, calls: int = 20_000) -> float:
 
 
 def print_phases(operation: str, m: int, seconds: float, phases: dict[str, float]) -> None:
-    batch_total = phases.pop("_write_rows")
+    batch_total = phases.pop("write_rows")
     chunk_total = phases.pop("process_chunk")
     outside_batch = sum(v for k, v in phases.items() if k.startswith(("bookkeeping", "read")))
     inside_batch = sum(phases.values()) - outside_batch
@@ -557,7 +557,12 @@ def main() -> int:
     parser.add_argument("--otel-records", type=int, default=10_000, help="records of each OpenTelemetry off/on job")
     parser.add_argument("--otel-rounds", type=int, default=5, help="off/on pairs of jobs, interleaved (0: skip)")
     parser.add_argument("--only-otel", action="store_true", help="only the OpenTelemetry off/on rows")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 500 records, one round, no workers")
     args = parser.parse_args()
+    if args.quick:
+        args.records = args.phase_records = args.otel_records = 500
+        args.rounds = args.otel_rounds = 1
+        args.worker_records = 0
     url = os.environ.get("DATABASE_URL") or DEFAULT_URL
     if not urlparse(url).scheme.startswith("postgres"):
         print(f"jobs_bench measures PostgreSQL; DATABASE_URL={url!r} is not a postgres:// URL", file=sys.stderr)

@@ -13,6 +13,7 @@ import pytest
 from bulk_drf.jobs import lifecycle as jobs
 from bulk_drf.jobs import processing, progress
 from bulk_drf.jobs.admin import VIEW_ALL_JOBS
+from bulk_drf.jobs.models import BulkJobKeyClaim
 from bulk_drf.models import BulkJob
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -391,6 +392,23 @@ def test_an_import_is_previewed_then_confirmed_and_runs(
     assert client.get(f"{ADMIN}import/job/{job.pk}/")["Location"] == f"{ADMIN}{job.pk}/change/"
     again = client.post(f"{ADMIN}import/job/{job.pk}/confirm/")
     assert again.status_code == 409 and "JobComplete" in again.content.decode()
+
+
+def test_the_preview_is_the_workers_dry_run_and_sees_a_duplicate_key_in_another_chunk(alice: Any) -> None:
+    """Chunks of 3: record 7 repeats record 0's key from another chunk. The preview is the job's dry run
+    (``dryrun``: claims settled across chunks), so it reports what the job will report, and writes nothing."""
+    rows = gadgets(8)
+    rows[7]["sku"] = rows[0]["sku"]
+    client = browser(alice)
+    response = upload(client, csv_file(rows))
+    html = client.get(response["Location"]).content.decode()
+    assert 'id="bulk-would-succeed">7<' in html and 'id="bulk-would-fail">1<' in html
+    failures = re.search(r'<table id="bulk-import-failures">.*?</table>', html, re.S)
+    assert failures is not None and "<td>7</td>" in failures.group()
+    assert "sku: Gadget with this sku already exists." in failures.group()
+    job = BulkJob.objects.get(owner=alice)
+    assert (job.state, job.succeeded_records, job.failed_records, job.results.count()) == ("Open", 0, 0, 0)
+    assert not BulkJobKeyClaim.objects.exists() and Gadget.objects.count() == 0
 
 
 def test_an_upsert_preview_tells_creates_from_updates(alice: Any) -> None:

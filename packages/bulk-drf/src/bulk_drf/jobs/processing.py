@@ -444,7 +444,7 @@ def process_chunk(
         if job.operation == JobOperation.READ:
             results = _read_rows(job, viewset, records, held.start)
         else:
-            results = _write_rows(job, viewset, records, held.start)
+            results = write_rows(job, viewset, records, held.start)
         store_results(job, results)
         succeeded = sum(1 for r in results if r.kind == ResultKind.SUCCEEDED)
         failed = len(results) - succeeded
@@ -508,7 +508,8 @@ def _psycopg3() -> bool:
     return bool(is_psycopg3)
 
 
-def _write_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[ResultRow]:
+def write_rows(job: BulkJob, viewset: Any, records: Sequence[Any], start: int) -> list[ResultRow]:
+    """The outcome of each of ``records`` (the first at index ``start``): written, or for a dry run validated."""
     items: list[Any] = list(records)
     if job.operation == JobOperation.DELETE:
         items = [_pk_of(record) for record in records]

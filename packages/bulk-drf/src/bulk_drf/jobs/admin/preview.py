@@ -1,29 +1,30 @@
 """The import preview: which records of an Open job would succeed and which would fail, written nowhere.
 
-``preview_job`` runs the job's records through the synchronous layer's ``execute_batch`` exactly as the worker
-will -- the owner's viewset, scope and permissions, the serializer's whole validation, the unique keys
-against the stored rows and within each chunk, the rows to update looked up -- with the viewset's
-``perform_bulk_*`` write hooks replaced by no-ops, inside a transaction that is rolled back. Nothing is
-written and no bulk signal is sent.
+``preview_job`` is the job's own dry run (``dry_run``, ``jobs.dryrun``) run here, in the web process, inside one
+transaction that is rolled back: every chunk through ``execute_batch(..., dry_run=True)`` as the worker would
+run it (the owner's viewset, scope and permissions, the serializer's whole validation, the unique keys against
+the stored rows and within the chunk, the rows to update or delete looked up), its results stored and its key
+claims settled across chunks (``dryrun.finish``: a duplicate key in another chunk fails the later record as the
+job will), then read back. Nothing is left written and no bulk signal is sent.
 
-What it cannot see: what only the database refuses (a ``CHECK`` constraint, an expression index, a value out
-of a column's range), a ``validate`` receiver of the model, and a duplicate key between two different chunks.
-The job reports those per record when it runs. (When ingest jobs learn a ``dry_run`` mode that runs in the
-worker, this function is the one place to point at it.)
+What it cannot see is what a dry run cannot see: what only the database refuses (a ``CHECK`` constraint, an
+expression index, a value out of a column's range), a ``validate`` receiver of the model, a value a concurrent
+writer takes before the job runs. The job reports those per record when it runs.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import router, transaction
 
 from ...conf import bulk_settings
-from ...sync import operations
-from .. import lifecycle
-from ..models import BulkJob
-from ..processing import build_viewset
+from .. import dryrun, lifecycle
+from ..models import BulkJob, BulkJobResult
+from ..processing import build_viewset, store_results, write_rows
+from ..states import JobOperation, ResultKind
 
 __all__ = ["Preview", "RowPreview", "preview_job"]
 
@@ -57,47 +58,59 @@ class Preview:
     successes: list[RowPreview] = field(default_factory=list)
 
 
-def _skip_write(*args: Any, **kwargs: Any) -> None:
-    """A ``perform_bulk_*`` hook that writes nothing."""
-
-
-_WRITE_HOOKS = ("perform_bulk_create", "perform_bulk_update", "perform_bulk_upsert", "perform_bulk_destroy")
-
-
 def preview_job(job: BulkJob) -> Preview:
-    """Validate every record of ``job`` (insert, update or upsert) chunk by chunk, writing nothing.
+    """Dry-run every record of ``job`` (insert, update, upsert or delete), writing nothing (see the module).
 
     Raises what ``build_viewset`` raises when the owner may not use the viewset (DRF's ``PermissionDenied``),
     and the synchronous layer's whole-batch errors (``NestedWritesNotSupported``, a bad ``unique_fields``).
     """
     viewset = build_viewset(job)
-    for name in _WRITE_HOOKS:
-        setattr(viewset, name, _skip_write)  # on this instance only
-    model = viewset.get_queryset().model
     preview = Preview(total=job.total_records)
     size = max(1, bulk_settings.CHUNK_SIZE)
-    for start in range(0, job.total_records, size):
-        records = lifecycle.load_records(job, start, min(start + size, job.total_records))
-        with transaction.atomic(using=router.db_for_write(model)):
-            result = operations.execute_batch(
-                viewset,
-                job.operation,  # type: ignore[arg-type]  # insert, update or upsert: a preview never reads
-                list(records),
-                unique_fields=list(job.unique_fields) or None,
-                partial=job.partial,
-                all_or_nothing=False,
-                index_offset=start,
-            )
-            transaction.set_rollback(True)  # the hooks wrote nothing; a lock or a receiver's write goes too
-        preview.would_succeed += len(result.succeeded)
-        preview.would_fail += len(result.failed)
-        preview.would_create += sum(1 for s in result.succeeded if s.created)
-        for failure in result.failed:
-            if len(preview.failures) < SHOWN_FAILURES:
-                preview.failures.append(RowPreview(failure.index, records[failure.index - start], failure.errors))
-        for success in result.succeeded:
-            if len(preview.successes) < SHOWN_SUCCESSES:
-                created = success.created if job.operation == "upsert" else None
-                preview.successes.append(RowPreview(success.index, records[success.index - start], created=created))
-    preview.would_update = preview.would_succeed - preview.would_create
+    using = router.db_for_write(BulkJob)
+    with transaction.atomic(using=using):
+        try:
+            probe = BulkJob.objects.get(pk=job.pk)  # the dry run moves its counters: a copy, rolled back
+            probe.dry_run = True
+            succeeded = failed = 0
+            for start in range(0, job.total_records, size):
+                records = lifecycle.load_records(job, start, min(start + size, job.total_records))
+                rows = write_rows(probe, viewset, records, start)
+                store_results(probe, rows)
+                ok = sum(1 for row in rows if row.kind == ResultKind.SUCCEEDED)
+                succeeded, failed = succeeded + ok, failed + len(rows) - ok
+            # The counters the chunks would have committed: settling moves records from one to the other.
+            BulkJob.objects.filter(pk=probe.pk).update(succeeded_records=succeeded, failed_records=failed)
+            dryrun.finish(probe, viewset)
+            _read_back(job, probe, preview, size)
+        finally:
+            transaction.set_rollback(True, using=using)  # results, claims, counters: nothing stays
     return preview
+
+
+def _read_back(job: BulkJob, probe: BulkJob, preview: Preview, size: int) -> None:
+    results = BulkJobResult.objects.filter(job_id=probe.pk)
+    counts = Counter(results.values_list("kind", "created"))
+    preview.would_fail = sum(n for (kind, _), n in counts.items() if kind == ResultKind.FAILED)
+    preview.would_succeed = sum(n for (kind, _), n in counts.items() if kind == ResultKind.SUCCEEDED)
+    preview.would_create = counts.get((str(ResultKind.SUCCEEDED), True), 0)
+    preview.would_update = preview.would_succeed - preview.would_create
+    failed = list(
+        results.filter(kind=ResultKind.FAILED).order_by("index").values_list("index", "errors")[:SHOWN_FAILURES]
+    )
+    succeeded = list(
+        results.filter(kind=ResultKind.SUCCEEDED).order_by("index").values_list("index", "created")[:SHOWN_SUCCESSES]
+    )
+    chunks: dict[int, list[Any]] = {}  # the uploaded records of the shown ones, a stored chunk read once
+
+    def record(index: int) -> Any:
+        first = index - index % size
+        if first not in chunks:
+            chunks[first] = list(lifecycle.load_records(job, first, min(first + size, job.total_records)))
+        return chunks[first][index - first]
+
+    preview.failures = [RowPreview(index, record(index), errors) for index, errors in failed]
+    upsert = job.operation == JobOperation.UPSERT
+    preview.successes = [
+        RowPreview(index, record(index), created=created if upsert else None) for index, created in succeeded
+    ]

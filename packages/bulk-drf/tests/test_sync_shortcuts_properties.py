@@ -247,6 +247,71 @@ def test_prepared_validation_answers_as_drf_for_field_options():
     check()
 
 
+class DecimalsSerializer(serializers.Serializer):
+    """``DecimalField`` options: digits and places (either or both None, no room for a whole digit, none for a
+    fraction, more than the plain-number pattern's 40 a side), limits, rounding, output options."""
+
+    amount = serializers.DecimalField(max_digits=12, decimal_places=2)  # the ledger's amount
+    fraction = serializers.DecimalField(max_digits=5, decimal_places=5, required=False)
+    places = serializers.DecimalField(max_digits=None, decimal_places=2, coerce_to_string=False, required=False)
+    digits = serializers.DecimalField(max_digits=6, decimal_places=None, required=False, allow_null=True)
+    free = serializers.DecimalField(max_digits=None, decimal_places=None, required=False)
+    limited = serializers.DecimalField(
+        max_digits=8,
+        decimal_places=3,
+        min_value=decimal.Decimal("-10.5"),
+        max_value=100,
+        rounding=decimal.ROUND_HALF_UP,
+        required=False,
+    )
+    whole = serializers.DecimalField(max_digits=4, decimal_places=0, rounding=decimal.ROUND_DOWN, required=False)
+    wide = serializers.DecimalField(max_digits=90, decimal_places=45, required=False, normalize_output=True)
+    wider = serializers.DecimalField(max_digits=95, decimal_places=None, required=False, coerce_to_string=True)
+
+
+_ODD_NUMBERS = [
+    *["", " ", "+", "-", ".", "-0", "+0", "-0.00", "007", "00012.50", ".5", "5.", "1.2.3", "1_000", "0x10"],
+    *["1e3", "1E-2", "-1e+400", "1e999999999", "\u0661\u0662", "\uff11", " 12.5", "12.5 ", "12.5\n", "\u30001"],
+    *["NaN", "nan", "-NaN", "sNaN", "Infinity", "-Infinity", "inf", "-inf", "Inf"],
+    *["9" * 40, "9" * 41, "1" + "0" * 40, "0" * 50 + "1", "1" * 40 + "." + "1" * 40, "1." + "0" * 41, "9" * 1001],
+    *["99999.99", "9999999999.99", "99999999999.99", "9999999999.995", "-10.5", "-10.5001", "100.0004", "100.0005"],
+]
+DECIMAL_INPUTS = (
+    st.from_regex(r"[+-]?[0-9]{1,46}(\.[0-9]{0,46})?", fullmatch=True)  # plain numbers, past the pattern's bounds
+    | st.from_regex(r"[+-]?[0-9]{1,6}(\.[0-9]{1,4})?", fullmatch=True)  # around the fields' limits
+    | st.decimals(allow_nan=True, allow_infinity=True)
+    | st.decimals(allow_nan=True, allow_infinity=True).map(str)  # exponents, NaN, Infinity as text
+    | st.integers()
+    | st.integers(-(10**41), 10**41)
+    | st.sampled_from([10**40 - 1, -(10**40) + 1, 10**40, -(10**40), 10**60, 0, -1])
+    | st.floats()
+    | st.text(alphabet="0123456789+-.eE _\u0661\u3000", max_size=10)
+    | st.sampled_from(_ODD_NUMBERS)
+)
+
+#: Thread contexts the values are validated in: DRF's quantize works in a copy of the thread's context.
+_CONTEXTS = {
+    "default": {},
+    "narrow": {"prec": 4, "rounding": decimal.ROUND_FLOOR},
+    "clamped": {"Emax": 3, "clamp": 1},  # folds Decimal(".1") ** places down: another quantum
+    "subnormal traps": {"Emin": -1, "traps": [decimal.Subnormal, decimal.InvalidOperation]},
+}
+
+
+@pytest.mark.parametrize("context", list(_CONTEXTS))
+def test_prepared_validation_answers_as_drf_for_decimal_fields(context):
+    fields = dict.fromkeys(DecimalsSerializer._declared_fields, DECIMAL_INPUTS)
+
+    @settings(max_examples=200, deadline=None)
+    @given(batch=items(fields), partial=st.booleans())
+    def check(batch: list[Any], partial: bool) -> None:
+        with decimal.localcontext(**_CONTEXTS[context]):
+            expected = [drf_answer(DecimalsSerializer, item, partial) for item in batch]
+            assert prepared_answers(DecimalsSerializer, batch, partial) == expected
+
+    check()
+
+
 # -- rendering -------------------------------------------------------------------------------------
 
 

@@ -3,9 +3,11 @@ field loop worked out once, each field's validators read once) answer exactly wh
 same validated data, same errors and codes, and every hook (``validate_<field>``, ``validate()``,
 validators with and without context, defaults, read-only and hidden fields) still runs per item."""
 
+from decimal import Decimal
 from typing import Any, ClassVar
 
 import pytest
+from bulk_drf.sync import shortcuts
 from bulk_drf.sync.validation import error_details, prepare_serializer
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator
@@ -231,3 +233,94 @@ def test_prepared_twice_still_answers_as_drf():
     prepare_serializer(prepared, ITEMS)  # an upsert's serializers, a retried chunk: idempotent
 
     assert [outcome(prepared, item) for item in ITEMS] == [drf(item, False) for item in ITEMS]
+
+
+class OwnPrecision(serializers.DecimalField):
+    def validate_precision(self, value: Any) -> Any:
+        Calls.log.append("own validate_precision")
+        return super().validate_precision(value)
+
+
+class EmptyValuesMixin(serializers.Field):
+    """Comes between DecimalField and Field: DecimalField.validate_empty_values's super() is this one."""
+
+    def validate_empty_values(self, data: Any) -> Any:
+        Calls.log.append("mixin validate_empty_values")
+        return super().validate_empty_values(data)
+
+
+class MixedDecimal(serializers.DecimalField, EmptyValuesMixin):
+    pass
+
+
+class ShortStrings(serializers.DecimalField):
+    MAX_STRING_LENGTH = 5
+
+
+class AmountsSerializer(serializers.Serializer):
+    amount = serializers.DecimalField(max_digits=6, decimal_places=2, min_value=0)
+    precise = OwnPrecision(max_digits=6, decimal_places=2, required=False)
+    mixed = MixedDecimal(max_digits=6, decimal_places=2, required=False)
+    short = ShortStrings(max_digits=9, decimal_places=2, required=False)
+    local = serializers.DecimalField(max_digits=6, decimal_places=2, localize=True, required=False)
+
+
+AMOUNTS: list[Any] = [
+    {"amount": "12.5", "precise": "1.25", "mixed": "3", "short": "12.45", "local": "1.5"},
+    {"amount": 7, "precise": 7, "mixed": 7, "short": 123456, "local": 7},
+    {"amount": "-0", "precise": "0001.5", "mixed": "1.255", "short": "1.2", "local": "2.5"},
+    {"amount": "-1", "precise": "12345.6", "mixed": " 2 ", "short": "1e2", "local": "x"},
+    {"amount": "10000", "precise": "1.234", "mixed": "", "short": "", "local": ""},
+]
+
+
+def test_a_decimal_field_gets_drfs_answers_and_its_own_methods():
+    prepared = AmountsSerializer()
+    prepare_serializer(prepared, AMOUNTS)
+    quick = {name: shortcuts._quick_run_validation(field).__name__ for name, field in prepared.fields.items()}
+    # DRF's class: the direct path; a class with its own step, a localized field: DRF's run_validation
+    assert quick == {
+        "amount": "decimal_value",
+        "precise": "run_validation",
+        "mixed": "run_validation",
+        "short": "run_validation",
+        "local": "run_validation",
+    }
+
+    Calls.log = []
+    expected = [outcome(AmountsSerializer(), item) for item in AMOUNTS]
+    drf_calls = Calls.log
+    Calls.log = []
+    assert [outcome(prepared, item) for item in AMOUNTS] == expected
+    assert Calls.log == drf_calls
+    assert "own validate_precision" in drf_calls and "mixin validate_empty_values" in drf_calls
+    assert expected[0] == (
+        "valid",
+        {
+            "amount": Decimal("12.50"),
+            "precise": Decimal("1.25"),
+            "mixed": Decimal("3.00"),
+            "short": Decimal("12.45"),
+            "local": Decimal("1.50"),
+        },
+    )
+    assert expected[3][1]["amount"] == [
+        {"message": "Ensure this value is greater than or equal to 0.", "code": "min_value"}
+    ]
+    assert expected[4] == (
+        "errors",
+        {
+            "amount": [
+                {
+                    "message": "Ensure that there are no more than 4 digits before the decimal point.",
+                    "code": "max_whole_digits",
+                }
+            ],
+            "precise": [
+                {"message": "Ensure that there are no more than 2 decimal places.", "code": "max_decimal_places"}
+            ],
+            "mixed": [{"message": "A valid number is required.", "code": "invalid"}],
+            "short": [{"message": "A valid number is required.", "code": "invalid"}],
+            "local": [{"message": "A valid number is required.", "code": "invalid"}],
+        },
+    )

@@ -35,7 +35,12 @@ validated by ``serializer.run_validation(item)`` as usual.
 - ``Field.run_validation``: an exact ``CharField`` (DRF's ``run_validation``, ``to_internal_value`` and
   ``validate_empty_values``) given a ``str`` that is not blank once trimmed, and an ``IntegerField`` (DRF's
   ``to_internal_value`` and ``re_decimal``) given an ``int`` (not a ``bool``), return DRF's result directly,
-  after the field's validators. Any other value: DRF's ``run_validation``.
+  after the field's validators. So does a ``DecimalField`` (DRF's ``run_validation``, ``validate_empty_values``,
+  ``to_internal_value``, ``validate_precision`` and ``quantize``; not localized) given a plain number: a
+  ``str`` of ASCII digits with an optional sign and fraction (no exponent, no spaces, at most 40 digits a
+  side) or an ``int`` below ``10**40`` in magnitude. ``Decimal`` reads it; DRF's ``validate_precision`` runs
+  unless the digits counted in the string are within every limit; ``quantize``'s steps run as DRF's, in the
+  thread's context of the moment. Any other value: DRF's ``run_validation``.
 
 Rendering: ``use_render_plan(serializer, model)`` on a ``many=True`` response serializer of ``model`` rows.
 
@@ -373,10 +378,15 @@ def _quick_run_validation(field: drf_fields.Field[Any, Any, Any, Any]) -> Callab
     """``field.run_validation``, with a direct path for the common valid value of an exact ``CharField``
     (a non-blank ``str``) or ``IntegerField`` (an ``int``): the value DRF's steps would return for it
     (``validate_empty_values`` passes it through, ``to_internal_value`` is the identity or ``strip()``),
-    then the field's validators. Any other value takes DRF's ``run_validation``."""
+    then the field's validators; a ``DecimalField``'s in ``_quick_decimal``. Any other value takes DRF's
+    ``run_validation``."""
     run_validation = field.run_validation
     cls = type(field)
-    if field.read_only or cls.validate_empty_values is not drf_fields.Field.validate_empty_values:
+    if field.read_only:
+        return run_validation
+    if cls.to_internal_value is drf_fields.DecimalField.to_internal_value:
+        return _quick_decimal(cast("drf_fields.DecimalField", field), run_validation)  # checked above
+    if cls.validate_empty_values is not drf_fields.Field.validate_empty_values:
         return run_validation
     run_validators = field.run_validators
     if (
@@ -408,6 +418,80 @@ def _quick_run_validation(field: drf_fields.Field[Any, Any, Any, Any]) -> Callab
 
         return integer
     return run_validation
+
+
+#: The plain numbers the decimal path takes: ASCII digits, an optional sign, an optional fraction; no exponent,
+#: no spaces, at most 82 characters. ``Decimal`` reads each one exactly, finite, whatever the context.
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]{1,40}(?:\.[0-9]{1,40})?").fullmatch
+_PLAIN_DECIMAL_LENGTH = 82
+_PLAIN_INT_BOUND = 10**40  # an int below it in magnitude is a plain number of at most 41 characters
+_TENTH = decimal.Decimal(".1")  # read from the string exactly, in any context
+
+
+def _quick_decimal(field: drf_fields.DecimalField, run_validation: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``run_validation`` of a ``DecimalField`` with DRF's methods (``Field.run_validation``, its own
+    ``validate_empty_values``, ``to_internal_value``, ``validate_precision``, ``quantize``), not localized,
+    with a direct path for a plain number given as a ``str`` (``_PLAIN_DECIMAL``) or an ``int`` below
+    ``10**40`` in magnitude. What DRF's steps do to such a value: ``validate_empty_values`` passes it on,
+    ``smart_str(...).strip()`` is the string itself (an int's ``str``), it is within ``MAX_STRING_LENGTH``,
+    ``Decimal`` reads it as a finite number; ``validate_precision`` (skipped where the digits counted in the
+    string are within every limit, DRF's own method otherwise), then ``quantize`` as DRF's: the quantum
+    worked out in the thread's context and a copy of that context per value (either may change between
+    values). Any other value: DRF's ``run_validation``."""
+    cls = type(field)
+    max_digits, places, max_whole = field.max_digits, field.decimal_places, field.max_whole_digits
+    if (
+        cls.run_validation is not drf_fields.Field.run_validation
+        or cls.validate_empty_values is not drf_fields.DecimalField.validate_empty_values
+        # DecimalField.validate_empty_values ends with super()'s: Field's, unless a mixin comes in between
+        or super(drf_fields.DecimalField, field).validate_empty_values.__func__  # type: ignore[attr-defined]  # a bound method
+        is not drf_fields.Field.validate_empty_values
+        or cls.validate_precision is not drf_fields.DecimalField.validate_precision
+        or cls.quantize is not drf_fields.DecimalField.quantize
+        or field.localize
+        or type(field.MAX_STRING_LENGTH) is not int
+        or field.MAX_STRING_LENGTH < _PLAIN_DECIMAL_LENGTH
+        or not all(limit is None or type(limit) is int for limit in (max_digits, places, max_whole))
+        or (max_digits is not None and max_digits < 1)
+        or (places is not None and places < 0)
+    ):
+        return run_validation
+    # The strings whose digits alone show that validate_precision passes them: with w digits before the point
+    # (leading zeros included) and f after, DRF counts f decimal places, at most w whole digits and at most
+    # w + f digits in all. None where no such pattern fits the limits: validate_precision runs for every value.
+    whole = 40 if max_whole is None else min(max_whole, 40)
+    fraction = 40 if places is None else min(places, 40)
+    within: Callable[[str], object] | None = None
+    if whole >= 1 and (max_digits is None or whole + fraction <= max_digits):
+        pattern = rf"[+-]?[0-9]{{1,{whole}}}" + (rf"(?:\.[0-9]{{1,{fraction}}})?" if fraction else "")
+        within = re.compile(pattern).fullmatch
+    validate_precision, run_validators = field.validate_precision, field.run_validators
+    rounding, bound = field.rounding, _PLAIN_INT_BOUND
+    Decimal, getcontext, plain = decimal.Decimal, decimal.getcontext, _PLAIN_DECIMAL
+
+    def decimal_value(data: Any) -> Any:
+        kind = type(data)
+        if kind is str:
+            text = data
+        elif kind is int and -bound < data < bound:
+            text = str(data)  # what smart_str gives DRF
+        else:
+            return run_validation(data)
+        if within is not None and within(text) is not None:
+            value = Decimal(text)
+        elif plain(text) is not None:
+            value = validate_precision(Decimal(text))  # DRF's own errors
+        else:
+            return run_validation(data)
+        if places is not None:  # DecimalField.quantize, step by step
+            context = getcontext().copy()
+            if max_digits is not None:
+                context.prec = max_digits
+            value = value.quantize(_TENTH**places, rounding, context)  # positional: keywords cost on this C method
+        run_validators(value)
+        return value
+
+    return decimal_value
 
 
 def _no_validators(value: Any) -> None:

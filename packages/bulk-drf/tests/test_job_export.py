@@ -230,6 +230,24 @@ def test_the_worker_reads_a_page_with_one_query_and_commits_it_with_one_statemen
             assert cursor.fetchone() == ("off",)
 
 
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_page_is_one_statement_committed_without_waiting_for_its_flush(alice: Any, stock: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement page of PostgreSQL")
+    job = start(alice, "/searchable-gadgets/bulk/export/?ordering=id")
+    BulkJob.objects.filter(pk=job.pk).update(state="InProgress")
+    pages = export.Exporter(BulkJob.objects.get(pk=job.pk)).pages()
+    with CaptureQueriesContext(connection) as queries:
+        next(pages)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "WITH"]
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)  # set for the page's own transaction only
+    assert BulkJobResultPage.objects.filter(job=job).count() == 1
+    assert BulkJob.objects.get(pk=job.pk).processed_records == 2
+
+
 def test_a_second_run_of_the_same_export_stops_before_writing(alice: Any, stock: Any) -> None:
     job = start(alice, "/searchable-gadgets/bulk/export/")
     BulkJob.objects.filter(pk=job.pk).update(state="InProgress")

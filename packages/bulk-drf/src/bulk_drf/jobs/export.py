@@ -426,18 +426,19 @@ class Exporter:
         transaction only): a database crash may lose the last pages committed, but only with the counters
         committed in the same transactions (the WAL is replayed in order), so a rerun resumes exactly where
         the surviving pages end. The job's final state is committed as usual. On PostgreSQL a page without
-        ids not found is committed with one statement (``_commit_page``), elsewhere statement by statement.
+        ids not found is one statement (``_commit_page``), its own transaction; elsewhere statement by statement.
         """
         job = self.job
         start = job.processed_records
         stop = start + consumed
         total = max(job.total_records, stop)
-        with transaction.atomic(using=self._db):
-            connection = connections[self._db]
-            if connection.vendor == "postgresql" and lines and not failed:
-                if not self._commit_page(connection, lines, start, stop, total, resume):
-                    raise _Stopped
-            else:
+        connection = connections[self._db]
+        if connection.vendor == "postgresql" and lines and not failed:
+            # One statement: a transaction of its own (no BEGIN, no COMMIT to wait for), or part of the caller's.
+            if not self._commit_page(connection, lines, start, stop, total, resume):
+                raise _Stopped
+        else:
+            with transaction.atomic(using=self._db):
                 self._commit_statements(connection, lines, start, stop, total, resume, failed)
         job.processed_records, job.total_records = stop, total
         job.succeeded_records += len(lines)
@@ -446,7 +447,10 @@ class Exporter:
     def _commit_page(self, connection: Any, lines: list[str], start: int, stop: int, total: int, resume: str) -> bool:
         """PostgreSQL: the counters' conditional UPDATE, ``synchronous_commit`` off and the page's INSERT in one
         statement (the INSERT reads the UPDATE's row: none, nothing stored), its parameters bound by the server
-        (psycopg 3): a page of some 450 kB is sent as it is, not quoted into the SQL text. Whether it was stored."""
+        (psycopg 3): a page of some 450 kB is sent as it is, not quoted into the SQL text. Whether it was stored.
+
+        ``set_config(..., true)`` lasts until the end of the transaction: in autocommit, the statement's own, whose
+        commit it makes asynchronous (the session keeps its setting)."""
         job, page = BulkJob._meta, BulkJobResultPage._meta
         quote = connection.ops.quote_name
 

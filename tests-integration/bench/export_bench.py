@@ -4,7 +4,8 @@ throughput against DRF's ``serializer(many=True)``.
 Run it with ``.venv/bin/hatch run bench:export`` (or ``python tests-integration/bench/export_bench.py`` in the
 ``bench`` environment); ``--small N`` (default 100,000) and ``--large N`` (default 1,000,000) rows. PostgreSQL
 from ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/test``), in its own database
-``bulk_bench_export`` (created when missing; the rows are generated once with ``generate_series`` and kept).
+``bulk_bench_export`` or ``BULK_BENCH_EXPORT_DB`` (created when missing; the rows are generated once with
+``generate_series`` and kept).
 
 What is measured, on the example project's ``TransactionViewSet`` (``ledger.Transaction``: id, account, reference,
 amount, memo), each measurement in a fresh process so one's peak cannot hide another's:
@@ -33,7 +34,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-BENCH_DB = "bulk_bench_export"
+BENCH_DB = os.environ.get("BULK_BENCH_EXPORT_DB", "bulk_bench_export")  # its own database (override: shared machines)
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test"
 VIEWSET = "ledger.views.TransactionViewSet"
 

@@ -205,21 +205,47 @@ def test_an_aborted_export_keeps_the_pages_it_stored(alice: Any, stock: Any, set
     assert [row["sku"] for row in rows_of(alice, stopped)] == ["S0", "S1"]
 
 
-def test_the_worker_reads_a_page_with_one_query_and_commits_it_with_two(alice: Any, stock: Any) -> None:
+def test_the_worker_reads_a_page_with_one_query_and_commits_it_with_one_statement(alice: Any, stock: Any) -> None:
     job = start(alice, "/searchable-gadgets/bulk/export/?ordering=id")
     BulkJob.objects.filter(pk=job.pk).update(state="InProgress")
     exporter = export.Exporter(BulkJob.objects.get(pk=job.pk))
     pages = exporter.pages()  # the first call counts the rows (one query)
     with CaptureQueriesContext(connection) as queries:
         next(pages)
-    # SELECT the page's rows; then one transaction (a savepoint inside the test's): on PostgreSQL SET LOCAL
-    # synchronous_commit, UPDATE the job's cursor and counters (conditional: it also locks the row), INSERT the page.
+    # SELECT the page's rows; then one transaction (a savepoint inside the test's). On PostgreSQL one statement:
+    # UPDATE the job's cursor and counters (conditional: it also locks the row) setting synchronous_commit off for
+    # the transaction, INSERT the page from the UPDATE's row. Elsewhere the UPDATE, then the INSERT.
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
     statements = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
-    expected = (
-        ["SELECT", "SET", "UPDATE", "INSERT"] if connection.vendor == "postgresql" else ["SELECT", "UPDATE", "INSERT"]
-    )
+    expected = ["SELECT", "WITH"] if connection.vendor == "postgresql" else ["SELECT", "UPDATE", "INSERT"]
     assert statements == expected
+    job.refresh_from_db()
+    assert (job.processed_records, job.succeeded_records) == (2, 2)
+    assert list(BulkJobResultPage.objects.filter(job=job).values_list("start_index", "count", "resume")) == [
+        (0, 2, str(stock[1].pk))
+    ]
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")  # still in the test's transaction: SET LOCAL's value
+            assert cursor.fetchone() == ("off",)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_page_is_one_statement_committed_without_waiting_for_its_flush(alice: Any, stock: Any) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("the one-statement page of PostgreSQL")
+    job = start(alice, "/searchable-gadgets/bulk/export/?ordering=id")
+    BulkJob.objects.filter(pk=job.pk).update(state="InProgress")
+    pages = export.Exporter(BulkJob.objects.get(pk=job.pk)).pages()
+    with CaptureQueriesContext(connection) as queries:
+        next(pages)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "WITH"]
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)  # set for the page's own transaction only
+    assert BulkJobResultPage.objects.filter(job=job).count() == 1
+    assert BulkJob.objects.get(pk=job.pk).processed_records == 2
 
 
 def test_a_second_run_of_the_same_export_stops_before_writing(alice: Any, stock: Any) -> None:

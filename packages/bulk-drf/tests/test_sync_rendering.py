@@ -7,7 +7,7 @@ import uuid
 from typing import Any
 
 import pytest
-from bulk_drf.jobs.export import row_encoder
+from bulk_drf.jobs.export import _values_of, row_encoder
 from bulk_drf.mixins import BulkOperationsMixin
 from bulk_drf.sync.rendering import _field_plan, column_json_plan, column_plan, use_render_plan
 from django.urls import include, path
@@ -208,6 +208,25 @@ def test_the_json_column_plan_writes_drfs_json_text_row_for_row():
     values = Gadget.objects.filter(pk__in=[g.pk for g in stored]).order_by("pk").values_list(*attnames)
     texts = [render(row) for row in values]
     assert texts == [JSONRenderer().render(row).decode() for row in ColumnsSerializer(rows, many=True).data]
+
+
+def test_an_exports_read_is_djangos_values_list_and_renders_as_drf():
+    stored = [obj for obj in gadgets()[:3] if obj.pk is not None]  # "empty": NULL weight, dates, uuid, thing
+    Gadget.objects.filter(pk=stored[0].pk).update(name="naïve \u2028 ☃ \U0001f600", price=decimal.Decimal("-0.05"))
+    queryset = Gadget.objects.filter(pk__in=[g.pk for g in stored]).order_by("pk")
+    plan = column_json_plan(ColumnsSerializer([], many=True), Gadget, row_encoder())
+    assert plan is not None
+    attnames, render = plan
+
+    read = _values_of(queryset[:10], attnames)
+    django = list(queryset[:10].values_list(*attnames))
+    assert read == django and len(read) == 3
+    assert [[type(value) for value in row] for row in read] == [[type(value) for value in row] for row in django]
+    assert None in read[1] and any(isinstance(value, datetime.datetime) for value in read[0])
+    texts = [render(row) for row in read]
+    assert texts == [JSONRenderer().render(row).decode() for row in ColumnsSerializer(list(queryset), many=True).data]
+    assert "\\u2028" in texts[0] and "☃" in texts[0]
+    assert _values_of(queryset.filter(pk__in=[]), attnames) == []  # no query at all
 
 
 def test_no_column_plan_where_a_field_is_not_a_column():

@@ -1,16 +1,16 @@
-"""PostgreSQL 14+: the big values of a job (stored records, rendered export pages) compressed with lz4.
+"""PostgreSQL 14+: a job's stored records (``BulkJobDataChunk.records``) compressed with lz4 instead of pglz.
 
-PostgreSQL compresses a large ``text``/``jsonb`` value with pglz by default; lz4 writes a 400 kB export page
-about three times faster and reads it faster too, for some 15 % more bytes (docs/jobs.md, "Storage").
-A server built without lz4 (or older than 14), and every other database, keep their default: the step
-is skipped, nothing else changes. Rows already stored keep their compression until rewritten.
+PostgreSQL compresses a large ``jsonb`` value with pglz by default; lz4 compresses and decompresses several
+times faster for a little more bytes (docs/jobs.md, "Storage"). Export pages are not compressed at all
+(``STORAGE EXTERNAL``, migration 0005). A server built without lz4 (or older than 14), and every other
+database, keep their default: the step is skipped. Rows already stored keep their compression until rewritten.
 """
 
 from typing import Any
 
 from django.db import DatabaseError, migrations, transaction
 
-COLUMNS = (("bulk_drf_bulkjobresultpage", "rows"), ("bulk_drf_bulkjobdatachunk", "records"))
+COLUMNS = (("bulk_drf_bulkjobdatachunk", "records"),)
 
 
 def _set_compression(apps: Any, schema_editor: Any, method: str | None) -> None:

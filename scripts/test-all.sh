@@ -62,6 +62,10 @@ run "docs: mkdocs build --strict" $HATCH run docs:build
 # downloads from PyPI).
 run "release check: build, twine --strict, metadata, fresh installs$( [ -n "${REDIS_URL:-}" ] && echo ', bulk-drf[redis] worker')" \
   bash scripts/release-check.sh
+# The bulk-drf benchmarks, tiny (--quick, ~40 s): they still run to their end (no timing is checked).
+if [ -n "${DATABASE_URL:-}" ]; then
+  run "bench smoke: make bench's drf, jobs and export benchmarks with --quick" bash scripts/bench-smoke.sh
+fi
 run "integration (all layers$( [ -n "${REDIS_URL:-}" ] && echo ', real Celery worker on Redis, docs/tutorial.md followed from the built wheels'))" $HATCH run integration:test
 
 printf '\n==================== summary ====================\n'

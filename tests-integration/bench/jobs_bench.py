@@ -2,8 +2,9 @@
 
 Run it with ``.venv/bin/hatch run bench:jobs`` (or ``python tests-integration/bench/jobs_bench.py`` in the
 ``bench`` environment); ``--records N`` (default 100,000), ``--profile`` to print cProfile's top functions
-of one chunk-processing run, ``--quick`` a smoke run of a few hundred records (``make test`` runs it). PostgreSQL from ``DATABASE_URL`` (default
-``postgres://postgres@127.0.0.1:5432/test``), in its own database ``bulk_bench_jobs`` (created when missing).
+of one chunk-processing run, ``--quick`` a smoke run of a few hundred records (``make test`` runs it).
+PostgreSQL from ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432/test``), in its own database
+``bulk_bench_jobs`` (``BULK_BENCH_JOBS_DB``; created when missing).
 
 What is measured, on the example project's ``ledger.Transaction`` (its receivers connected, as in the demo):
 

@@ -9,7 +9,9 @@ A worker (``run_export``) rebuilds the viewset for the job's owner with those pa
 ``filter_queryset(get_queryset())`` ``BULK_DRF_EXPORT_PAGE_SIZE`` rows at a time, renders them through the
 viewset's serializer (``sync.rendering``: from the columns' values alone when every field reads a column,
 with the per-field plan otherwise) and stores each page as JSON lines in one transaction with the job's
-counters (``BulkJobResultPage``). Its memory is one page, however many rows the export holds.
+counters (``BulkJobResultPage``). Its memory is one page, however many rows the export holds. On PostgreSQL,
+keyset pages of integer, text, boolean and decimal columns are rendered by PostgreSQL itself (``pg_render``,
+whose contract says exactly when: the same text, byte for byte).
 
 Pages follow the list's ordering. Ordered by primary key (or not at all: then by primary key), pages are read
 by keyset (``pk > <last pk of the previous page>``): each page is one indexed query and a rerun after a crash
@@ -43,7 +45,7 @@ from ..sync.exceptions import PayloadTooLarge
 from ..sync.ids import InvalidId, id_parser
 from ..sync.shortcuts import column_json_plan, js_safe, use_plain_views, use_render_plan
 from ..sync.storable import printable, unstorable_text
-from . import lifecycle, processing, progress
+from . import lifecycle, pg_render, processing, progress
 from .errors import IllegalTransition
 from .models import BulkJob, BulkJobResultPage
 from .signals import JobProgress, job_progress
@@ -251,7 +253,8 @@ def _fail(job: BulkJob, reason: str) -> BulkJob:
 class Exporter:
     """The viewset of a query job rebuilt for its owner, and the pages of its rows (``pages``)."""
 
-    def __init__(self, job: BulkJob) -> None:
+    def __init__(self, job: BulkJob, *, render_in_database: bool = True) -> None:
+        """``render_in_database=False``: never let PostgreSQL write the rows' JSON (``pg_render``), as a reference."""
         spec = job.query or {}
         self.job = job
         self._db = router.db_for_write(BulkJob)
@@ -292,6 +295,9 @@ class Exporter:
                 attnames = [*attnames, self.pk_field.attname]  # keyset pages and ids read the pk
             self.attnames, self._render_values = attnames, render
         self._pk_position = None if self.attnames is None else self.attnames.index(self.pk_field.attname)
+        self._row_json = None  # keyset pages rendered by PostgreSQL itself, where it writes DRF's exact text
+        if plan is not None and render_in_database and self.ids is None:
+            self._row_json = pg_render.row_json_plan(serializer, self.queryset)
 
     # -- reading --------------------------------------------------------------------------------
 
@@ -351,13 +357,18 @@ class Exporter:
         last = self._resume_pk()
         while True:
             queryset = (self.queryset if last is None else self.queryset.filter(**{after: last})).order_by(ordering)
-            rows = self._read(queryset[:size])
-            if not rows:
+            if self._row_json is not None:
+                lines, last_read = self._row_json.read(queryset[:size], direction)
+            else:
+                rows = self._read(queryset[:size])
+                lines = self._render(rows)
+                last_read = self._pk_of(rows[-1]) if rows else None
+            if not lines:
                 return
-            last = self._pk_of(rows[-1])
-            self._commit(self._render(rows), consumed=len(rows), resume=str(last))
+            last = last_read
+            self._commit(lines, consumed=len(lines), resume=str(last))
             yield
-            if len(rows) < size:
+            if len(lines) < size:
                 return
 
     def _resume_pk(self) -> Any:

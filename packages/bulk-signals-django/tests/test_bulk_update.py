@@ -186,3 +186,41 @@ def test_without_fields_or_receivers_only_the_changed_fields_are_written(django_
     with django_assert_num_queries(1):  # nothing changed: the SELECT only, Django's number
         assert Account.objects.bulk_update(accounts) == 3
     assert Account.objects.bulk_update([]) == 0
+
+
+def test_rows_read_are_the_old_rows_and_save_the_select_the_rest_are_read(log):
+    """handover.rows_read: rows the caller read (under its lock) are paired as they are; objects whose pk is
+    not among them are read as usual; one bulk_update per block; other models and databases ignore it."""
+    from bulk_signals_django.handover import rows_read
+
+    from tests.conftest import count
+
+    a, b = AccountFactory.create_batch(2, balance=Decimal("1.00"))
+    log.listen(Account)
+    with transaction.atomic():
+        read = list(Account.objects.select_for_update().filter(pk=a.pk))
+        new_a, new_b = Account.objects.get(pk=a.pk), Account.objects.get(pk=b.pk)
+        new_a.balance = new_b.balance = Decimal("2.00")
+        with rows_read(Account, "default", read):
+            counted = count(lambda: Account.objects.bulk_update([new_a, new_b], ["balance"]))
+            Account.objects.bulk_update([new_a], ["status"])  # a second bulk_update in the block reads again
+    # b's old row was selected (one SELECT, by pk: a's was handed over), then the UPDATE.
+    selects = [sql for sql in counted.sql if sql.startswith("SELECT")]
+    assert len(selects) == 1 and str(b.pk) in selects[0] and f"{a.pk}," not in selects[0]
+    first, second = [event for name, event in log.calls if name == "bulk_post_update"]
+    assert [old is read[0] for _, old in first.pairs()] == [True, False]
+    assert [(o.balance, n.balance) for n, o in first.pairs()] == [(Decimal("1.00"), Decimal("2.00"))] * 2
+    assert second.old_records[0] is not read[0] and second.old_records[0].balance == Decimal("2.00")
+
+
+def test_rows_read_of_another_model_or_database_is_ignored(log):
+    from bulk_signals_django.handover import rows_read
+
+    a = AccountFactory.create(balance=Decimal("1.00"))
+    stale = Account(pk=a.pk, balance=Decimal("-9.00"))
+    log.listen(Account)
+    a.balance = Decimal("3.00")
+    with transaction.atomic(), rows_read(Account, "other", [stale]):
+        Account.objects.bulk_update([a], ["balance"])
+    ((_, old),) = log.event("bulk_post_update").pairs()
+    assert old.balance == Decimal("1.00")

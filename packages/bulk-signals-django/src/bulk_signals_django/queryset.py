@@ -23,6 +23,7 @@ from . import signals as s
 from .bypass import bypass_signals as _bypass_block
 from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
+from .handover import take_rows_read
 from .mti import has_parent_tables, mti_bulk_create, table_chain
 from .preflight import django_refuses
 from .records import (
@@ -299,7 +300,8 @@ class BulkSignalQuerySet(models.QuerySet[Any]):
     ) -> int:
         """Django's ``bulk_update()``; ``fields`` may be omitted: the changed ones are written.
 
-        With receivers: one extra SELECT loads the old rows (whole) by pk. Without receivers and
+        With receivers: one extra SELECT loads the old rows (whole) by pk (none for the rows a caller handed
+        over with ``handover.rows_read``). Without receivers and
         without ``fields``, one SELECT of the stored values finds the changed fields (only those are
         written); with ``fields`` and no receivers, this is Django's call.
         """
@@ -318,7 +320,11 @@ class BulkSignalQuerySet(models.QuerySet[Any]):
         using = self._write_db()
         with write_transaction(using):
             key = model._meta.pk.to_python  # "5" matches row 5, as in Django's UPDATE
-            old_by_pk = load_by_pk(model, using, [obj.pk for obj in objs])
+            read = take_rows_read(model, using)  # rows the caller read under a lock (handover.rows_read)
+            old_by_pk = {} if read is None else {row.pk: row for row in read}
+            missing = [obj.pk for obj in objs if key(obj.pk) not in old_by_pk]
+            if missing:
+                old_by_pk.update(load_by_pk(model, using, missing))
             new = tuple(obj for obj in objs if key(obj.pk) in old_by_pk)
             old = tuple(old_by_pk[key(obj.pk)] for obj in new)
             del old_by_pk

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from bulk_signals_django.builders import new_record_factory, plain_select, record_loop, select_blocks, whole_row
+from bulk_signals_django.handover import rows_read
 from bulk_signals_django.keylocks import lock_keys
 from bulk_signals_django.upsert import rows_known
 from django.core.exceptions import FieldDoesNotExist
@@ -264,6 +265,7 @@ class _Batch:
             str, models.Field[Any, Any] | None
         ] = {}  # item key -> concrete model field (None: other)
         self._new_row: Callable[[dict[str, Any]], models.Model] | None = None  # see _build
+        self._olds: list[Any] | None = None  # unchanged twins of the rows _fetch_targets read (_read_twice)
 
     # -- the four operations ------------------------------------------------------------------
 
@@ -291,7 +293,7 @@ class _Batch:
         return result
 
     def update(self, *, partial: bool) -> BatchResult:
-        targets = self._fetch_targets()
+        targets = self._fetch_targets(twins=True)
         serializer = self._serializer(partial=partial)
         candidates, written = [], set()
         for i, obj in targets:
@@ -307,7 +309,14 @@ class _Batch:
             objs = [obj for _, obj in candidates]
             fields = sorted(written | self._touch_auto_now(objs))
             if fields and not self.dry_run:
-                with self._writing():
+                # The write's bulk_update (bulk-signals-django) would select these rows again for its old rows:
+                # it takes the twins of the ones read above, under their row locks, in this transaction.
+                read_before = (
+                    rows_read(self.model, self.using, self._olds)
+                    if self._olds is not None and self.in_transaction
+                    else nullcontext()
+                )
+                with self._writing(), read_before:
                     self._hook("perform_bulk_update", write_update)(objs, fields)
             result.succeeded = [ItemSuccess(self.offset + i, obj.pk) for i, obj in candidates]
             result.instances = objs
@@ -325,7 +334,7 @@ class _Batch:
         if values:
             in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
             query = filter_by_key(self.model._base_manager.all(), key, values.values())
-            rows, olds = self._read_twice(self._lock(query.annotate(bulk_drf_in_scope=in_scope)))
+            rows, olds = self._read_twice(self._lock(query.annotate(bulk_drf_in_scope=in_scope)), "bulk_drf_in_scope")
             stored = {key.value(row): row for row in rows}
         create_serializer = self._serializer(partial=False)
         update_serializer = self._serializer(partial=partial)
@@ -388,24 +397,27 @@ class _Batch:
                     obj.pk = pks.get(key.value(obj))
         return self._upserted(result, candidates, matched)
 
-    def _read_twice(self, query: models.QuerySet[Any]) -> tuple[list[Any], list[Any] | None]:
-        """The rows of ``query`` (annotated ``bulk_drf_in_scope``) and, unless this is a dry run, an unchanged
-        twin of each (None when the model's rows need Django's own construction): built from one
-        ``values_list`` read by bulk-signals-django's record builder, as its own upsert builds the rows it
-        selects, in about half the time of Django's ``from_db`` per row."""
+    def _read_twice(self, query: models.QuerySet[Any], flag: str | None = None) -> tuple[list[Any], list[Any] | None]:
+        """The rows of ``query`` (with the annotation ``flag`` set on each, if given) and, unless this is a dry
+        run, an unchanged twin of each (None when the model's rows need Django's own construction, or the query
+        reads more than whole rows): built from one ``values_list`` read by bulk-signals-django's record
+        builder, as its own writes build the rows they select, in about half the time of Django's ``from_db``
+        per row. The twins are the old rows the write's events need (``rows_known``, ``rows_read``)."""
         model = self.model
-        if self.dry_run or model._meta.parents or not plain_select(query, extra=("bulk_drf_in_scope",)):
+        extra = () if flag is None else (flag,)
+        if self.dry_run or model._meta.parents or query.model is not model or not plain_select(query, extra=extra):
             return list(query), None
         width = len(model._meta.concrete_fields)
         loop = record_loop(model, [whole_row(model), tuple(("own", i) for i in range(width))])
         rows: list[Any] = []
         olds: list[Any] = []
         db = query.db
-        for block in select_blocks(query, [*(f.attname for f in model._meta.concrete_fields), "bulk_drf_in_scope"]):
+        for block in select_blocks(query, [*(f.attname for f in model._meta.concrete_fields), *extra]):
             start = len(rows)
             loop(block, (), db, rows, olds)
-            for obj, raw in zip(rows[start:], block, strict=True):
-                obj.bulk_drf_in_scope = raw[width]
+            if flag is not None:
+                for obj, raw in zip(rows[start:], block, strict=True):
+                    setattr(obj, flag, raw[width])
         return rows, olds
 
     def _upserted(self, result: BatchResult, candidates: list[tuple[int, Any]], matched: set[int]) -> BatchResult:
@@ -483,8 +495,9 @@ class _Batch:
         """One query for every key of every candidate (none when no key is involved)."""
         self._add_errors(find_unique_conflicts(self.model, candidates, keys, serializer.fields, self.offset))
 
-    def _fetch_targets(self) -> list[tuple[int, models.Model]]:
-        """The rows the items name by id, fetched with one query inside the viewset's scope."""
+    def _fetch_targets(self, *, twins: bool = False) -> list[tuple[int, models.Model]]:
+        """The rows the items name by id, fetched with one query inside the viewset's scope (with ``twins``, also
+        their unchanged twins in ``self._olds``: ``_read_twice``)."""
         wanted: dict[Any, int] = {}
         parse = id_parser(self.pk_field)
         for i, item in enumerate(self.items):
@@ -514,7 +527,14 @@ class _Batch:
                 )
                 continue
             wanted[pk] = i
-        rows = {obj.pk: obj for obj in self._lock(self.scope.filter(pk__in=list(wanted)))} if wanted else {}
+        found: list[Any] = []
+        if wanted:
+            query = self._lock(self.scope.filter(pk__in=list(wanted)))
+            if twins:
+                found, self._olds = self._read_twice(query)
+            else:
+                found = list(query)
+        rows = {obj.pk: obj for obj in found}
         targets = []
         for pk, i in wanted.items():
             obj = rows.get(pk)

@@ -321,10 +321,13 @@ class BulkSignalQuerySet(models.QuerySet[Any]):
         with write_transaction(using):
             key = model._meta.pk.to_python  # "5" matches row 5, as in Django's UPDATE
             read = take_rows_read(model, using)  # rows the caller read under a lock (handover.rows_read)
-            old_by_pk = {} if read is None else {row.pk: row for row in read}
-            missing = [obj.pk for obj in objs if key(obj.pk) not in old_by_pk]
-            if missing:
-                old_by_pk.update(load_by_pk(model, using, missing))
+            if read is None:
+                old_by_pk = load_by_pk(model, using, [obj.pk for obj in objs])
+            else:
+                old_by_pk = {row.pk: row for row in read}
+                missing = [obj.pk for obj in objs if key(obj.pk) not in old_by_pk]
+                if missing:
+                    old_by_pk.update(load_by_pk(model, using, missing))
             new = tuple(obj for obj in objs if key(obj.pk) in old_by_pk)
             old = tuple(old_by_pk[key(obj.pk)] for obj in new)
             del old_by_pk

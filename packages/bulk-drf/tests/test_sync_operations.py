@@ -8,7 +8,7 @@ from rest_framework.test import APIRequestFactory
 
 from tests.factories import ThingFactory
 from tests.models import Thing
-from tests.views import LockedThingViewSet, ThingViewSet
+from tests.views import LockedThingViewSet, OwnedThingViewSet, ThingSerializer, ThingViewSet
 
 pytestmark = pytest.mark.django_db
 
@@ -86,3 +86,30 @@ def test_auto_async_answers_an_oversized_request_with_a_202_job(api):
     assert response.status_code == 202
     assert response.data["total_records"] == 3
     assert response.data["operation"] == "insert"
+
+
+class _UpperSkuSerializer(ThingSerializer):
+    def validate_sku(self, value: str) -> str:
+        return value.upper()
+
+
+class _UpperSkuViewSet(OwnedThingViewSet):
+    serializer_class = _UpperSkuSerializer
+
+
+def test_an_upsert_refuses_an_item_whose_key_validation_changes(user, other_user):
+    """The rows are matched on the key as sent; a validate_<field> that changes it would make the write meet
+    another row (here: someone else's, outside the scope) than the one checked: the item is refused."""
+    ThingFactory(owner=other_user.username, sku="ABC", name="bob's", quantity=1)
+    ThingFactory(owner=user.username, sku="MINE", name="mine", quantity=1)
+    items = [{"name": "x", "sku": "abc", "quantity": 9}, {"name": "renamed", "sku": "MINE", "quantity": 2}]
+
+    result = execute_batch(
+        viewset_for(_UpperSkuViewSet, user), "upsert", items, unique_fields=["sku"], all_or_nothing=False
+    )
+
+    assert [s.index for s in result.succeeded] == [1]
+    ((failed),) = result.failed
+    assert failed.index == 0 and failed.errors["sku"][0]["code"] == "invalid"
+    assert "Validation changes this value (to ABC)" in failed.errors["sku"][0]["message"]
+    assert Thing.objects.get(sku="ABC").name == "bob's" and Thing.objects.get(sku="MINE").name == "renamed"

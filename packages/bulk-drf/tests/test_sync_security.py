@@ -55,6 +55,33 @@ class TestScope:
         foreign.refresh_from_db()
         assert (foreign.name, foreign.quantity, foreign.owner) == ("bob's", 1, "bob")
 
+    @pytest.mark.parametrize("sent", [" {sku}", "{sku} ", "\t{sku}\n"])
+    def test_upsert_key_padded_with_whitespace_never_reaches_a_row_outside_the_queryset(self, api, foreign, sent):
+        """The serializer trims the key; the rows are matched on the trimmed key too, so the padded key of
+        someone else's row is the same clash as the bare one (it used to be taken as new, and the
+        INSERT ... ON CONFLICT then rewrote the other user's row)."""
+        response = api.post(
+            "/owned/?unique_fields=sku",
+            [{"name": "taken over", "sku": sent.format(sku=foreign.sku), "quantity": 99}],
+            format="json",
+        )
+
+        assert response.status_code == 400
+        assert response.data["errors"][0]["errors"]["sku"][0]["code"] == "unique"
+        foreign.refresh_from_db()
+        assert (foreign.name, foreign.quantity, foreign.owner) == ("bob's", 1, "bob")
+
+    def test_upsert_key_padded_with_whitespace_updates_my_own_row(self, api, mine):
+        response = api.post(
+            "/owned/?unique_fields=sku", [{"name": "renamed", "sku": f" {mine.sku} ", "quantity": 5}], format="json"
+        )
+
+        assert response.status_code == 200, response.data
+        assert (response.data["created_count"], response.data["updated_count"]) == (0, 1)
+        mine.refresh_from_db()
+        assert (mine.name, mine.quantity) == ("renamed", 5)
+        assert Thing.objects.count() == 1
+
     def test_created_rows_go_through_perform_bulk_create(self, api, user):
         response = api.post("/owned/", [{"name": "a", "sku": "A"}], format="json")
 

@@ -224,3 +224,19 @@ def test_rows_read_of_another_model_or_database_is_ignored(log):
         Account.objects.bulk_update([a], ["balance"])
     ((_, old),) = log.event("bulk_post_update").pairs()
     assert old.balance == Decimal("1.00")
+
+
+def test_rows_read_is_used_up_by_a_bulk_update_that_reads_no_old_rows(log):
+    from bulk_signals_django.handover import rows_read
+
+    a = AccountFactory.create(balance=Decimal("1.00"))
+    log.listen(Account)
+    with transaction.atomic():
+        read = list(Account.objects.select_for_update().filter(pk=a.pk))
+        a.balance = Decimal("2.00")
+        with rows_read(Account, "default", read):
+            Account.objects.bulk_update([a], ["balance"], bypass_signals=True)
+            a.balance = Decimal("3.00")
+            Account.objects.bulk_update([a], ["balance"])
+    ((_, old),) = log.event("bulk_post_update").pairs()
+    assert old.balance == Decimal("2.00") and old is not read[0]

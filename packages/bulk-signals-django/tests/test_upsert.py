@@ -141,3 +141,18 @@ def test_rows_known_serves_one_upsert_and_only_of_its_model_database_and_key(log
             _upsert([Product(sku="A", name="a5")])  # the second upsert in the block selects again
     olds = [[old.name for _, old in event.pairs()] for name, event in log.calls if name == "bulk_post_update"]
     assert olds == [["a"], ["a2"], ["a3"], ["a4"]]
+
+
+def test_rows_known_is_used_up_by_an_upsert_that_does_not_classify(log):
+    """An upsert without signals (bypass_signals) is still the next upsert: a later one in the block selects."""
+    from bulk_signals_django.upsert import rows_known
+    from django.db import transaction
+
+    ProductFactory.create(sku="A", name="a", price=1)
+    rows = _known_rows(["A"])
+    log.listen(Product)
+    with transaction.atomic(), rows_known(Product, "default", ["sku"], {("A",)}, rows):
+        _upsert([Product(sku="A", name="a2")], bypass_signals=True)
+        _upsert([Product(sku="A", name="a3")])
+    ((_, old),) = log.event("bulk_post_update").pairs()
+    assert old.name == "a2" and old is not rows[0]

@@ -16,7 +16,7 @@ from typing import Any
 
 from django.db import models
 
-__all__ = ["rows_read", "take_rows_read"]
+__all__ = ["forget_rows_read", "rows_read", "take_rows_read"]
 
 
 @dataclass(frozen=True)
@@ -54,3 +54,11 @@ def take_rows_read(model: type[models.Model], using: str) -> Sequence[Any] | Non
         return None
     _READ.set(None)
     return read.rows
+
+
+def forget_rows_read(model: type[models.Model]) -> None:
+    """Drop a :func:`rows_read` hand-over for ``model``: a ``bulk_update()`` that reads no old rows (no receivers,
+    ``bypass_signals``) still is "the next ``bulk_update()``" the hand-over was for."""
+    read = _READ.get()
+    if read is not None and read.model is model:
+        _READ.set(None)

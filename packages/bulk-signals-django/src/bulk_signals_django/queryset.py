@@ -23,7 +23,7 @@ from . import signals as s
 from .bypass import bypass_signals as _bypass_block
 from .dispatch import emit, wants
 from .events import BulkEvent, Operation, Source
-from .handover import take_rows_read
+from .handover import forget_rows_read, take_rows_read
 from .mti import has_parent_tables, mti_bulk_create, table_chain
 from .preflight import django_refuses
 from .records import (
@@ -52,7 +52,7 @@ from .records import (
     writable_fields,
 )
 from .transactions import before_writing, validate, write_transaction
-from .upsert import classify, split_ignored
+from .upsert import classify, forget_known, split_ignored
 
 __all__ = ["BulkSignalQuerySet"]
 
@@ -159,6 +159,8 @@ class BulkSignalQuerySet(models.QuerySet[Any]):
         if on and update_conflicts:
             on = wants(model, *s.CREATE_SIGNALS) or wants(model, *s.UPDATE_SIGNALS)
         if not on:
+            if update_conflicts:
+                forget_known(model)  # a hand-over (rows_known) serves the next upsert of the model, this one
             if mti:
                 return self._mti_bulk_create(objs, batch_size)
             return self._vanilla().bulk_create(
@@ -309,6 +311,7 @@ class BulkSignalQuerySet(models.QuerySet[Any]):
         objs = tuple(objs)
         fields = list(fields) if fields is not None else None
         if not objs or not self._signals_on(s.UPDATE_SIGNALS, bypass_signals, bypass_validation):
+            forget_rows_read(model)  # a hand-over (rows_read) serves the next bulk_update of the model, this one
             if fields is None:
                 if objs:
                     return self._bulk_update_changed(objs, batch_size)

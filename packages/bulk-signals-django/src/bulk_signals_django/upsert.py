@@ -20,7 +20,7 @@ from django.db.models.sql.where import AND
 from .keylocks import lock_keys
 from .records import chunk_size, chunks, column_in, fetch_rows, share_equal_values
 
-__all__ = ["classify", "rows_known", "split_ignored"]
+__all__ = ["classify", "forget_known", "rows_known", "split_ignored"]
 
 
 def _key_fields(model: type[models.Model], unique_fields: Sequence[str]) -> list[models.Field[Any, Any]]:
@@ -73,6 +73,14 @@ def _take_known(model: type[models.Model], using: str, unique_fields: Sequence[s
         return None
     _KNOWN.set(None)
     return known
+
+
+def forget_known(model: type[models.Model]) -> None:
+    """Drop a :func:`rows_known` hand-over for ``model``: an upsert that does not classify (no receivers,
+    ``bypass_signals``) still is "the next upsert" the hand-over was for."""
+    known = _KNOWN.get()
+    if known is not None and known.model is model:
+        _KNOWN.set(None)
 
 
 def classify(

@@ -241,6 +241,22 @@ def _unstorable_values(data: Any) -> dict[str, Any]:
     return errors
 
 
+def _trimmed_fields(key: UniqueKey, serializer: serializers.Serializer[Any] | None) -> set[str]:
+    """The fields of ``key`` the serializer reads with DRF's own ``CharField`` and ``trim_whitespace``."""
+    trimmed = set()
+    if serializer is not None:
+        for f in key.fields:
+            field = serializer.fields.get(f.name)
+            if (
+                isinstance(field, serializers.CharField)
+                and type(field).to_internal_value is serializers.CharField.to_internal_value
+                and field.trim_whitespace
+                and not field.read_only
+            ):
+                trimmed.add(f.name)
+    return trimmed
+
+
 class _Batch:
     """One batch of items against one viewset: its scope, the errors found so far, one method per operation."""
 
@@ -324,19 +340,9 @@ class _Batch:
         return result
 
     def upsert(self, key: UniqueKey, *, partial: bool) -> BatchResult:
-        values = self._key_values(key)
-        stored: dict[tuple[Any, ...] | None, Any] = {}
-        if values and self.in_transaction:
-            # Concurrent upserts of the same keys wait for each other here, so the fetch below (and the
-            # created/updated split it decides) sees what the other one committed.
-            lock_keys(self.model, self.using, [(key.fields, values.values())])
-        olds: list[Any] | None = None  # the stored rows as read, for the write's events (rows_known)
-        if values:
-            in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
-            query = filter_by_key(self.model._base_manager.all(), key, values.values())
-            rows, olds = self._read_twice(self._lock(query.annotate(bulk_drf_in_scope=in_scope)), "bulk_drf_in_scope")
-            stored = {key.value(row): row for row in rows}
         create_serializer = self._serializer(partial=False)
+        values = self._key_values(key, create_serializer)
+        stored, olds = self._stored_rows(key, values)
         update_serializer = self._serializer(partial=partial)
         candidates, matched = [], set()
         for i, value in values.items():
@@ -357,6 +363,11 @@ class _Batch:
                 self._apply(row, data)
                 obj = row
                 matched.add(i)
+            if not self._same_key(key, obj, value):
+                # Validation changed the key the rows were matched on (a validate_<field>, validate()): the
+                # write would meet another row than the one checked (scope, permissions, created/updated).
+                self._add_errors({i: self._key_changed(key, obj)})
+                continue
             candidates.append((i, obj))
         other_keys = [k for k in unique_keys(self.model) if k != key]
         self._check_unique(candidates, other_keys, create_serializer)
@@ -419,6 +430,22 @@ class _Batch:
                 for obj, raw in zip(rows[start:], block, strict=True):
                     setattr(obj, flag, raw[width])
         return rows, olds
+
+    def _stored_rows(
+        self, key: UniqueKey, values: dict[int, tuple[Any, ...]]
+    ) -> tuple[dict[tuple[Any, ...] | None, Any], list[Any] | None]:
+        """The rows holding the items' key ``values`` (each flagged ``bulk_drf_in_scope``), by key value, and
+        their unchanged twins (the stored rows as read, for the write's events: ``rows_known``; or None)."""
+        if not values:
+            return {}, None
+        if self.in_transaction:
+            # Concurrent upserts of the same keys wait for each other here, so the fetch below (and the
+            # created/updated split it decides) sees what the other one committed.
+            lock_keys(self.model, self.using, [(key.fields, values.values())])
+        in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
+        query = filter_by_key(self.model._base_manager.all(), key, values.values())
+        rows, olds = self._read_twice(self._lock(query.annotate(bulk_drf_in_scope=in_scope)), "bulk_drf_in_scope")
+        return {key.value(row): row for row in rows}, olds
 
     def _upserted(self, result: BatchResult, candidates: list[tuple[int, Any]], matched: set[int]) -> BatchResult:
         result.succeeded = [
@@ -544,8 +571,37 @@ class _Batch:
                 targets.append((i, obj))
         return targets
 
-    def _key_values(self, key: UniqueKey) -> dict[int, tuple[Any, ...]]:
-        """Each item's value for ``key``, converted like the model field would; bad items get errors."""
+    @staticmethod
+    def _stored_key(key: UniqueKey, obj: models.Model) -> tuple[Any, ...]:
+        """``obj``'s value for ``key`` as ``_key_values`` converts an item's (a relation's: its target's type)."""
+        return tuple(
+            (f.target_field if f.is_relation else f).to_python(getattr(obj, f.attname))  # type: ignore[attr-defined]  # a relation's target
+            for f in key.fields
+        )
+
+    def _same_key(self, key: UniqueKey, obj: models.Model, value: tuple[Any, ...]) -> bool:
+        try:
+            return self._stored_key(key, obj) == value
+        except (DjangoValidationError, TypeError, ValueError, ArithmeticError):
+            return False
+
+    def _key_changed(self, key: UniqueKey, obj: models.Model) -> dict[str, Any]:
+        shown = ", ".join(printable(getattr(obj, f.attname)) for f in key.fields)
+        message = (
+            f"Validation changes this value (to {shown}): an upsert matches rows on {', '.join(key.names)} as sent. "
+            "Send the value as it is stored."
+        )
+        return {NON_FIELD_ERRORS if len(key.fields) > 1 else key.names[0]: field_error(message, "invalid")}
+
+    def _key_values(
+        self, key: UniqueKey, serializer: serializers.Serializer[Any] | None = None
+    ) -> dict[int, tuple[Any, ...]]:
+        """Each item's value for ``key``, converted like the model field would; bad items get errors.
+
+        A key field the serializer reads with DRF's own ``CharField`` (``trim_whitespace``) is trimmed first, as
+        its validation will trim it: the rows are matched on the value that will be written.
+        """
+        trimmed = _trimmed_fields(key, serializer)
         values: dict[int, tuple[Any, ...]] = {}
         first: dict[tuple[Any, ...], int] = {}
         for i, item in enumerate(self.items):
@@ -563,6 +619,8 @@ class _Batch:
             parts, errors = [], {}
             for f in key.fields:
                 raw = item.get(f.name, item.get(f.attname))
+                if f.name in trimmed and type(raw) is str:
+                    raw = raw.strip()
                 if raw is None or raw == "":
                     errors[f.name] = field_error("This field is required to match rows (unique_fields).", "required")
                     continue

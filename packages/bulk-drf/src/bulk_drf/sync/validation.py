@@ -231,6 +231,9 @@ def key_matching(key: UniqueKey, values: Iterable[tuple[Any, ...]]) -> Q:
     return Q(**{f"{field.attname}__in": {v[i] for v in values} for i, field in enumerate(key.fields)})
 
 
+_BIGINT_MIN, _BIGINT_MAX = -(2**63), 2**63 - 1
+
+
 def filter_by_key(
     queryset: models.QuerySet[Any], key: UniqueKey, values: Iterable[tuple[Any, ...]]
 ) -> models.QuerySet[Any]:
@@ -239,10 +242,15 @@ def filter_by_key(
     prepares and binds a placeholder per value, about 10 µs each for a thousand-value batch. The same rows."""
     field = key.fields[0]
     model = queryset.model
-    if len(key.fields) > 1 or field.model._meta.db_table != model._meta.db_table:
-        return queryset.filter(key_matching(key, values))  # composite, or a parent table's column (multi-table)
-    narrowed = queryset.all()
+    values = list(values)
     wanted = {value[0] for value in values}
+    if (
+        len(key.fields) > 1
+        or field.model._meta.db_table != model._meta.db_table  # a parent table's column (multi-table)
+        or any(type(v) is int and not _BIGINT_MIN <= v <= _BIGINT_MAX for v in wanted)  # the array is bigint[]
+    ):
+        return queryset.filter(key_matching(key, values))
+    narrowed = queryset.all()
     narrowed.query.where.add(column_in(model, field, connections[narrowed.db], wanted), AND)
     return narrowed
 

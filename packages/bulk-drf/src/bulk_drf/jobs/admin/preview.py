@@ -19,12 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import router, transaction
+from rest_framework.exceptions import ValidationError
 
 from ...conf import bulk_settings
 from .. import dryrun, lifecycle
 from ..models import BulkJob, BulkJobResult
 from ..processing import build_viewset, store_results, write_rows
-from ..states import JobOperation, ResultKind
+from ..states import JobOperation, JobState, ResultKind
 
 __all__ = ["Preview", "RowPreview", "preview_job"]
 
@@ -62,7 +63,8 @@ def preview_job(job: BulkJob) -> Preview:
     """Dry-run every record of ``job`` (insert, update, upsert or delete), writing nothing (see the module).
 
     Raises what ``build_viewset`` raises when the owner may not use the viewset (DRF's ``PermissionDenied``),
-    and the synchronous layer's whole-batch errors (``NestedWritesNotSupported``, a bad ``unique_fields``).
+    the synchronous layer's whole-batch errors (``NestedWritesNotSupported``, a bad ``unique_fields``), and DRF's
+    ``ValidationError`` when the job is no longer Open (confirmed or cancelled meanwhile).
     """
     viewset = build_viewset(job)
     preview = Preview(total=job.total_records)
@@ -70,7 +72,11 @@ def preview_job(job: BulkJob) -> Preview:
     using = router.db_for_write(BulkJob)
     with transaction.atomic(using=using):
         try:
-            probe = BulkJob.objects.get(pk=job.pk)  # the dry run moves its counters: a copy, rolled back
+            # The dry run moves its counters: a copy, rolled back. Locked: a Confirm or Cancel in another tab waits
+            # for the preview (a worker's chunk would otherwise store results beside the preview's).
+            probe = BulkJob.objects.select_for_update().get(pk=job.pk)
+            if probe.state != JobState.OPEN:
+                raise ValidationError(f"This job is {probe.state} now, no longer Open: there is nothing to preview.")
             probe.dry_run = True
             succeeded = failed = 0
             for start in range(0, job.total_records, size):

@@ -521,3 +521,17 @@ def test_the_open_jobs_limit_applies_to_imports(alice: Any, settings: Any) -> No
     refused = upload(client, csv_file(gadgets(1, prefix="H")))
     assert refused.status_code == 429 and "BULK_DRF_MAX_OPEN_JOBS is 1" in refused.content.decode()
     assert BulkJob.objects.count() == 1
+
+
+def test_a_preview_of_a_job_confirmed_meanwhile_is_refused_not_a_500(alice: Any) -> None:
+    """The page checked Open, then another tab confirmed: the preview (under the job row's lock) sees it."""
+    from bulk_drf.jobs.admin.preview import preview_job
+    from rest_framework.exceptions import ValidationError
+
+    client = browser(alice)
+    upload(client, csv_file(gadgets(3)))
+    job = BulkJob.objects.get(owner=alice)
+    BulkJob.objects.filter(pk=job.pk).update(state="Aborted")  # the other tab's Cancel
+    with pytest.raises(ValidationError, match="no longer Open"):
+        preview_job(job)  # this tab's copy still says Open
+    assert not job.results.exists()

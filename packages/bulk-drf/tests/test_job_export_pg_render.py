@@ -110,6 +110,18 @@ def test_floats_dates_choices_and_rounded_decimals_keep_the_column_plan(serializ
     assert pg_render.row_json_plan(serializer_class([], many=True), Gadget.objects.all()) is None
 
 
+def test_an_unmanaged_model_or_a_pk_converted_on_read_keeps_the_column_plan(monkeypatch: Any) -> None:
+    """An unmanaged model's columns may not be what its fields say (a view's plain numeric); a pk converted on
+    read would give a raw resume point."""
+    serializer = PlainGadgetSerializer([], many=True)
+    assert pg_render.row_json_plan(serializer, Gadget.objects.all()) is not None
+    monkeypatch.setattr(Gadget._meta, "managed", False)
+    assert pg_render.row_json_plan(serializer, Gadget.objects.all()) is None
+    monkeypatch.setattr(Gadget._meta, "managed", True)
+    monkeypatch.setattr(Gadget._meta.pk, "from_db_value", lambda value, expression, connection: value, raising=False)
+    assert pg_render.row_json_plan(serializer, Gadget.objects.all()) is None
+
+
 def test_annotated_and_distinct_querysets_keep_the_column_plan() -> None:
     serializer = PlainGadgetSerializer([], many=True)
     assert pg_render.row_json_plan(serializer, Gadget.objects.annotate(n=Gadget.objects.none().values("pk"))) is None

@@ -25,8 +25,10 @@ the same rows; everywhere else the export keeps that plan, untouched. It is deci
     column's ``max_digits`` and ``decimal_places``: the column's ``::text`` (``-0.50``, ``0.00``; never an
     exponent) in a JSON string, which is DRF's ``f"{quantized:f}"`` of a value that already has that scale;
   - any of them NULL: ``null``;
-  - model fields without ``from_db_value`` (no conversion of the value read), keys that are plain identifiers
-    of at most 63 bytes (PostgreSQL's alias limit; no character to escape).
+  - model fields without ``from_db_value`` (no conversion of the value read), the primary key's too (the
+    page's last pk, read raw, is the resume point), of a managed model (its migrations made the columns: an
+    unmanaged model over a view may declare a scale its plain ``numeric`` does not have), keys that are plain
+    identifiers of at most 63 bytes (PostgreSQL's alias limit; no character to escape).
 
 Anything else (floats, dates and times, UUIDs, JSON, choices, custom fields or serializer fields, SQLite, any
 other ordering, ``?ids=`` exports) is rendered by the column plan or DRF. The page's query is the column plan's
@@ -106,6 +108,10 @@ def row_json_plan(serializer: serializers.BaseSerializer[Any], queryset: Any) ->
     if connection.vendor != "postgresql" or query.annotations or query.extra or query.distinct:
         return None
     model = queryset.model
+    if not model._meta.managed or hasattr(model._meta.pk, "from_db_value"):
+        # Unmanaged: its columns' types are not the fields' (a view's plain numeric has no scale). A pk converted on
+        # read: the page's last pk (the resume point) would be the raw column.
+        return None
     entries = _column_entries(serializer, model)
     if entries is None or not entries[1]:
         return None

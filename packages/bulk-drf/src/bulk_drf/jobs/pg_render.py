@@ -48,23 +48,12 @@ from rest_framework import fields as drf_fields
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
+from ..sync.ids import INTEGER_TYPES
 from ..sync.shortcuts import _IDENTITY, _column_entries, js_safe
 
 __all__ = ["RowJsonPlan", "row_json_plan"]
 
-_INTEGER_TYPES = frozenset(
-    {
-        "AutoField",
-        "BigAutoField",
-        "SmallAutoField",
-        "IntegerField",
-        "BigIntegerField",
-        "SmallIntegerField",
-        "PositiveIntegerField",
-        "PositiveBigIntegerField",
-        "PositiveSmallIntegerField",
-    }
-)
+_INTEGER_TYPES = INTEGER_TYPES  # the integer columns (the id syntax's own list)
 _TEXT_TYPES = frozenset({"CharField", "TextField"})
 _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _MAX_ALIAS_BYTES = 63  # PostgreSQL's NAMEDATALEN - 1: longer aliases are cut

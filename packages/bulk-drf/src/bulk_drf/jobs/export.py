@@ -139,7 +139,7 @@ def _run(job_id: Any, retry: bool) -> BulkJob | None:
     if job.state in FINAL_STATES or job.state == JobState.OPEN:
         progress.publish_status(job)
         return job
-    ended = _begin_attempt(job, retry)
+    ended = processing.begin_attempt(job, retry, records_required=False)
     if ended is not None:
         return ended
     exporter = _exporter(job)
@@ -151,29 +151,6 @@ def _run(job_id: Any, retry: bool) -> BulkJob | None:
     return _complete(job)
 
 
-def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
-    """Count this run's attempt (a retry is not one) and move an UploadComplete job to InProgress.
-
-    Returns the job when the run ends here (too many attempts, aborted meanwhile), else None.
-    """
-    if retry:
-        BulkJob.objects.filter(pk=job.pk).update(heartbeat_at=timezone.now())
-    else:
-        BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
-        job.attempts += 1
-    if job.attempts > processing.MAX_ATTEMPTS:
-        return _fail(
-            job, f"gave up after {processing.MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)"
-        )
-    if job.state == JobState.UPLOAD_COMPLETE:
-        try:
-            lifecycle.transition(job, JobState.IN_PROGRESS)
-        except IllegalTransition:  # aborted meanwhile
-            job.refresh_from_db()
-            return job
-    return None
-
-
 def _exporter(job: BulkJob) -> Exporter | BulkJob:
     """The job's ``Exporter``, or the failed job when its viewset cannot be set up for its owner."""
     try:
@@ -181,9 +158,9 @@ def _exporter(job: BulkJob) -> Exporter | BulkJob:
     except (SoftTimeLimitExceeded, *processing.TRANSIENT_DATABASE_ERRORS):  # type: ignore[misc]  # mypy reads no starred except tuple
         raise
     except APIException as exc:
-        return _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+        return processing.fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
     except Exception as exc:
-        return _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+        return processing.fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
 
 
 def _export_pages(job: BulkJob, exporter: Exporter, deadline: float | None) -> BulkJob | None:
@@ -217,7 +194,7 @@ def _export_pages(job: BulkJob, exporter: Exporter, deadline: float | None) -> B
         job.refresh_from_db()
         if job.state != JobState.IN_PROGRESS:
             return job
-        return _fail(job, f"unexpected error after {job.succeeded_records} rows: {type(exc).__name__}: {exc}")
+        return processing.fail(job, f"unexpected error after {job.succeeded_records} rows: {type(exc).__name__}: {exc}")
     return None
 
 
@@ -240,14 +217,6 @@ def _publish_progress(job: BulkJob) -> None:
         job_progress,
         JobProgress(job.pk, job.total_records, job.processed_records, job.succeeded_records, job.failed_records),
     )
-
-
-def _fail(job: BulkJob, reason: str) -> BulkJob:
-    try:
-        return lifecycle.transition(job, JobState.FAILED, error_message=reason)
-    except IllegalTransition:
-        job.refresh_from_db()
-        return job
 
 
 class Exporter:

@@ -195,7 +195,7 @@ def _run_job(job_id: Any, retry: bool, parallel: bool, worker: str) -> BulkJob |
         return job
     # A run that processes chunks may die with its worker (MAX_ATTEMPTS); one that only queues them does not,
     # and the reaper may send it many times: it is not counted either.
-    ended = _begin_attempt(job, retry or (parallel and job.state != JobState.UPLOAD_COMPLETE))
+    ended = begin_attempt(job, retry or (parallel and job.state != JobState.UPLOAD_COMPLETE))
     if ended is not None:
         return ended
     viewset, ended = _job_viewset(job)
@@ -256,8 +256,9 @@ def _process_serially(job: BulkJob, viewset: Any, worker: str) -> BulkJob:
     return job
 
 
-def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
-    """Count this run's attempt (a retry is not one) and move an UploadComplete job to InProgress.
+def begin_attempt(job: BulkJob, retry: bool, *, records_required: bool = True) -> BulkJob | None:
+    """Count this run's attempt (a retry is not one) and move an UploadComplete job to InProgress (ingest and
+    export jobs alike; an export may have no records: ``records_required=False``).
 
     Returns the job when the run ends here (too many attempts, no records, aborted meanwhile), else None.
     """
@@ -267,10 +268,10 @@ def _begin_attempt(job: BulkJob, retry: bool) -> BulkJob | None:
         BulkJob.objects.filter(pk=job.pk).update(attempts=F("attempts") + 1, heartbeat_at=timezone.now())
         job.attempts += 1
     if job.attempts > MAX_ATTEMPTS:
-        return _fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
+        return fail(job, f"gave up after {MAX_ATTEMPTS} attempts: the worker died each time (out of memory?)")
     if job.state == JobState.UPLOAD_COMPLETE:
-        if job.total_records == 0:
-            return _fail(job, "the job has no records")
+        if records_required and job.total_records == 0:
+            return fail(job, "the job has no records")
         try:
             lifecycle.transition(job, JobState.IN_PROGRESS)
         except IllegalTransition:  # aborted meanwhile
@@ -286,9 +287,9 @@ def _job_viewset(job: BulkJob) -> tuple[Any, BulkJob | None]:
     except (SoftTimeLimitExceeded, *TRANSIENT_DATABASE_ERRORS):  # type: ignore[misc]  # mypy reads no starred except tuple
         raise
     except APIException as exc:
-        return None, _fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
+        return None, fail(job, f"the job's owner may not use {job.viewset}: {exc.detail}")
     except Exception as exc:
-        return None, _fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
+        return None, fail(job, f"cannot set up {job.viewset}: {type(exc).__name__}: {exc}")
 
 
 def _publish_progress(job: BulkJob, processed_before: int, final: bool) -> None:
@@ -366,7 +367,7 @@ def _fail_unexpected(job: BulkJob, exc: Exception, number: int | None = None) ->
     job.refresh_from_db()
     if job.state != JobState.IN_PROGRESS:
         return job
-    return _fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
+    return fail(job, f"unexpected error in records {start}-{stop - 1}: {type(exc).__name__}: {exc}")
 
 
 def _range_of(job: BulkJob, number: int | None) -> tuple[int, int]:
@@ -401,14 +402,15 @@ def fail_after_retries(job_id: Any, exc: BaseException, retries: int, number: in
     if job is None or job.state in FINAL_STATES:
         return job
     start, stop = _range_of(job, number)
-    return _fail(
+    return fail(
         job,
         f"database error in records {start}-{stop - 1}, still failing after {retries} retries: "
         f"{type(exc).__name__}: {exc}",
     )
 
 
-def _fail(job: BulkJob, reason: str) -> BulkJob:
+def fail(job: BulkJob, reason: str) -> BulkJob:
+    """Move ``job`` to Failed with ``reason``; an abort committed meanwhile wins (the job as it is then)."""
     try:
         return lifecycle.transition(job, JobState.FAILED, error_message=reason)
     except IllegalTransition:  # aborted meanwhile: Aborted wins
@@ -432,7 +434,7 @@ def process_chunk(
     if held is None:
         return None
     if number is not None and held.attempts > MAX_ATTEMPTS:
-        _fail(
+        fail(
             job,
             f"gave up on records {held.start}-{held.stop - 1} after {MAX_ATTEMPTS} attempts: "
             "the worker died each time (out of memory?)",

@@ -25,7 +25,9 @@ from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from bulk_signals_django import signals as bulk_signals
 from bulk_signals_django.builders import new_record_factory, plain_select, record_loop, select_blocks, whole_row
+from bulk_signals_django.dispatch import wants
 from bulk_signals_django.handover import rows_read
 from bulk_signals_django.keylocks import lock_keys
 from bulk_signals_django.upsert import rows_known
@@ -69,6 +71,10 @@ __all__ = [
 ]
 
 Operation = Literal["insert", "update", "upsert", "delete"]
+
+# The signals whose receivers read a write's old rows (bulk-signals-django): an upsert's classify runs for either.
+_UPDATE_SIGNALS = bulk_signals.UPDATE_SIGNALS
+_UPSERT_SIGNALS = bulk_signals.CREATE_SIGNALS + bulk_signals.UPDATE_SIGNALS
 
 
 @dataclass
@@ -408,28 +414,34 @@ class _Batch:
                     obj.pk = pks.get(key.value(obj))
         return self._upserted(result, candidates, matched)
 
-    def _read_twice(self, query: models.QuerySet[Any], flag: str | None = None) -> tuple[list[Any], list[Any] | None]:
+    def _read_twice(
+        self, query: models.QuerySet[Any], signals: tuple[Any, ...], flag: str | None = None
+    ) -> tuple[list[Any], list[Any] | None]:
         """The rows of ``query`` (with the annotation ``flag`` set on each, if given) and, unless this is a dry
-        run, an unchanged twin of each (None when the model's rows need Django's own construction, or the query
-        reads more than whole rows): built from one ``values_list`` read by bulk-signals-django's record
-        builder, as its own writes build the rows they select, in about half the time of Django's ``from_db``
-        per row. The twins are the old rows the write's events need (``rows_known``, ``rows_read``)."""
+        run or none of ``signals`` has a receiver for the model, an unchanged twin of each (else None; None too
+        when the model's rows need Django's own construction, or the query reads more than whole rows): built
+        from one ``values_list`` read by bulk-signals-django's record builder, as its own writes build the rows
+        they select, in about half the time of Django's ``from_db`` per row. The twins are the old rows the
+        write's events need (``rows_known``, ``rows_read``): without a receiver no event reads them."""
         model = self.model
         extra = () if flag is None else (flag,)
-        if self.dry_run or model._meta.parents or query.model is not model or not plain_select(query, extra=extra):
+        if model._meta.parents or query.model is not model or not plain_select(query, extra=extra):
             return list(query), None
         width = len(model._meta.concrete_fields)
-        loop = record_loop(model, [whole_row(model), tuple(("own", i) for i in range(width))])
+        twins = not self.dry_run and wants(model, *signals)
+        layouts = [whole_row(model)] + ([tuple(("own", i) for i in range(width))] if twins else [])
+        loop = record_loop(model, layouts)
         rows: list[Any] = []
         olds: list[Any] = []
+        outs = (rows, olds) if twins else (rows,)
         db = query.db
         for block in select_blocks(query, [*(f.attname for f in model._meta.concrete_fields), *extra]):
             start = len(rows)
-            loop(block, (), db, rows, olds)
+            loop(block, (), db, *outs)
             if flag is not None:
                 for obj, raw in zip(rows[start:], block, strict=True):
                     setattr(obj, flag, raw[width])
-        return rows, olds
+        return rows, olds if twins else None
 
     def _stored_rows(
         self, key: UniqueKey, values: dict[int, tuple[Any, ...]]
@@ -444,7 +456,9 @@ class _Batch:
             lock_keys(self.model, self.using, [(key.fields, values.values())])
         in_scope = Exists(self.scope.filter(pk=OuterRef("pk")))
         query = filter_by_key(self.model._base_manager.all(), key, values.values())
-        rows, olds = self._read_twice(self._lock(query.annotate(bulk_drf_in_scope=in_scope)), "bulk_drf_in_scope")
+        rows, olds = self._read_twice(
+            self._lock(query.annotate(bulk_drf_in_scope=in_scope)), _UPSERT_SIGNALS, "bulk_drf_in_scope"
+        )
         return {key.value(row): row for row in rows}, olds
 
     def _upserted(self, result: BatchResult, candidates: list[tuple[int, Any]], matched: set[int]) -> BatchResult:
@@ -557,8 +571,8 @@ class _Batch:
         found: list[Any] = []
         if wanted:
             query = self._lock(self.scope.filter(pk__in=list(wanted)))
-            if twins:
-                found, self._olds = self._read_twice(query)
+            if twins:  # an update's: they may become the write's old rows
+                found, self._olds = self._read_twice(query, _UPDATE_SIGNALS)
             else:
                 found = list(query)
         rows = {obj.pk: obj for obj in found}

@@ -36,6 +36,8 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+from bench_project import ensure_database
+
 BENCH_DB = "bulk_bench_drf"
 
 
@@ -44,14 +46,7 @@ def _database() -> dict[str, Any]:
     if not url:
         return {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}
     parts = urlparse(url)
-    import psycopg
-
-    admin = psycopg.connect(url, autocommit=True)
-    try:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        admin.close()
+    ensure_database(url, BENCH_DB)
     return {
         "ENGINE": "django.db.backends.postgresql",
         "NAME": BENCH_DB,

@@ -29,10 +29,11 @@ import os
 import platform
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from bench_project import boot_example_project
 
 BENCH_DB = os.environ.get("BULK_BENCH_EXPORT_DB", "bulk_bench_export")  # its own database (override: shared machines)
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test"
@@ -41,29 +42,13 @@ VIEWSET = "ledger.views.TransactionViewSet"
 
 def setup(url: str) -> None:
     """Create the bench database when missing and boot the example project on it."""
-    import psycopg
 
-    admin = psycopg.connect(url, autocommit=True)
-    try:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        admin.close()
-    os.environ["DATABASE_URL"] = url
-    os.environ["BULK_DB_NAME"] = BENCH_DB
-    os.environ.setdefault("BULK_STATE_DIR", tempfile.mkdtemp(prefix="bulk-export-bench-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings"
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-    from django.conf import settings
+    def configure(settings: Any) -> None:
+        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+        settings.BULK_DRF_EXPORT_PAGE_SIZE = 5000
+        settings.BULK_DRF_JOB_CREATE_RATE = None
 
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    settings.BULK_DRF_EXPORT_PAGE_SIZE = 5000
-    settings.BULK_DRF_JOB_CREATE_RATE = None
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    boot_example_project(url, BENCH_DB, configure)
 
 
 def owner_of(rows: int) -> Any:

@@ -40,7 +40,6 @@ import pstats
 import random
 import statistics
 import sys
-import tempfile
 import threading
 import time
 from collections import defaultdict
@@ -51,6 +50,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from bench_project import boot_example_project
+
 BENCH_DB = os.environ.get("BULK_BENCH_JOBS_DB", "bulk_bench_jobs")  # its own database: the bench truncates
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test"
 GOAL = 0.5  # job throughput / bulk_create throughput, with validation, receivers and per-record results (issue 12)
@@ -58,31 +59,15 @@ GOAL = 0.5  # job throughput / bulk_create throughput, with validation, receiver
 
 def setup(url: str) -> None:
     """Create the bench database when missing and boot the example project on it."""
-    import psycopg
 
-    admin = psycopg.connect(url, autocommit=True)
-    try:
-        if not admin.execute("SELECT 1 FROM pg_database WHERE datname = %s", [BENCH_DB]).fetchone():
-            admin.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    finally:
-        admin.close()
-    os.environ["DATABASE_URL"] = url
-    os.environ["BULK_DB_NAME"] = BENCH_DB
-    os.environ.setdefault("BULK_STATE_DIR", tempfile.mkdtemp(prefix="bulk-jobs-bench-"))
-    os.environ["DJANGO_SETTINGS_MODULE"] = "project.settings"
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import django
-    from django.conf import settings
+    def configure(settings: Any) -> None:
+        redis_url = os.environ.get("REDIS_URL", "").rstrip("/")
+        if redis_url:  # our own Redis db: the tests use 3, the demo 5
+            settings.CACHES = {
+                "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{redis_url}/6"}
+            }
 
-    redis_url = os.environ.get("REDIS_URL", "").rstrip("/")
-    if redis_url:  # our own Redis db: the tests use 3, the demo 5
-        settings.CACHES = {
-            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": f"{redis_url}/6"}
-        }
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    boot_example_project(url, BENCH_DB, configure)
 
 
 def make_records(n: int, accounts: list[int], *, seed: int, memo: str) -> list[dict[str, Any]]:

@@ -535,3 +535,19 @@ def test_a_preview_of_a_job_confirmed_meanwhile_is_refused_not_a_500(alice: Any)
     with pytest.raises(ValidationError, match="no longer Open"):
         preview_job(job)  # this tab's copy still says Open
     assert not job.results.exists()
+
+
+def test_the_import_pages_share_the_admin_header_and_breadcrumbs(alice: Any) -> None:
+    client = browser(alice)
+    index = client.get(f"{ADMIN}import/").content.decode()
+    form = client.get(f"{ADMIN}import/{GADGETS}/").content.decode()
+    preview = client.get(upload(client, csv_file(gadgets(2)))["Location"]).content.decode()
+    for html, last in (
+        (index, "&rsaquo;\n  Import\n</div>"),
+        (form, "</a> &rsaquo; Upload\n</div>"),
+        (preview, "</a> &rsaquo; Preview\n</div>"),
+    ):
+        crumbs = re.search(r'<div class="breadcrumbs">.*?</div>', html, re.S)
+        assert crumbs is not None and crumbs.group().endswith(last), crumbs and crumbs.group()
+        assert f'<a href="{ADMIN}">Bulk' in crumbs.group() or "Bulk jobs" in crumbs.group()
+        assert "bulk-progress" in html or ".bulk-import" in html  # the shared styles

@@ -92,6 +92,10 @@ def reset() -> None:
             "bulk_drf_bulkjobdatachunk, bulk_drf_bulkjobchunk, bulk_drf_bulkjob CASCADE"  # CASCADE: every job table
         )
         cursor.execute("UPDATE ledger_account SET balance = 0")
+        # Statistics as a table in service has them: a TRUNCATEd table keeps none, and until autovacuum analyzes it
+        # (a minute or so) the planner takes a 1000-key lookup (the job's uniqueness check) for a whole-table scan,
+        # which grows with every chunk written (docs/performance.md, "bulk-drf jobs").
+        cursor.execute("ANALYZE ledger_transaction, ledger_auditentry, ledger_account")
 
 
 def raw_bulk_create(owner: Any, records: list[dict[str, Any]], *, upsert: bool) -> float:

@@ -212,12 +212,13 @@ def test_the_worker_reads_a_page_with_one_query_and_commits_it_with_one_statemen
     pages = exporter.pages()  # the first call counts the rows (one query)
     with CaptureQueriesContext(connection) as queries:
         next(pages)
-    # SELECT the page's rows; then one transaction (a savepoint inside the test's). On PostgreSQL one statement:
-    # UPDATE the job's cursor and counters (conditional: it also locks the row) setting synchronous_commit off for
-    # the transaction, INSERT the page from the UPDATE's row. Elsewhere the UPDATE, then the INSERT.
+    # On PostgreSQL (these columns are rendered by it: pg_render) one statement: SELECT the page's rows rendered and
+    # joined, UPDATE the job's cursor and counters (conditional: it also locks the row) setting synchronous_commit
+    # off for the transaction, INSERT the page from the UPDATE's row. Elsewhere SELECT the rows; then one
+    # transaction (a savepoint inside the test's): the UPDATE, then the INSERT.
     statements = [q["sql"].split()[0] for q in queries.captured_queries]
     statements = [s for s in statements if s not in ("SAVEPOINT", "RELEASE")]
-    expected = ["SELECT", "WITH"] if connection.vendor == "postgresql" else ["SELECT", "UPDATE", "INSERT"]
+    expected = ["WITH"] if connection.vendor == "postgresql" else ["SELECT", "UPDATE", "INSERT"]
     assert statements == expected
     job.refresh_from_db()
     assert (job.processed_records, job.succeeded_records) == (2, 2)
@@ -231,15 +232,21 @@ def test_the_worker_reads_a_page_with_one_query_and_commits_it_with_one_statemen
 
 
 @pytest.mark.django_db(transaction=True)
-def test_on_postgresql_a_page_is_one_statement_committed_without_waiting_for_its_flush(alice: Any, stock: Any) -> None:
+@pytest.mark.parametrize("render_in_database", [True, False])
+def test_on_postgresql_a_page_is_one_statement_committed_without_waiting_for_its_flush(
+    alice: Any, stock: Any, render_in_database: bool
+) -> None:
+    """Rendered by PostgreSQL (pg_render), the page's rows never leave it: one statement reads, renders and stores
+    them. Rendered in Python: one SELECT, then one statement stores the page."""
     if connection.vendor != "postgresql":
         pytest.skip("the one-statement page of PostgreSQL")
     job = start(alice, "/searchable-gadgets/bulk/export/?ordering=id")
     BulkJob.objects.filter(pk=job.pk).update(state="InProgress")
-    pages = export.Exporter(BulkJob.objects.get(pk=job.pk)).pages()
+    pages = export.Exporter(BulkJob.objects.get(pk=job.pk), render_in_database=render_in_database).pages()
     with CaptureQueriesContext(connection) as queries:
         next(pages)
-    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["SELECT", "WITH"]
+    expected = ["WITH"] if render_in_database else ["SELECT", "WITH"]
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == expected
     assert connection.get_autocommit()
     with connection.cursor() as cursor:
         cursor.execute("SHOW synchronous_commit")
@@ -358,14 +365,3 @@ def test_the_results_purge_deletes_an_exports_pages(alice: Any, stock: Any) -> N
     assert (report.jobs, report.results) == (1, 4)
     assert BulkJobResultPage.objects.count() == 0
     assert client_for(alice).get(f"/api/bulk-jobs/{job.pk}/results/").status_code == 410
-
-
-def test_pages_are_stored_uncompressed_on_postgresql() -> None:
-    if connection.vendor != "postgresql":
-        pytest.skip("a PostgreSQL storage setting (migration 0005)")
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT attstorage FROM pg_attribute WHERE attrelid = 'bulk_drf_bulkjobresultpage'::regclass "
-            "AND attname = 'rows'"
-        )
-        assert cursor.fetchone() == ("e",)  # EXTERNAL: out of line, not compressed

@@ -17,7 +17,7 @@ def test_makemigrations_check_finds_nothing_for_bulk_drf() -> None:
 
 @pytest.mark.django_db
 def test_big_job_values_are_compressed_with_lz4_on_postgresql() -> None:
-    """0007: stored records use lz4 where PostgreSQL has it (export pages stay uncompressed: 0005)."""
+    """0007: stored records use lz4 where PostgreSQL has it; 0008: export pages too (0005 left them uncompressed)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
@@ -33,5 +33,30 @@ def test_big_job_values_are_compressed_with_lz4_on_postgresql() -> None:
         )
         assert cursor.fetchall() == [
             ("bulk_drf_bulkjobdatachunk", "records", "l", "x"),  # lz4, compressed (extended)
-            ("bulk_drf_bulkjobresultpage", "rows", "", "e"),  # external: out of line, never compressed
+            ("bulk_drf_bulkjobresultpage", "rows", "l", "x"),
         ]
+
+
+@pytest.mark.django_db
+def test_the_failed_list_reads_its_partial_index_and_the_succeeded_list_the_unique_one() -> None:
+    """0008: a result row has no ``job`` index of its own, and only unsucceeded rows are in the kind index."""
+    import uuid
+
+    from bulk_drf.models import BulkJobResult
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's plans")
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, "bulk_drf_bulkjobresult")
+    plain_indexes = {name for name, c in constraints.items() if c["index"] and not c["unique"] and not c["primary_key"]}
+    assert plain_indexes == {"bulk_drf_result_unsucceeded"}  # none on job_id alone
+    job = uuid.uuid4()
+    plans = {}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny tables: make the planner say which index it would use
+        for kind in ("failed", "unprocessed", "succeeded"):
+            queryset = BulkJobResult.objects.filter(job_id=job, kind=kind).order_by("index")[:10]
+            plans[kind] = queryset.explain()
+    assert "bulk_drf_result_unsucceeded" in plans["failed"] and "bulk_drf_result_unsucceeded" in plans["unprocessed"]
+    assert "bulk_drf_result_unique_index" in plans["succeeded"]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 from itertools import islice
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]  # c_make_encoder: not in typeshed
 from typing import Any
@@ -326,7 +327,16 @@ class Exporter:
         last = self._resume_pk()
         while True:
             queryset = (self.queryset if last is None else self.queryset.filter(**{after: last})).order_by(ordering)
-            if self._row_json is not None:
+            if self._row_json is not None and self.queryset.db == self._db:
+                count, last_read = self._commit_rendered(queryset[:size], direction)
+                if not count:
+                    return
+                last = self.pk_field.to_python(last_read)
+                yield
+                if count < size:
+                    return
+                continue
+            if self._row_json is not None:  # the rows live in another database than the job: read, then store
                 lines, last_read = self._row_json.read(queryset[:size], direction)
             else:
                 rows = self._read(queryset[:size])
@@ -433,10 +443,7 @@ class Exporter:
         commit it makes asynchronous (the session keeps its setting)."""
         job, page = BulkJob._meta, BulkJobResultPage._meta
         quote = connection.ops.quote_name
-
-        def column(meta: Any, name: str) -> str:
-            return str(quote(meta.get_field(name).column))
-
+        column = partial(_column, connection)
         counted = [column(job, name) for name in ("processed_records", "total_records", "succeeded_records")]
         sql = (
             f"WITH moved AS (UPDATE {quote(job.db_table)} SET {counted[0]} = %s, {counted[1]} = %s, "
@@ -455,6 +462,50 @@ class Exporter:
             return bool(cursor.rowcount == 1)
 
     _PAGE_COLUMNS = ("job", "start_index", "count", "rows", "resume")
+
+    def _commit_rendered(self, page: Any, direction: str) -> tuple[int, str | None]:
+        """PostgreSQL, the rows in the job's database: read, render (``pg_render``) and store ``page`` with the
+        counters' conditional UPDATE in one statement, as ``_commit_page`` does, without the rows' text ever
+        leaving the server. ``(rows stored, the last one's pk as text)``; ``(0, None)`` at the end."""
+        assert self._row_json is not None
+        connection = connections[self._db]
+        page_sql, page_params = self._row_json.page(page, direction)
+        job, pages = BulkJob._meta, BulkJobResultPage._meta
+        quote = connection.ops.quote_name
+        column = partial(_column, connection)
+        processed, total, succeeded = (
+            column(job, name) for name in ("processed_records", "total_records", "succeeded_records")
+        )
+        start = self.job.processed_records
+        sql = (
+            f"WITH page AS ({page_sql}), "
+            f"moved AS (UPDATE {quote(job.db_table)} SET {processed} = %s + page.n, "
+            f"{total} = GREATEST(%s, %s + page.n), {succeeded} = {succeeded} + page.n, "
+            f"{column(job, 'heartbeat_at')} = %s FROM page "
+            f"WHERE {column(job, 'id')} = %s AND {column(job, 'state')} = %s AND {processed} = %s AND page.n > 0 "
+            "RETURNING set_config('synchronous_commit', 'off', true), page.n, page.body, page.last), "
+            f"stored AS (INSERT INTO {quote(pages.db_table)} "
+            f"({', '.join(column(pages, name) for name in self._PAGE_COLUMNS)}) "
+            "SELECT %s, %s, moved.n, moved.body, moved.last::text FROM moved RETURNING 1) "
+            "SELECT page.n, page.last::text, (SELECT count(*) FROM stored) FROM page"
+        )
+        params = [
+            *page_params,
+            *(start, self.job.total_records, start, timezone.now(), self.job.pk, str(JobState.IN_PROGRESS), start),
+            *(self.job.pk, self.job.succeeded_records),
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            count, last, stored = cursor.fetchone()
+        if not count:
+            return 0, None
+        if stored != 1:  # aborted, or another run moved the cursor
+            raise _Stopped
+        job_ = self.job
+        job_.processed_records = start + count
+        job_.total_records = max(job_.total_records, start + count)
+        job_.succeeded_records += count
+        return int(count), last
 
     def _commit_statements(
         self,
@@ -490,6 +541,11 @@ class Exporter:
             )
         if failed:
             processing.store_results(job, failed)
+
+
+def _column(connection: Any, meta: Any, name: str) -> str:
+    """The quoted column of the field ``name`` of the model whose ``_meta`` is ``meta``."""
+    return str(connection.ops.quote_name(meta.get_field(name).column))
 
 
 def _values_of(queryset: Any, attnames: Sequence[str]) -> list[Any]:

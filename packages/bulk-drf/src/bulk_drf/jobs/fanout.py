@@ -180,40 +180,38 @@ def _dependencies(job: BulkJob, viewset: Any, cursor: int, size: int) -> dict[in
     if not specs:
         return {}
     id_names = list(dict.fromkeys([getattr(viewset, "bulk_id_field", None) or "id", "id", "pk"]))
+    index = "(d.start_index + e.ord - 1)"  # the record's index in the job
+    chunk = f"CASE WHEN {index} < %s THEN 0 ELSE %s + ({index} - %s) / %s END"
+    chunk_params = [cursor, 1 if cursor else 0, cursor, size]
+    table = connection.ops.quote_name(BulkJobDataChunk._meta.db_table)
+    # One SELECT per key, appended (a lateral VALUES of every key costs twice as much), grouped by hashing: only
+    # the keys found in two chunks or more are returned, with their chunks (repeats and order: Python's).
     params: list[Any] = []
-    values = []
+    selects = []
     for number, spec in enumerate(specs):
         if spec == _PK:
             # A record of a delete/read job may be the id itself; a dict names it by the id field.
             ids = ", ".join(["e.rec ->> %s"] * len(id_names))
-            params += id_names
             key = f"CASE WHEN jsonb_typeof(e.rec) = 'object' THEN coalesce({ids}) ELSE e.rec #>> '{{}}' END"
             key = f"lower(btrim({key}))"
+            key_params: list[Any] = list(id_names)
         else:
             key = " || chr(31) || ".join(["lower(btrim(e.rec ->> %s))"] * len(spec))
-            params += list(spec)
-        values.append(f"({number}, {key})")
-    chunk = "CASE WHEN i.idx < %s THEN 0 ELSE %s + (i.idx - %s) / %s END"
-    chunk_params = [cursor, 1 if cursor else 0, cursor, size]
-    table = connection.ops.quote_name(BulkJobDataChunk._meta.db_table)
-    sql = f"""
-        SELECT array_agg(DISTINCT i.chunk ORDER BY i.chunk)
-        FROM (
-            SELECT k.spec, k.key, {chunk.replace("i.idx", "(d.start_index + e.ord - 1)")} AS chunk
-            FROM {table} d
-            CROSS JOIN LATERAL jsonb_array_elements(d.records) WITH ORDINALITY AS e(rec, ord)
-            CROSS JOIN LATERAL (VALUES {", ".join(values)}) AS k(spec, key)
-            WHERE d.job_id = %s
-        ) i
-        WHERE i.key IS NOT NULL
-        GROUP BY i.spec, i.key
-        HAVING count(DISTINCT i.chunk) > 1
-    """
+            key_params = list(spec)
+        selects.append(
+            f"SELECT {number} AS spec, {key} AS key, {chunk} AS chunk FROM {table} d "
+            "CROSS JOIN LATERAL jsonb_array_elements(d.records) WITH ORDINALITY AS e(rec, ord) WHERE d.job_id = %s"
+        )
+        params += [*key_params, *chunk_params, job.pk]
+    sql = (
+        f"SELECT array_agg(i.chunk) FROM ({' UNION ALL '.join(selects)}) i WHERE i.key IS NOT NULL "
+        "GROUP BY i.spec, i.key HAVING min(i.chunk) <> max(i.chunk)"
+    )
     waits_for: dict[int, set[int]] = defaultdict(set)
     with connection.cursor() as cursor_:
-        cursor_.execute(sql, [*chunk_params, *params, job.pk])
+        cursor_.execute(sql, params)
         for (chunks,) in cursor_.fetchall():
-            for earlier, later in pairwise(chunks):
+            for earlier, later in pairwise(sorted(set(chunks))):
                 if not (cursor and earlier == 0):  # the first chunk of a resumed job is done already
                     waits_for[later].add(earlier)
     return dict(waits_for)

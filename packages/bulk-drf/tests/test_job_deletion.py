@@ -1,0 +1,131 @@
+"""Deleting a job while one of its chunks commits: its result rows (no database foreign key: ``jobs.deletion``)
+never outlive it, and the deletion never fails. Threads with their own connections: PostgreSQL's row locks."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+from bulk_drf.jobs import fanout, processing
+from bulk_drf.jobs import lifecycle as jobs
+from bulk_drf.models import BulkJob, BulkJobResult
+from django.db import connection, connections, transaction
+
+from tests import jobs_fixtures
+from tests.jobs_app.models import Gadget
+from tests.jobs_app.views import GadgetViewSet
+from tests.jobs_fixtures import closed_job, gadgets
+
+alice = jobs_fixtures.alice
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks between connections: PostgreSQL"),
+]
+
+WAIT = 30  # seconds: a test that would hang fails instead
+
+
+class PausingGadgetViewSet(GadgetViewSet):
+    """Writes a chunk's rows, then waits, inside the chunk's transaction (before its results and its commit)."""
+
+    written = threading.Event()
+    go_on = threading.Event()
+
+    def perform_bulk_create(self, instances: list[Gadget]) -> list[Gadget]:
+        created = Gadget.objects.bulk_create(instances)
+        type(self).written.set()
+        assert type(self).go_on.wait(WAIT)
+        return created
+
+
+def in_thread(work: Any) -> tuple[threading.Thread, list[BaseException]]:
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            work()
+        except BaseException as exc:  # handed to the test
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    return thread, errors
+
+
+def started_job(owner: Any, viewset: str | None = None) -> BulkJob:
+    job = closed_job(owner, gadgets(3), **({"viewset": viewset} if viewset else {}))
+    jobs.transition(job, "InProgress")
+    fanout.plan(job, processing.build_viewset(job))
+    return BulkJob.objects.get(pk=job.pk)
+
+
+def test_a_job_deleted_while_a_chunk_works_waits_for_its_commit_and_takes_its_results(alice: Any) -> None:
+    """The chunk holds its chunk row until it commits: the deletion waits, then deletes the results it committed."""
+    PausingGadgetViewSet.written.clear()
+    PausingGadgetViewSet.go_on.clear()
+    job = started_job(alice, "tests.test_job_deletion.PausingGadgetViewSet")
+    chunk, chunk_errors = in_thread(lambda: processing.process_chunk(job, processing.build_viewset(job)))
+    assert PausingGadgetViewSet.written.wait(WAIT)  # the chunk's rows are written, not committed
+    deletion, deletion_errors = in_thread(lambda: BulkJob.objects.get(pk=job.pk).delete())
+    deletion.join(0.3)
+    assert deletion.is_alive()  # waiting for the chunk, before deleting any result
+    PausingGadgetViewSet.go_on.set()
+    chunk.join(WAIT)
+    deletion.join(WAIT)
+    assert (chunk_errors, deletion_errors) == ([], [])
+    assert not BulkJob.objects.filter(pk=job.pk).exists()
+    assert not BulkJobResult.objects.filter(job_id=job.pk).exists()
+    assert Gadget.objects.count() == 3  # the chunk's work stays: deleting a job deletes its records, not its rows
+
+
+def test_a_chunk_starting_while_its_job_is_deleted_writes_nothing(alice: Any) -> None:
+    job = started_job(alice)
+    deleting, finish = threading.Event(), threading.Event()
+
+    def deletion() -> None:
+        with transaction.atomic():
+            BulkJob.objects.get(pk=job.pk).delete()
+            deleting.set()
+            assert finish.wait(WAIT)
+
+    deletion_thread, deletion_errors = in_thread(deletion)
+    assert deleting.wait(WAIT)
+    chunk, chunk_errors = in_thread(lambda: processing.process_chunk(job, processing.build_viewset(job)))
+    chunk.join(0.3)
+    finish.set()
+    deletion_thread.join(WAIT)
+    chunk.join(WAIT)
+    assert deletion_errors == []
+    assert [type(e) for e in chunk_errors] in ([], [BulkJob.DoesNotExist])  # nothing to claim, or the job gone
+    assert not BulkJobResult.objects.filter(job_id=job.pk).exists()
+    assert not Gadget.objects.exists()
+
+
+def test_a_job_deleted_while_a_chunk_commits_waits_and_takes_its_results(alice: Any) -> None:
+    """The chunk holds the job row (as ``commit_chunk`` does) when the deletion starts: the deletion waits for the
+    commit, then deletes the results it committed. With a foreign key this deletion failed (IntegrityError)."""
+    job = started_job(alice)
+    locked, commit = threading.Event(), threading.Event()
+
+    def chunk() -> None:
+        with transaction.atomic():
+            processing.store_results(job, [processing.ResultRow(0, "succeeded", "1", True)])
+            BulkJob.objects.select_for_update(no_key=True).filter(pk=job.pk).values_list("pk").first()
+            locked.set()
+            assert commit.wait(WAIT)
+
+    chunk_thread, chunk_errors = in_thread(chunk)
+    assert locked.wait(WAIT)
+    deletion_thread, deletion_errors = in_thread(lambda: BulkJob.objects.get(pk=job.pk).delete())
+    deletion_thread.join(0.3)
+    assert deletion_thread.is_alive()  # waiting for the chunk's lock, before deleting any result
+    commit.set()
+    chunk_thread.join(WAIT)
+    deletion_thread.join(WAIT)
+    assert (chunk_errors, deletion_errors) == ([], [])
+    assert not BulkJob.objects.filter(pk=job.pk).exists()
+    assert not BulkJobResult.objects.filter(job_id=job.pk).exists()

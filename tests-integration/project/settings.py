@@ -10,7 +10,7 @@ database, broker and cache as the web process):
   integration suite sets it to pytest-django's test database for its worker process.
 - ``BULK_QUEUE``: the Celery queue (default ``bulk-integration``); ``BULK_VISIBILITY_TIMEOUT``:
   seconds before Redis redelivers an unacknowledged task (default 3600: above the longest job).
-- ``BULK_DRF_CHUNK_SIZE``: records per chunk (default 1000); ``BULK_DRF_EXPORT_PAGE_SIZE``: rows per export page
+- ``BULK_DRF_CHUNK_SIZE``: records per chunk (default: bulk-drf's, 5000); ``BULK_DRF_EXPORT_PAGE_SIZE``: rows per export page
   (default 5000).
 - ``BULK_REDIS_BROKER_DB`` / ``BULK_REDIS_CACHE_DB``: the Redis db numbers of the broker and the cache
   (default 2 and 3, the integration suite's; the demo uses 5 so it never meets the tests' queues).
@@ -169,7 +169,7 @@ else:
     REST_FRAMEWORK["DEFAULT_SCHEMA_CLASS"] = "drf_spectacular.openapi.AutoSchema"
     SPECTACULAR_SETTINGS = {"TITLE": "bulk-signals example ledger API", "VERSION": "1"}
 
-BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 1000))
+BULK_DRF_CHUNK_SIZE = int(os.environ.get("BULK_DRF_CHUNK_SIZE", 5000))
 BULK_DRF_EXPORT_PAGE_SIZE = int(os.environ.get("BULK_DRF_EXPORT_PAGE_SIZE", 5000))
 BULK_DRF_PROGRESS_UPDATE_INTERVAL = BULK_DRF_CHUNK_SIZE
 BULK_DRF_MAX_RECORDS = 200_000

@@ -266,7 +266,7 @@ def test_the_tutorial_runs_as_written(reader: Reader) -> None:
     worker_log = reader.log_of("celery@")
     created = [int(n) for n in re.findall(r"(\d+) products created \(P-", worker_log)]
     assert sum(created) == RECORDS, worker_log[-3000:]
-    assert len(created) == RECORDS // 1000  # one event per chunk of BULK_DRF_CHUNK_SIZE (1000)
+    assert len(created) == RECORDS // 5000  # one event per chunk of BULK_DRF_CHUNK_SIZE (5000)
     # The job list the last command printed: one job, complete.
     listed = reader.outputs["curl -s -u admin:secret http://127.0.0.1:8000/api/bulk-jobs/"]
     assert '"count":1' in listed and '"state":"JobComplete"' in listed, listed

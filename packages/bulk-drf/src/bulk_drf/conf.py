@@ -13,7 +13,9 @@ from django.conf import settings as django_settings
 __all__ = ["DEFAULTS", "bulk_settings"]
 
 DEFAULTS: dict[str, Any] = {
-    "CHUNK_SIZE": 1000,  # records a job processes (and commits) per transaction
+    # Records a job processes (and commits) per transaction. Each chunk has a fixed cost (its bookkeeping
+    # statements, the receivers' per-write work, a commit): at 1000 it was a third of an insert job's time.
+    "CHUNK_SIZE": 5000,
     "MAX_RECORDS": 100_000,  # most records one request or job may carry (413 above it)
     "BATCH_SIZE": None,  # batch_size passed to bulk_create/bulk_update (None: Django's default)
     "SYNC_MAX_ITEMS": 1000,  # most items a synchronous array request may carry (413 above, pointing at /bulk/)

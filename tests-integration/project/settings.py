@@ -10,8 +10,8 @@ database, broker and cache as the web process):
   integration suite sets it to pytest-django's test database for its worker process.
 - ``BULK_QUEUE``: the Celery queue (default ``bulk-integration``); ``BULK_VISIBILITY_TIMEOUT``:
   seconds before Redis redelivers an unacknowledged task (default 3600: above the longest job).
-- ``BULK_DRF_CHUNK_SIZE``: records per chunk (default: bulk-drf's, 5000); ``BULK_DRF_EXPORT_PAGE_SIZE``: rows per export page
-  (default 5000).
+- ``BULK_DRF_CHUNK_SIZE``: records per chunk (default 5000, bulk-drf's); ``BULK_DRF_EXPORT_PAGE_SIZE``: rows per
+  export page (default 5000).
 - ``BULK_REDIS_BROKER_DB`` / ``BULK_REDIS_CACHE_DB``: the Redis db numbers of the broker and the cache
   (default 2 and 3, the integration suite's; the demo uses 5 so it never meets the tests' queues).
 - ``BULK_REDIS_BROKER_URL`` / ``BULK_REDIS_CACHE_URL``: a whole Redis URL for the broker / the cache, over

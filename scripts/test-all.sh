@@ -53,6 +53,7 @@ run "compat 5.2: Django's ORM suites, vanilla/silent/listening/async on SQLite${
 if [ -n "${DATABASE_URL:-}" ]; then
   run "django 5.2: bulk-signals-django on PostgreSQL" $HATCH run "django.5.2:test"
   run "django 5.2: bulk-drf on PostgreSQL" $HATCH run "drf.5.2:test"
+  run "django 4.2: bulk-drf on PostgreSQL" $HATCH run "drf.4.2:test"
 fi
 run "docs: every code block of README.md, docs/ and the package READMEs (~20 s)" $HATCH run integration:test-docs
 # The documentation site with --strict: a broken link or anchor, or an API page that does not resolve (~15 s).

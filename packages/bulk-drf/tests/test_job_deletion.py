@@ -1,5 +1,6 @@
-"""Deleting a job while one of its chunks commits: its result rows (no database foreign key: ``jobs.deletion``)
-never outlive it, and the deletion never fails. Threads with their own connections: PostgreSQL's row locks."""
+"""Deleting a job while one of its chunks commits, dispatches or purges: its result rows (no database foreign key:
+``jobs.deletion``) never outlive it, and nothing deadlocks or fails. Threads with their own connections:
+PostgreSQL's row locks."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from bulk_drf.jobs import fanout, processing
 from bulk_drf.jobs import lifecycle as jobs
-from bulk_drf.models import BulkJob, BulkJobResult
+from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobResult
 from django.db import connection, connections, transaction
 
 from tests import jobs_fixtures
@@ -64,7 +65,8 @@ def started_job(owner: Any, viewset: str | None = None) -> BulkJob:
 
 
 def test_a_job_deleted_while_a_chunk_works_waits_for_its_commit_and_takes_its_results(alice: Any) -> None:
-    """The chunk holds its chunk row until it commits: the deletion waits, then deletes the results it committed."""
+    """The chunk holds its chunk row until it commits: the deletion (deleting chunk rows) waits, then deletes the
+    results it committed."""
     PausingGadgetViewSet.written.clear()
     PausingGadgetViewSet.go_on.clear()
     job = started_job(alice, "tests.test_job_deletion.PausingGadgetViewSet")
@@ -106,8 +108,10 @@ def test_a_chunk_starting_while_its_job_is_deleted_writes_nothing(alice: Any) ->
 
 
 def test_a_job_deleted_while_a_chunk_commits_waits_and_takes_its_results(alice: Any) -> None:
-    """The chunk holds the job row (as ``commit_chunk`` does) when the deletion starts: the deletion waits for the
-    commit, then deletes the results it committed. With a foreign key this deletion failed (IntegrityError)."""
+    """Results written by a transaction that holds the job row (as ``commit_chunk`` does, or an export's failed ids)
+    when the deletion starts: the deletion waits for the commit at the job row, then deletes the results committed
+    meanwhile. With a foreign key this deletion failed (IntegrityError); without ``delete_late_results`` they
+    stayed."""
     job = started_job(alice)
     locked, commit = threading.Event(), threading.Event()
 
@@ -128,4 +132,78 @@ def test_a_job_deleted_while_a_chunk_commits_waits_and_takes_its_results(alice: 
     deletion_thread.join(WAIT)
     assert (chunk_errors, deletion_errors) == ([], [])
     assert not BulkJob.objects.filter(pk=job.pk).exists()
+    assert not BulkJobResult.objects.filter(job_id=job.pk).exists()
+
+
+def test_results_committed_while_django_collects_them_are_deleted_too(alice: Any) -> None:
+    """A ``post_delete`` receiver of any model makes Django read the results before deleting them; a chunk that
+    commits after that still loses its results with the job."""
+    from django.db.models.signals import post_delete
+
+    def audit(**kwargs: Any) -> None:
+        pass
+
+    post_delete.connect(audit)
+    try:
+        test_a_job_deleted_while_a_chunk_works_waits_for_its_commit_and_takes_its_results(alice)
+    finally:
+        post_delete.disconnect(audit)
+
+
+def holding_the_job_row(job: BulkJob) -> Any:
+    """Another transaction holding the job row (``FOR SHARE``) until ``release()``: it orders who waits on whom."""
+    held, go = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(f"SELECT 1 FROM {BulkJob._meta.db_table} WHERE id = %s FOR SHARE", [job.pk])
+            held.set()
+            assert go.wait(WAIT)
+
+    thread, errors = in_thread(hold)
+    assert held.wait(WAIT)
+
+    def release() -> None:
+        go.set()
+        thread.join(WAIT)
+        assert errors == []
+
+    return release
+
+
+def test_the_reaper_resending_chunks_while_a_job_is_deleted_does_not_deadlock(alice: Any) -> None:
+    """The reaper's dispatch waits for the job row, the deletion has the chunk rows and waits for the job row
+    too: the dispatch, first in line, then skips the chunk rows the deletion holds (it used to wait: deadlock)."""
+    job = started_job(alice)
+    BulkJobChunk.objects.filter(job_id=job.pk).update(state="queued", queued_at=None, started_at=None)
+    release = holding_the_job_row(job)
+    dispatch, dispatch_errors = in_thread(lambda: fanout.dispatch(job.pk, resend_after=0))
+    dispatch.join(0.3)
+    deletion, deletion_errors = in_thread(lambda: BulkJob.objects.get(pk=job.pk).delete())
+    deletion.join(0.3)
+    release()
+    dispatch.join(WAIT)
+    deletion.join(WAIT)
+    assert (dispatch_errors, deletion_errors) == ([], [])
+    assert not BulkJob.objects.filter(pk=job.pk).exists()
+
+
+def test_purging_results_while_a_job_is_deleted_does_not_deadlock(alice: Any) -> None:
+    from datetime import timedelta
+
+    from bulk_drf.jobs import retention
+    from django.utils import timezone
+
+    job = started_job(alice)
+    processing.store_results(job, [processing.ResultRow(0, "succeeded", "1", True)])
+    BulkJob.objects.filter(pk=job.pk).update(state="JobComplete", completed_at=timezone.now() - timedelta(days=30))
+    release = holding_the_job_row(job)
+    deletion, deletion_errors = in_thread(lambda: BulkJob.objects.get(pk=job.pk).delete())
+    deletion.join(0.3)
+    purge, purge_errors = in_thread(lambda: retention.purge_expired_results(timedelta(days=1)))
+    purge.join(0.3)
+    release()
+    deletion.join(WAIT)
+    purge.join(WAIT)
+    assert (deletion_errors, purge_errors) == ([], [])
     assert not BulkJobResult.objects.filter(job_id=job.pk).exists()

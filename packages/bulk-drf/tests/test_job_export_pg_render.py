@@ -152,3 +152,12 @@ def test_an_exports_stored_pages_are_the_column_plans_byte_for_byte(alice: Any, 
     assert (new[0], old[0]) == (True, False)  # each path was taken
     assert new[1] == old[1]
     assert [count for _, count, _, _ in new[1]] == [4, 4, 2]
+
+
+def test_a_database_not_in_utf8_keeps_the_column_plan(monkeypatch: Any) -> None:
+    """The page's SQL writes U+2028/U+2029 (``chr(8232)``), which only a UTF-8 database can hold."""
+    serializer = PlainGadgetSerializer([], many=True)
+    assert pg_render._server_encoding(connection) == "UTF8"
+    assert pg_render.row_json_plan(serializer, Gadget.objects.all()) is not None
+    monkeypatch.setattr(pg_render, "_server_encoding", lambda connection: "SQL_ASCII")
+    assert pg_render.row_json_plan(serializer, Gadget.objects.all()) is None

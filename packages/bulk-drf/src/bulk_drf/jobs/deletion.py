@@ -7,28 +7,25 @@ outliving its job:
 
 - a chunk's transaction writes its results, then locks the job row (``fanout.commit_chunk``) and rolls back when
   the job is gone;
-- deleting a job first locks its chunk rows, then its row (``lock_before_delete``, a ``pre_delete`` receiver:
-  Django sends it inside the deletion's transaction, before it deletes the related rows). A chunk in work holds
-  its chunk row (``fanout.hold``) until it commits, so the deletion waits for it and then deletes the results it
-  committed; a chunk not yet started finds its row locked (``SKIP LOCKED``) or the job gone. The locks are taken
-  in the chunks' own order (chunk row, then job row): the two never deadlock.
+- once a deletion has deleted the job row (waiting, if a chunk holds that row, for the chunk's commit), it deletes
+  the job's result rows once more (``delete_late_results``, a ``post_delete`` receiver in the deletion's
+  transaction): the rows a chunk committed after Django collected or deleted the job's results.
 
-With a foreign key, the same race made the deletion itself fail (``IntegrityError``). A job deleted with raw SQL
-leaves its results behind (``purge_expired_results`` does not see them); delete jobs through the ORM.
+The deletion takes its locks in Django's own order (the related rows, then the job row), as before: no lock is
+taken earlier than Django takes it, so no new lock-order conflict with chunks, dispatches or purges. Before,
+with the foreign key, the same race made the deletion itself fail (``IntegrityError``). A job deleted with raw SQL
+leaves its results behind; delete jobs through the ORM.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .models import BulkJob, BulkJobChunk
+from .models import BulkJob, BulkJobResult
 
-__all__ = ["lock_before_delete"]
+__all__ = ["delete_late_results"]
 
 
-def lock_before_delete(sender: type[BulkJob], instance: BulkJob, using: str, **kwargs: Any) -> None:
-    """``pre_delete`` of ``BulkJob``: lock the job's chunk rows, then its row (``SELECT ... FOR UPDATE``), for the
-    rest of the deletion."""
-    chunks = BulkJobChunk.objects.using(using).filter(job_id=instance.pk).order_by("number")
-    list(chunks.select_for_update().values_list("pk", flat=True))
-    list(BulkJob.objects.using(using).select_for_update().filter(pk=instance.pk).values_list("pk", flat=True))
+def delete_late_results(sender: type[BulkJob], instance: BulkJob, using: str, **kwargs: Any) -> None:
+    """``post_delete`` of ``BulkJob``: delete the result rows of the deleted job that are still there (one query)."""
+    BulkJobResult._base_manager.using(using).filter(job_id=instance.pk).delete()

@@ -470,19 +470,19 @@ class Exporter:
         assert self._row_json is not None
         connection = connections[self._db]
         page_sql, page_params = self._row_json.page(page, direction)
-        job, pages = BulkJob._meta, BulkJobResultPage._meta
+        job, jobs, pages = self.job, BulkJob._meta, BulkJobResultPage._meta
         quote = connection.ops.quote_name
         column = partial(_column, connection)
         processed, total, succeeded = (
-            column(job, name) for name in ("processed_records", "total_records", "succeeded_records")
+            column(jobs, name) for name in ("processed_records", "total_records", "succeeded_records")
         )
-        start = self.job.processed_records
+        start = job.processed_records
         sql = (
             f"WITH page AS ({page_sql}), "
-            f"moved AS (UPDATE {quote(job.db_table)} SET {processed} = %s + page.n, "
+            f"moved AS (UPDATE {quote(jobs.db_table)} SET {processed} = %s + page.n, "
             f"{total} = GREATEST(%s, %s + page.n), {succeeded} = {succeeded} + page.n, "
-            f"{column(job, 'heartbeat_at')} = %s FROM page "
-            f"WHERE {column(job, 'id')} = %s AND {column(job, 'state')} = %s AND {processed} = %s AND page.n > 0 "
+            f"{column(jobs, 'heartbeat_at')} = %s FROM page "
+            f"WHERE {column(jobs, 'id')} = %s AND {column(jobs, 'state')} = %s AND {processed} = %s AND page.n > 0 "
             "RETURNING set_config('synchronous_commit', 'off', true), page.n, page.body, page.last), "
             f"stored AS (INSERT INTO {quote(pages.db_table)} "
             f"({', '.join(column(pages, name) for name in self._PAGE_COLUMNS)}) "
@@ -491,8 +491,8 @@ class Exporter:
         )
         params = [
             *page_params,
-            *(start, self.job.total_records, start, timezone.now(), self.job.pk, str(JobState.IN_PROGRESS), start),
-            *(self.job.pk, self.job.succeeded_records),
+            *(start, job.total_records, start, timezone.now(), job.pk, str(JobState.IN_PROGRESS), start),
+            *(job.pk, job.succeeded_records),
         ]
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
@@ -501,10 +501,9 @@ class Exporter:
             return 0, None
         if stored != 1:  # aborted, or another run moved the cursor
             raise _Stopped
-        job_ = self.job
-        job_.processed_records = start + count
-        job_.total_records = max(job_.total_records, start + count)
-        job_.succeeded_records += count
+        job.processed_records = start + count
+        job.total_records = max(job.total_records, start + count)
+        job.succeeded_records += count
         return int(count), last
 
     def _commit_statements(

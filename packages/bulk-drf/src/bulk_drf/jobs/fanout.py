@@ -425,7 +425,9 @@ def dispatch(job_id: Any, *, resend_after: float | None = None) -> list[int]:
                 Q(queued_at__lt=cutoff) | Q(queued_at=None),
                 Q(started_at__lt=cutoff) | Q(started_at=None),
             )
-            again = list(stale.values_list("number", flat=True))
+            # SKIP LOCKED: a chunk row another transaction holds is in work (or being deleted), not stale; waiting
+            # for it here, under the job row's lock, would deadlock with that chunk's commit.
+            again = list(_skip_locked(stale).values_list("number", flat=True))
             if again:
                 chunks.filter(number__in=again).update(queued_at=now)
         free = cap - chunks.filter(state__in=_IN_FLIGHT).count()

@@ -6,8 +6,8 @@ Contract. Where it applies, a page's stored text is byte for byte what the colum
 the same rows; everywhere else the export keeps that plan, untouched. It is decided once per export
 (``row_json_plan``), and applies only when all of these hold:
 
-- the database is PostgreSQL, the page is a keyset page (``Exporter._keyset_pages``: ordered by primary key
-  alone), not an ``?ids=`` page, and the queryset has no annotations, ``extra()`` or ``distinct()``;
+- the database is PostgreSQL, its encoding UTF-8, the page is a keyset page (``Exporter._keyset_pages``: ordered
+  by primary key alone), not an ``?ids=`` page, and the queryset has no annotations, ``extra()`` or ``distinct()``;
 - ``column_json_plan`` already applies (every field reads one concrete column with DRF's own methods), and every
   field is one of these, whose text PostgreSQL writes as DRF does:
 
@@ -121,6 +121,8 @@ def row_json_plan(serializer: serializers.BaseSerializer[Any], queryset: Any) ->
     query = queryset.query
     if connection.vendor != "postgresql" or query.annotations or query.extra or query.distinct:
         return None
+    if _server_encoding(connection) != "UTF8":  # chr(8232) and the text's own characters need UTF-8
+        return None
     model = queryset.model
     if not model._meta.managed or hasattr(model._meta.pk, "from_db_value"):
         # Unmanaged: its columns' types are not the fields' (a view's plain numeric has no scale). A pk converted on
@@ -145,6 +147,16 @@ def row_json_plan(serializer: serializers.BaseSerializer[Any], queryset: Any) ->
         members.append(f"\"{name}\":' || coalesce({value.format(f't.c{index}')}, 'null')")
     line = "'{" + " || ',".join(members) + " || '}'"
     return RowJsonPlan(line, attnames, attnames.index(pk_attname), connection)
+
+
+def _server_encoding(connection: Any) -> str | None:
+    """The database's encoding, as the server reported it when the connection opened (no query)."""
+    connection.ensure_connection()
+    raw = connection.connection
+    info = getattr(raw, "info", None)  # psycopg 3
+    if info is not None:
+        return info.parameter_status("server_encoding")  # type: ignore[no-any-return]
+    return raw.get_parameter_status("server_encoding")  # type: ignore[no-any-return]  # psycopg 2
 
 
 def _json_value(model_field: Any, convert: Any, field: Any, related: bool) -> str | None:

@@ -456,7 +456,7 @@ def process_chunk(
 
 
 class ResultRow(NamedTuple):
-    """One record's outcome before it is stored (a tuple: a chunk builds a thousand of them)."""
+    """One record's outcome before it is stored (a tuple: a chunk builds thousands of them)."""
 
     index: int  # type: ignore[assignment]  # the field shadows tuple.index, as BulkJobResult.index is named
     kind: str
@@ -472,8 +472,8 @@ _RESULT_FIELDS = ("job", "index", "kind", "object_pk", "created", "errors", "dat
 def store_results(job: BulkJob, rows: Sequence[ResultRow]) -> None:
     """Insert a chunk's result rows: ``COPY`` on PostgreSQL with psycopg 3, else one ``bulk_create``.
 
-    A result row per record is the job's biggest bookkeeping cost; ``COPY`` writes a thousand rows
-    several times faster than a thousand-row ``INSERT`` (no parameter binding, no statement to parse).
+    A result row per record is the job's biggest bookkeeping cost; ``COPY`` writes a chunk's rows
+    several times faster than a multi-row ``INSERT`` (no parameter binding, no statement to parse).
     """
     if not rows:
         return

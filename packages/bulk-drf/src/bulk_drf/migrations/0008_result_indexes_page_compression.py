@@ -1,7 +1,8 @@
 """Cheaper rows for the two tables a job writes most.
 
 - ``BulkJobResult`` (a row per record): no foreign key constraint on ``job`` (one check per row at commit;
-  ``jobs.deletion`` keeps result rows from outliving their job), no index on ``job`` alone (the unique
+  ``jobs.deletion`` keeps result rows from outliving their job; backwards, result rows without a job are deleted
+  before the constraint comes back), no index on ``job`` alone (the unique
   ``(job, index)`` serves every lookup by job), and the kind index holds only the failed and unprocessed rows
   (the succeeded list is read along ``(job, index)``): a check and two index entries fewer per succeeded record.
 - PostgreSQL 14+ built with lz4: export pages (``BulkJobResultPage.rows``) compressed with lz4, about 4x smaller and
@@ -32,6 +33,13 @@ def _store_pages(schema_editor: Any, storage: str, compression: str) -> None:
         return
 
 
+def delete_orphan_results(apps: Any, schema_editor: Any) -> None:
+    """Backwards, before the foreign key comes back: result rows whose job is gone would make it fail."""
+    results, jobs = apps.get_model("bulk_drf", "BulkJobResult"), apps.get_model("bulk_drf", "BulkJob")
+    alias = schema_editor.connection.alias
+    results.objects.using(alias).exclude(job_id__in=jobs.objects.using(alias).values("pk")).delete()
+
+
 def compress_pages(apps: Any, schema_editor: Any) -> None:
     _store_pages(schema_editor, "EXTENDED", "lz4")
 
@@ -56,6 +64,7 @@ class Migration(migrations.Migration):
             name='job',
             field=models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='results', to='bulk_drf.bulkjob'),
         ),
+        migrations.RunPython(migrations.RunPython.noop, delete_orphan_results, elidable=True),
         migrations.AddIndex(
             model_name='bulkjobresult',
             index=models.Index(condition=models.Q(('kind', 'succeeded'), _negated=True), fields=['job', 'index'], name='bulk_drf_result_unsucceeded'),

@@ -1,6 +1,6 @@
-"""Deleting a job while one of its chunks commits, dispatches or purges: its result rows (no database foreign key:
-``jobs.deletion``) never outlive it, and nothing deadlocks or fails. Threads with their own connections:
-PostgreSQL's row locks."""
+"""Deleting a job while one of its chunks commits, dispatches or purges: its result rows (no database foreign
+key: ``jobs.deletion``) and its other rows never outlive it, and nothing deadlocks or fails. Threads with their own
+connections: PostgreSQL's row locks."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from bulk_drf.jobs import fanout, processing
 from bulk_drf.jobs import lifecycle as jobs
-from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobResult
+from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobDataChunk, BulkJobResult, BulkJobResultPage
 from django.db import connection, connections, transaction
 
 from tests import jobs_fixtures
-from tests.jobs_app.models import Gadget
+from tests.jobs_app.models import ArchivedJob, Gadget
 from tests.jobs_app.views import GadgetViewSet
 from tests.jobs_fixtures import closed_job, gadgets
 
@@ -107,32 +107,47 @@ def test_a_chunk_starting_while_its_job_is_deleted_writes_nothing(alice: Any) ->
     assert not Gadget.objects.exists()
 
 
-def test_a_job_deleted_while_a_chunk_commits_waits_and_takes_its_results(alice: Any) -> None:
-    """Results written by a transaction that holds the job row (as ``commit_chunk`` does, or an export's failed ids)
-    when the deletion starts: the deletion waits for the commit at the job row, then deletes the results committed
-    meanwhile. With a foreign key this deletion failed (IntegrityError); without ``delete_late_results`` they
-    stayed."""
+def write_result(job: BulkJob) -> None:
+    processing.store_results(job, [processing.ResultRow(0, "succeeded", "1", True)])
+
+
+def write_page(job: BulkJob) -> None:
+    BulkJobResultPage.objects.create(job_id=job.pk, start_index=0, count=1, rows="{}", resume="1")
+
+
+def write_data(job: BulkJob) -> None:
+    BulkJobDataChunk.objects.create(job_id=job.pk, start_index=100, count=1, records=[{"sku": "late"}])
+
+
+@pytest.mark.parametrize("write", [write_result, write_page, write_data])
+@pytest.mark.parametrize("model", [BulkJob, ArchivedJob])
+def test_rows_a_writer_commits_while_its_job_is_deleted_go_with_the_job(alice: Any, write: Any, model: Any) -> None:
+    """A writer holding the job row when the deletion starts (a chunk in ``commit_chunk``, an export page with its
+    counters, an upload) commits rows after Django deleted that table's: the deletion, waiting at the job row,
+    deletes them too. Before: a result row stayed without its job, and a page or a data chunk (deferred foreign
+    keys) made the deletion fail with an IntegrityError. Through a proxy model as through BulkJob."""
     job = started_job(alice)
     locked, commit = threading.Event(), threading.Event()
 
-    def chunk() -> None:
+    def writer() -> None:
         with transaction.atomic():
-            processing.store_results(job, [processing.ResultRow(0, "succeeded", "1", True)])
             BulkJob.objects.select_for_update(no_key=True).filter(pk=job.pk).values_list("pk").first()
+            write(job)
             locked.set()
             assert commit.wait(WAIT)
 
-    chunk_thread, chunk_errors = in_thread(chunk)
+    writer_thread, writer_errors = in_thread(writer)
     assert locked.wait(WAIT)
-    deletion_thread, deletion_errors = in_thread(lambda: BulkJob.objects.get(pk=job.pk).delete())
+    deletion_thread, deletion_errors = in_thread(lambda: model.objects.get(pk=job.pk).delete())
     deletion_thread.join(0.3)
-    assert deletion_thread.is_alive()  # waiting for the chunk's lock, before deleting any result
+    assert deletion_thread.is_alive()  # waiting for the writer's lock on the job row
     commit.set()
-    chunk_thread.join(WAIT)
+    writer_thread.join(WAIT)
     deletion_thread.join(WAIT)
-    assert (chunk_errors, deletion_errors) == ([], [])
+    assert (writer_errors, deletion_errors) == ([], [])
     assert not BulkJob.objects.filter(pk=job.pk).exists()
-    assert not BulkJobResult.objects.filter(job_id=job.pk).exists()
+    for related in (BulkJobResult, BulkJobResultPage, BulkJobDataChunk, BulkJobChunk):
+        assert not related.objects.filter(job_id=job.pk).exists(), related
 
 
 def test_results_committed_while_django_collects_them_are_deleted_too(alice: Any) -> None:
@@ -206,4 +221,39 @@ def test_purging_results_while_a_job_is_deleted_does_not_deadlock(alice: Any) ->
     deletion.join(WAIT)
     purge.join(WAIT)
     assert (deletion_errors, purge_errors) == ([], [])
+    assert not BulkJobResult.objects.filter(job_id=job.pk).exists()
+
+
+def test_a_job_deleted_while_its_results_are_purged_does_not_deadlock(alice: Any) -> None:
+    """The purge, first, waits on a result row another transaction holds; the deletion starts meanwhile. Both
+    delete a job's tables in Django's order, so one waits for the other (the purge used to delete results first,
+    and the two deadlocked)."""
+    from datetime import timedelta
+
+    from bulk_drf.jobs import retention
+    from django.utils import timezone
+
+    job = started_job(alice)
+    processing.store_results(job, [processing.ResultRow(i, "succeeded", str(i), True) for i in range(3)])
+    BulkJob.objects.filter(pk=job.pk).update(state="JobComplete", completed_at=timezone.now() - timedelta(days=30))
+    held, go = threading.Event(), threading.Event()
+    last = BulkJobResult.objects.filter(job_id=job.pk).order_by("-index").values_list("pk", flat=True).first()
+
+    def lock_one_result() -> None:
+        with transaction.atomic():
+            list(BulkJobResult.objects.select_for_update().filter(pk=last).order_by().values_list("pk"))
+            held.set()
+            assert go.wait(WAIT)
+
+    holder, holder_errors = in_thread(lock_one_result)
+    assert held.wait(WAIT)
+    purge, purge_errors = in_thread(lambda: retention.purge_expired_results(timedelta(days=1)))
+    purge.join(0.5)  # waiting on the held result row
+    deletion, deletion_errors = in_thread(lambda: BulkJob.objects.get(pk=job.pk).delete())
+    deletion.join(0.5)
+    go.set()
+    for thread in (holder, purge, deletion):
+        thread.join(WAIT)
+    assert (holder_errors, purge_errors, deletion_errors) == ([], [], [])
+    assert not BulkJob.objects.filter(pk=job.pk).exists()
     assert not BulkJobResult.objects.filter(job_id=job.pk).exists()

@@ -18,13 +18,11 @@ class BulkDRFConfig(AppConfig):
         # registers the system checks; jobs.tasks registers the Celery tasks (shared_task registers on
         # import), so a job queued by task name runs as that task even in a project that does not
         # autodiscover tasks (eagerly under task_always_eager).
-        from django.db.models.signals import post_delete
-
         from . import checks  # noqa: F401
-        from .jobs import tasks  # noqa: F401
-        from .jobs.deletion import delete_late_results
-        from .jobs.models import BulkJob
+        from .jobs import (
+            deletion,
+            tasks,  # noqa: F401
+        )
 
-        # A job's result rows have no database foreign key: once the job row is deleted, the results a chunk
-        # committed meanwhile are deleted too (jobs.deletion).
-        post_delete.connect(delete_late_results, sender=BulkJob, dispatch_uid="bulk_drf.jobs.delete_late_results")
+        # Once a job row is deleted, the rows a writer committed meanwhile are deleted too (jobs.deletion).
+        deletion.connect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import django
+from bulk_drf.models import BulkJob
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
@@ -54,3 +55,11 @@ class Reading(models.Model):
 
     class Meta:
         app_label = "jobs_app"
+
+
+class ArchivedJob(BulkJob):
+    """A project's proxy of the job model (deleting through it must delete what the job's rows hold)."""
+
+    class Meta:
+        app_label = "jobs_app"
+        proxy = True

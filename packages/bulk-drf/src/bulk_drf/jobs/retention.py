@@ -96,13 +96,15 @@ def purge_expired_results(
             report.data_chunks += chunks.count()
             continue
         with transaction.atomic():
+            # In the order Django deletes a job's rows (data chunks, chunks, results, pages, claims; the job row
+            # last): a job deleted meanwhile waits for this purge, or this purge for it, never both (deadlock).
+            report.data_chunks += chunks.delete()[0]
+            BulkJobChunk.objects.filter(job_id__in=batch).delete()  # the processing plan: the facts stay on the job
             report.results += results.delete()[0]
             if exports:
                 report.results += pages.delete()[0]
             if dry_runs:
                 BulkJobKeyClaim.objects.filter(job_id__in=dry_runs).delete()
-            report.data_chunks += chunks.delete()[0]
-            BulkJobChunk.objects.filter(job_id__in=batch).delete()  # the processing plan: the facts stay on the job
             report.jobs += BulkJob.objects.filter(pk__in=batch, results_purged_at=None).update(
                 results_purged_at=timezone.now()
             )

@@ -5,13 +5,15 @@ connections: PostgreSQL's row locks."""
 from __future__ import annotations
 
 import threading
+from datetime import timedelta
 from typing import Any
 
 import pytest
-from bulk_drf.jobs import fanout, processing
+from bulk_drf.jobs import fanout, processing, retention
 from bulk_drf.jobs import lifecycle as jobs
 from bulk_drf.models import BulkJob, BulkJobChunk, BulkJobDataChunk, BulkJobResult, BulkJobResultPage
 from django.db import connection, connections, transaction
+from django.utils import timezone
 
 from tests import jobs_fixtures
 from tests.jobs_app.models import ArchivedJob, Gadget
@@ -203,15 +205,17 @@ def test_the_reaper_resending_chunks_while_a_job_is_deleted_does_not_deadlock(al
     assert not BulkJob.objects.filter(pk=job.pk).exists()
 
 
-def test_purging_results_while_a_job_is_deleted_does_not_deadlock(alice: Any) -> None:
-    from datetime import timedelta
-
-    from bulk_drf.jobs import retention
-    from django.utils import timezone
-
-    job = started_job(alice)
-    processing.store_results(job, [processing.ResultRow(0, "succeeded", "1", True)])
+def expired_job(owner: Any, results: int) -> BulkJob:
+    """A job completed 30 days ago with ``results`` result rows: the results purge (a 1-day TTL) takes it."""
+    job = started_job(owner)
+    processing.store_results(job, [processing.ResultRow(i, "succeeded", str(i), True) for i in range(results)])
     BulkJob.objects.filter(pk=job.pk).update(state="JobComplete", completed_at=timezone.now() - timedelta(days=30))
+    return job
+
+
+def test_purging_results_while_a_job_is_deleted_does_not_deadlock(alice: Any) -> None:
+    """The deletion first (waiting at the job row), then the purge."""
+    job = expired_job(alice, 1)
     release = holding_the_job_row(job)
     deletion, deletion_errors = in_thread(lambda: BulkJob.objects.get(pk=job.pk).delete())
     deletion.join(0.3)
@@ -228,14 +232,7 @@ def test_a_job_deleted_while_its_results_are_purged_does_not_deadlock(alice: Any
     """The purge, first, waits on a result row another transaction holds; the deletion starts meanwhile. Both
     delete a job's tables in Django's order, so one waits for the other (the purge used to delete results first,
     and the two deadlocked)."""
-    from datetime import timedelta
-
-    from bulk_drf.jobs import retention
-    from django.utils import timezone
-
-    job = started_job(alice)
-    processing.store_results(job, [processing.ResultRow(i, "succeeded", str(i), True) for i in range(3)])
-    BulkJob.objects.filter(pk=job.pk).update(state="JobComplete", completed_at=timezone.now() - timedelta(days=30))
+    job = expired_job(alice, 3)
     held, go = threading.Event(), threading.Event()
     last = BulkJobResult.objects.filter(job_id=job.pk).order_by("-index").values_list("pk", flat=True).first()
 

@@ -64,7 +64,8 @@ _PLAIN_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")  # a key written into the 
 
 
 class RowJsonPlan:
-    """The SQL that renders a page's rows: ``read(page_queryset)`` is ``(texts, last pk)``."""
+    """The SQL that renders a page's rows: ``page`` (the whole page, for the export's one statement), ``select``
+    (row by row), ``read`` (row by row, into Python: the rows in another database than the jobs)."""
 
     def __init__(self, line: str, attnames: Sequence[str], pk_index: int, connection: Any) -> None:
         self._line = line  # the SQL of a row's JSON text: '{"key":' || coalesce(<t.cN's JSON>, 'null') || ... || '}'

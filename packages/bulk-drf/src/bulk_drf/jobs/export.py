@@ -425,7 +425,7 @@ class Exporter:
         connection = connections[self._db]
         if connection.vendor == "postgresql" and lines and not failed:
             # One statement: a transaction of its own (no BEGIN, no COMMIT to wait for), or part of the caller's.
-            if not self._commit_page(connection, lines, start, stop, total, resume):
+            if not self._commit_page(connection, lines, resume):
                 raise _Stopped
         else:
             with transaction.atomic(using=self._db):
@@ -434,42 +434,43 @@ class Exporter:
         job.succeeded_records += len(lines)
         job.failed_records += len(failed)
 
-    def _commit_page(self, connection: Any, lines: list[str], start: int, stop: int, total: int, resume: str) -> bool:
-        """PostgreSQL: the counters' conditional UPDATE, ``synchronous_commit`` off and the page's INSERT in one
-        statement (the INSERT reads the UPDATE's row: none, nothing stored), its parameters bound by the server
-        (psycopg 3): a page of some 450 kB is sent as it is, not quoted into the SQL text. Whether it was stored.
-
-        ``set_config(..., true)`` lasts until the end of the transaction: in autocommit, the statement's own, whose
-        commit it makes asynchronous (the session keeps its setting)."""
-        job, page = BulkJob._meta, BulkJobResultPage._meta
-        quote = connection.ops.quote_name
-        column = partial(_column, connection)
-        counted = [column(job, name) for name in ("processed_records", "total_records", "succeeded_records")]
-        sql = (
-            f"WITH moved AS (UPDATE {quote(job.db_table)} SET {counted[0]} = %s, {counted[1]} = %s, "
-            f"{counted[2]} = {counted[2]} + %s, {column(job, 'heartbeat_at')} = %s "
-            f"WHERE {column(job, 'id')} = %s AND {column(job, 'state')} = %s AND {counted[0]} = %s "
-            "RETURNING set_config('synchronous_commit', 'off', true)) "
-            f"INSERT INTO {quote(page.db_table)} ({', '.join(column(page, name) for name in self._PAGE_COLUMNS)}) "
-            "SELECT %s, %s, %s, %s, %s FROM moved"
-        )
-        params = [
-            *(stop, total, len(lines), timezone.now(), self.job.pk, str(JobState.IN_PROGRESS), start),
-            *(self.job.pk, self.job.succeeded_records, len(lines), "\n".join(lines), resume),
-        ]
-        with _server_bound_cursor(connection) as cursor:
-            cursor.execute(sql, params)
-            return bool(cursor.rowcount == 1)
-
-    _PAGE_COLUMNS = ("job", "start_index", "count", "rows", "resume")
+    def _commit_page(self, connection: Any, lines: list[str], resume: str) -> bool:
+        """PostgreSQL, a page rendered in Python: ``_store_page`` of the page's text, its parameters bound by the
+        server (psycopg 3): a page of some 450 kB is sent as it is, not quoted into the SQL text. Whether it was
+        stored."""
+        text = "SELECT %s::integer AS n, %s::text AS body, %s::text AS last"
+        _, _, stored = self._store_page(connection, text, [len(lines), "\n".join(lines), resume], _server_bound_cursor)
+        return stored
 
     def _commit_rendered(self, page: Any, direction: str) -> tuple[int, str | None]:
-        """PostgreSQL, the rows in the job's database: read, render (``pg_render``) and store ``page`` with the
-        counters' conditional UPDATE in one statement, as ``_commit_page`` does, without the rows' text ever
-        leaving the server. ``(rows stored, the last one's pk as text)``; ``(0, None)`` at the end."""
+        """PostgreSQL, the rows in the job's database: ``_store_page`` of ``page`` read and rendered by PostgreSQL
+        (``pg_render``): the rows' text never leaves the server. ``(rows stored, the last one's pk as text)``;
+        ``(0, None)`` at the end."""
         assert self._row_json is not None
         connection = connections[self._db]
         page_sql, page_params = self._row_json.page(page, direction)
+        count, last, stored = self._store_page(connection, page_sql, page_params, lambda c: c.cursor())
+        if not count:
+            return 0, None
+        if not stored:  # aborted, or another run moved the cursor
+            raise _Stopped
+        job, start = self.job, self.job.processed_records
+        job.processed_records = start + count
+        job.total_records = max(job.total_records, start + count)
+        job.succeeded_records += count
+        return int(count), last
+
+    def _store_page(
+        self, connection: Any, page_sql: str, page_params: list[Any], cursor_of: Callable[[Any], Any]
+    ) -> tuple[int, str | None, bool]:
+        """One statement, its own transaction (or part of the caller's): ``page_sql`` gives one row ``(n, body,
+        last)`` (the page's row count, text and last pk), the counters' conditional UPDATE moves the job's cursor
+        by ``n`` (and locks its row: a second run of the same job waits there, then matches no row) and sets
+        ``synchronous_commit`` off, and the page's INSERT reads the UPDATE's row (none: nothing stored).
+        ``(n, last, stored)``.
+
+        ``set_config(..., true)`` lasts until the end of the transaction: in autocommit, the statement's own, whose
+        commit it makes asynchronous (the session keeps its setting)."""
         job, jobs, pages = self.job, BulkJob._meta, BulkJobResultPage._meta
         quote = connection.ops.quote_name
         column = partial(_column, connection)
@@ -494,17 +495,12 @@ class Exporter:
             *(start, job.total_records, start, timezone.now(), job.pk, str(JobState.IN_PROGRESS), start),
             *(job.pk, job.succeeded_records),
         ]
-        with connection.cursor() as cursor:
+        with cursor_of(connection) as cursor:
             cursor.execute(sql, params)
             count, last, stored = cursor.fetchone()
-        if not count:
-            return 0, None
-        if stored != 1:  # aborted, or another run moved the cursor
-            raise _Stopped
-        job.processed_records = start + count
-        job.total_records = max(job.total_records, start + count)
-        job.succeeded_records += count
-        return int(count), last
+        return int(count or 0), last, stored == 1
+
+    _PAGE_COLUMNS = ("job", "start_index", "count", "rows", "resume")
 
     def _commit_statements(
         self,
